@@ -1,0 +1,43 @@
+#!/usr/bin/env node
+// npm test: everything CI checks, in order, stopping at the first failure.
+//   1. generated/ is exactly what `npm run codegen` makes (this also runs buf lint)
+//   2. the TypeScript type check
+//   3. vitest, against real nats-server processes
+// Extra arguments go to vitest (e.g. `npm test -- test/typed`).
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+const bin = (name) => join("node_modules", ".bin", name);
+
+function step(title, command, args) {
+  console.log(`\n== ${title}`);
+  const started = Date.now();
+  const { status } = spawnSync(command, args, { stdio: "inherit" });
+  console.log(`== ${title}: ${status === 0 ? "ok" : "FAILED"} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  if (status !== 0) process.exit(status ?? 1);
+}
+
+step("codegen is up to date (buf lint + buf generate)", process.execPath, ["scripts/codegen.mjs", "--check"]);
+step("type check", bin("tsc"), ["-p", "tsconfig.json", "--noEmit"]);
+
+const scratch = mkdtempSync(join(tmpdir(), "streamgate-vitest-"));
+const report = join(scratch, "report.json");
+console.log("\n== vitest");
+const vitest = spawnSync(
+  bin("vitest"),
+  ["run", "--reporter=default", "--reporter=json", `--outputFile.json=${report}`, ...process.argv.slice(2)],
+  { stdio: "inherit" },
+);
+let summary = "vitest: no report written";
+try {
+  const r = JSON.parse(readFileSync(report, "utf8"));
+  summary = `vitest: ${r.numPassedTests} passed, ${r.numFailedTests} failed, ${r.numPendingTests + r.numTodoTests} skipped`;
+  if (r.numTotalTests === 0) summary = "vitest: 0 passed, 1 failed (no test ran)";
+} catch {
+  // The summary line below then says there was no report, and the exit status fails the run.
+}
+rmSync(scratch, { recursive: true, force: true });
+console.log(`\n${summary}`);
+process.exit(vitest.status ?? 1);

@@ -1,0 +1,56 @@
+#!/usr/bin/env node
+// npm run codegen: lint the schemas, generate code into generated/, and write the descriptor
+// set the gateway loads at run time.
+// npm run codegen -- --check: generate into a scratch directory and fail if generated/ differs.
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, relative } from "node:path";
+
+const buf = join("node_modules", ".bin", "buf");
+const run = (...args) => execFileSync(buf, args, { stdio: "inherit" });
+const check = process.argv.includes("--check");
+
+run("lint");
+if (!check) {
+  run("generate");
+  run("build", "-o", "generated/descriptors.binpb");
+  process.exit(0);
+}
+
+const scratch = mkdtempSync(join(tmpdir(), "streamgate-codegen-"));
+try {
+  run("generate", "-o", scratch);
+  run("build", "-o", join(scratch, "generated", "descriptors.binpb"));
+  const differences = compareTrees("generated", join(scratch, "generated"));
+  if (differences.length > 0) {
+    console.error("generated/ is not what `npm run codegen` makes from proto/:");
+    for (const d of differences) console.error("  " + d);
+    console.error("Run `npm run codegen` and commit the result.");
+    process.exit(1);
+  }
+  console.log("generated/ is up to date");
+} finally {
+  rmSync(scratch, { recursive: true, force: true });
+}
+
+function compareTrees(committed, fresh) {
+  const a = listFiles(committed);
+  const b = listFiles(fresh);
+  const out = [];
+  for (const f of new Set([...a.keys(), ...b.keys()])) {
+    if (!a.has(f)) out.push(`missing: generated/${f}`);
+    else if (!b.has(f)) out.push(`stale: generated/${f}`);
+    else if (!readFileSync(a.get(f)).equals(readFileSync(b.get(f)))) out.push(`changed: generated/${f}`);
+  }
+  return out.sort();
+}
+
+function listFiles(root, dir = root, files = new Map()) {
+  for (const name of readdirSync(dir)) {
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) listFiles(root, path, files);
+    else files.set(relative(root, path), path);
+  }
+  return files;
+}

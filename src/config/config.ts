@@ -1,0 +1,59 @@
+import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
+import { z } from "zod";
+
+/**
+ * Gateway settings: defaults, overridden by the JSON file named in STREAMGATE_CONFIG,
+ * overridden by the environment variables of PROTOCOL.md section 7.
+ */
+const configSchema = z
+  .object({
+    port: z.coerce.number().int().min(0).max(65_535).default(8080),
+    host: z.string().min(1).default("127.0.0.1"),
+    /** Unset: run an embedded nats-server with its data under dataDir. */
+    natsUrl: z.string().min(1).optional(),
+    dataDir: z.string().min(1).default("./.streamgate"),
+    /** The descriptor set `npm run codegen` writes; read at start, so new types need no rebuild. */
+    descriptorSet: z.string().min(1).optional(),
+    logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  })
+  .strict();
+
+export type GatewayConfig = z.infer<typeof configSchema>;
+
+export class ConfigError extends Error {
+  readonly code = "config_invalid";
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig {
+  const file = env.STREAMGATE_CONFIG ? readConfigFile(env.STREAMGATE_CONFIG) : {};
+  const fromEnv = Object.fromEntries(
+    Object.entries({
+      port: env.PORT,
+      host: env.HOST,
+      natsUrl: env.NATS_URL,
+      dataDir: env.STREAMGATE_DATA_DIR,
+      descriptorSet: env.STREAMGATE_DESCRIPTOR_SET,
+      logLevel: env.STREAMGATE_LOG_LEVEL,
+    }).filter(([, value]) => value !== undefined && value !== ""),
+  );
+  const parsed = configSchema.safeParse({ ...file, ...fromEnv });
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`);
+    throw new ConfigError(`invalid configuration: ${problems.join("; ")}`);
+  }
+  return parsed.data;
+}
+
+function readConfigFile(path: string): Record<string, unknown> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(resolve(path), "utf8"));
+  } catch (err) {
+    throw new ConfigError(`STREAMGATE_CONFIG=${path}: ${(err as Error).message}`);
+  }
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
+    throw new ConfigError(`STREAMGATE_CONFIG=${path}: must hold a JSON object`);
+  }
+  return parsed as Record<string, unknown>;
+}

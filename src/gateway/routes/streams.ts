@@ -1,0 +1,43 @@
+import type { FastifyPluginAsync } from "fastify";
+import type { JetStreamManager } from "@nats-io/jetstream";
+import type { Schemas } from "../../schema/registry.js";
+import type { StreamDefinition } from "../../schema/definitions.js";
+import { readStreamState } from "../../backbone/stream-state.js";
+import { ApiError } from "../errors.js";
+
+export interface StreamsRouteOptions {
+  jsm: JetStreamManager;
+  schemas: Schemas;
+}
+
+/** GET /v1/streams and GET /v1/streams/{stream}: StreamInfo of PROTOCOL.md section 4. */
+export const streamRoutes: FastifyPluginAsync<StreamsRouteOptions> = async (app, { jsm, schemas }) => {
+  async function streamInfo(stream: StreamDefinition) {
+    const state = await readStreamState(jsm, stream.name);
+    return {
+      name: stream.name,
+      description: stream.description,
+      types: stream.events.map((e) => e.type),
+      first_offset: state.firstOffset,
+      last_offset: state.lastOffset,
+      events: state.events,
+      bytes: state.bytes,
+      epoch: state.epoch,
+      created: state.created,
+    };
+  }
+
+  app.get("/v1/streams", async () => ({
+    streams: await Promise.all([...schemas.streams.values()].map(streamInfo)),
+  }));
+
+  app.get<{ Params: { stream: string } }>("/v1/streams/:stream", async (request) => {
+    return streamInfo(requireStream(schemas, request.params.stream));
+  });
+};
+
+export function requireStream(schemas: Schemas, name: string): StreamDefinition {
+  const stream = schemas.streams.get(name);
+  if (!stream) throw new ApiError("not_found", `stream "${name}" is not declared in the gateway's schemas`);
+  return stream;
+}

@@ -1,0 +1,77 @@
+import { join, resolve } from "node:path";
+import type { FastifyInstance } from "fastify";
+import { connectBackbone, type Backbone } from "../backbone/connection.js";
+import { findNatsServer, startNatsServer, type RunningNatsServer } from "../backbone/nats-server.js";
+import { applyStreams } from "../backbone/provision.js";
+import type { GatewayConfig } from "../config/config.js";
+import { loadSchemas, type Schemas } from "../schema/registry.js";
+import { createGateway } from "./server.js";
+
+export interface BackboneSession {
+  backbone: Backbone;
+  schemas: Schemas;
+  /** Present when NATS_URL was unset and we started nats-server ourselves. */
+  embedded?: RunningNatsServer;
+  close(): Promise<void>;
+}
+
+/**
+ * Connects to NATS_URL, or starts an embedded nats-server (installing Debian's package when
+ * it can) with its data under dataDir; loads the schemas and provisions their streams.
+ */
+export async function openBackbone(config: GatewayConfig, log: (line: string) => void): Promise<BackboneSession> {
+  let embedded: RunningNatsServer | undefined;
+  let url = config.natsUrl;
+  if (!url) {
+    const binary = await findNatsServer({ install: true, log });
+    embedded = await startNatsServer({ binary, storeDir: join(resolve(config.dataDir), "nats") });
+    url = embedded.url;
+    log(`embedded nats-server (pid ${embedded.pid}) at ${url}, data in ${embedded.storeDir}`);
+  }
+  try {
+    const backbone = await connectBackbone(url);
+    const schemas = await loadSchemas(config.descriptorSet ?? undefined);
+    return {
+      backbone,
+      schemas,
+      ...(embedded && { embedded }),
+      async close() {
+        await backbone.nc.drain().catch(() => undefined);
+        await embedded?.stop();
+      },
+    };
+  } catch (err) {
+    await embedded?.stop();
+    throw err;
+  }
+}
+
+export interface RunningGateway {
+  app: FastifyInstance;
+  session: BackboneSession;
+  /** Stops accepting, finishes what is in flight, then releases the backbone. */
+  stop(): Promise<void>;
+}
+
+export async function runGateway(config: GatewayConfig): Promise<RunningGateway> {
+  const session = await openBackbone(config, (line) => console.error(`[streamgate] ${line}`));
+  try {
+    const results = await applyStreams(session.backbone.jsm, [...session.schemas.streams.values()]);
+    const app = createGateway({ backbone: session.backbone, schemas: session.schemas, logLevel: config.logLevel });
+    for (const r of results) app.log.info({ stream: r.stream, action: r.action }, "stream provisioned");
+    await app.listen({ port: config.port, host: config.host });
+    let stopping: Promise<void> | undefined;
+    return {
+      app,
+      session,
+      stop: () =>
+        (stopping ??= (async () => {
+          await app.close();
+          await session.close();
+        })()),
+    };
+  } catch (err) {
+    await session.close();
+    throw err;
+  }
+}

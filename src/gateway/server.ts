@@ -1,0 +1,54 @@
+import Fastify, { LogController, type FastifyInstance } from "fastify";
+import type { Backbone } from "../backbone/connection.js";
+import type { Schemas } from "../schema/registry.js";
+import { ApiError, toApiError } from "./errors.js";
+import { healthRoutes } from "./routes/health.js";
+import { streamRoutes } from "./routes/streams.js";
+
+export interface GatewayOptions {
+  backbone: Backbone;
+  schemas: Schemas;
+  logLevel?: string;
+}
+
+/** The HTTP face of the gateway: one plugin per concern, every error in the protocol's shape. */
+export function createGateway({ backbone, schemas, logLevel = "info" }: GatewayOptions): FastifyInstance {
+  const app = Fastify({
+    logger: { level: logLevel },
+    // One log line per request would drown everything else at the rates a gateway serves.
+    logController: new LogController({ disableRequestLogging: true }),
+    return503OnClosing: true,
+  });
+
+  app.setErrorHandler((err, request, reply) => {
+    const apiError = fastifyErrorToApiError(err);
+    if (apiError.code === "internal") request.log.error({ err }, "request failed");
+    if (apiError.retryAfter !== undefined) void reply.header("retry-after", String(apiError.retryAfter));
+    return reply.code(apiError.status).send(apiError.toJSON());
+  });
+  app.setNotFoundHandler((request, reply) => {
+    const apiError = new ApiError("not_found", `no route for ${request.method} ${request.url.split("?")[0]}`);
+    return reply.code(apiError.status).send(apiError.toJSON());
+  });
+
+  void app.register(healthRoutes, { nc: backbone.nc });
+  void app.register(streamRoutes, { jsm: backbone.jsm, schemas });
+  return app;
+}
+
+/** Fastify's own failures (body parsing, limits, content types) mapped onto protocol codes. */
+function fastifyErrorToApiError(err: unknown): ApiError {
+  if (err instanceof Error && "statusCode" in err && typeof err.statusCode === "number" && !(err instanceof ApiError)) {
+    switch (err.statusCode) {
+      case 400:
+        return new ApiError("invalid_argument", err.message);
+      case 404:
+        return new ApiError("not_found", err.message);
+      case 413:
+        return new ApiError("payload_too_large", err.message);
+      case 415:
+        return new ApiError("unsupported_media_type", err.message);
+    }
+  }
+  return toApiError(err);
+}

@@ -1,0 +1,83 @@
+import type { StreamState } from "../backbone/stream-state.js";
+
+/**
+ * Where a read starts (PROTOCOL.md section 3): exactly one of from, since or last.
+ * The same shape is used by the typed consumer, the HTTP query string and WebSocket frames.
+ */
+export type Position =
+  | { from: number | "first" | "now" }
+  | { since: Date }
+  | { last: number };
+
+export const MAX_LAST = 10_000;
+
+/** Delivered instead of a silent skip when events asked for are gone or the epoch changed. */
+export interface GapNotice {
+  stream: string;
+  requested: number;
+  first: number;
+  epoch: string;
+}
+
+export type ReadStart = { startSeq: number } | { startTime: Date };
+
+export interface ResolvedPosition {
+  start: ReadStart;
+  gap?: GapNotice;
+}
+
+/** A position that cannot be served; the message carries the stream's current range. */
+export class InvalidPositionError extends Error {
+  readonly code = "invalid_argument";
+  constructor(problem: string, state?: StreamState) {
+    super(state ? `${problem} (first_offset ${state.firstOffset}, last_offset ${state.lastOffset})` : problem);
+    this.name = "InvalidPositionError";
+  }
+}
+
+export function isOffset(value: unknown): value is number {
+  return typeof value === "number" && Number.isSafeInteger(value) && value >= 1;
+}
+
+/** Checks a position's values before the stream is even looked at. */
+export function validatePosition(position: Position): void {
+  if ("from" in position) {
+    if (position.from === "first" || position.from === "now" || isOffset(position.from)) return;
+    throw new InvalidPositionError(`from must be "first", "now" or an offset from 1 to 2^53-1`);
+  }
+  if ("since" in position) {
+    if (!Number.isNaN(position.since.getTime())) return;
+    throw new InvalidPositionError("since must be an RFC 3339 time");
+  }
+  if (!Number.isInteger(position.last) || position.last < 1 || position.last > MAX_LAST) {
+    throw new InvalidPositionError(`last must be an integer from 1 to ${MAX_LAST}`);
+  }
+}
+
+/** Turns a position into the first stored event to read, against the stream as it is now. */
+export function resolvePosition(position: Position, state: StreamState, epoch?: string): ResolvedPosition {
+  validatePosition(position);
+  const requested = "from" in position && typeof position.from === "number" ? position.from : undefined;
+
+  if (epoch !== undefined && epoch !== state.epoch) {
+    return fromOldest(state, requested ?? state.firstOffset);
+  }
+  if ("since" in position) return { start: { startTime: position.since } };
+  if ("last" in position) {
+    return { start: { startSeq: Math.max(state.firstOffset, state.lastOffset - position.last + 1) } };
+  }
+  if (position.from === "first") return { start: { startSeq: state.firstOffset } };
+  if (position.from === "now") return { start: { startSeq: state.lastOffset + 1 } };
+  if (position.from > state.lastOffset + 1) {
+    throw new InvalidPositionError(`from=${position.from} is beyond the end of stream ${state.name}`, state);
+  }
+  if (position.from < state.firstOffset) return fromOldest(state, position.from);
+  return { start: { startSeq: position.from } };
+}
+
+function fromOldest(state: StreamState, requested: number): ResolvedPosition {
+  return {
+    start: { startSeq: state.firstOffset },
+    gap: { stream: state.name, requested, first: state.firstOffset, epoch: state.epoch },
+  };
+}

@@ -1,0 +1,24 @@
+import { readFile } from "node:fs/promises";
+import { createFileRegistry, fromBinary, type FileRegistry } from "@bufbuild/protobuf";
+import { FileDescriptorSetSchema } from "@bufbuild/protobuf/wkt";
+import { readStreams } from "./streams.js";
+import type { StreamDefinition } from "./definitions.js";
+
+/** The schemas a gateway serves: loaded at run time, so new event types need no rebuild. */
+export interface Schemas {
+  registry: FileRegistry;
+  streams: ReadonlyMap<string, StreamDefinition>;
+}
+
+export const DEFAULT_DESCRIPTOR_SET = new URL("../../generated/descriptors.binpb", import.meta.url);
+
+export async function loadSchemas(descriptorSet: string | URL = DEFAULT_DESCRIPTOR_SET): Promise<Schemas> {
+  const bytes = await readFile(descriptorSet);
+  return schemasFromDescriptorSet(bytes);
+}
+
+export function schemasFromDescriptorSet(bytes: Uint8Array): Schemas {
+  const registry = createFileRegistry(fromBinary(FileDescriptorSetSchema, bytes));
+  const streams = readStreams([...registry.files]);
+  return { registry, streams: new Map(streams.map((s) => [s.name, s])) };
+}

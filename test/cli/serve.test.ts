@@ -1,0 +1,106 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtemp, rm } from "node:fs/promises";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { orders } from "../../generated/streams/index.js";
+import { connectBackbone } from "../../src/backbone/connection.js";
+import { createProducer } from "../../src/typed/producer.js";
+import { isGone, waitUntilGone } from "../support/process.js";
+
+const cleanups: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+interface ServingGateway {
+  child: ChildProcess;
+  url: string;
+  natsPid: number;
+  exited: Promise<number | null>;
+  output: () => string;
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+/** What `npm start` runs, with NATS_URL unset so the gateway embeds its own nats-server. */
+async function serve(dataDir: string): Promise<ServingGateway> {
+  const port = await freePort();
+  const env: NodeJS.ProcessEnv = { ...process.env, PORT: String(port), STREAMGATE_DATA_DIR: dataDir };
+  delete env.NATS_URL;
+  const child = spawn(process.execPath, ["--import", "tsx", "src/cli/main.ts", "serve"], { env });
+  let output = "";
+  child.stdout.on("data", (d: Buffer) => (output += d));
+  child.stderr.on("data", (d: Buffer) => (output += d));
+  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+  cleanups.push(async () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+    await exited;
+  });
+  const url = `http://127.0.0.1:${port}`;
+  await expect
+    .poll(async () => (await fetch(url + "/readyz").catch(() => undefined))?.status, { timeout: 20_000, interval: 100 })
+    .toBe(200);
+  const pid = /embedded nats-server \(pid (\d+)\)/.exec(output)?.[1];
+  if (!pid) throw new Error(`no embedded nats-server pid in the gateway's output:\n${output}`);
+  return { child, url, natsPid: Number(pid), exited, output: () => output };
+}
+
+async function tempDir(): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), "streamgate-serve-"));
+  cleanups.push(() => rm(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+describe("streamgate serve with NATS_URL unset", () => {
+  it("embeds nats-server, provisions the example streams, and stops it all on SIGTERM", async () => {
+    const gw = await serve(await tempDir());
+    const { streams } = (await (await fetch(gw.url + "/v1/streams")).json()) as {
+      streams: { name: string; types: string[]; first_offset: number; last_offset: number }[];
+    };
+    expect(streams.map((s) => s.name).sort()).toEqual(["metrics", "orders"]);
+    for (const s of streams) {
+      expect(s.types.length).toBeGreaterThan(0);
+      expect(typeof s.first_offset).toBe("number");
+      expect(typeof s.last_offset).toBe("number");
+    }
+    expect(isGone(gw.natsPid)).toBe(false);
+
+    gw.child.kill("SIGTERM");
+    expect(await gw.exited).toBe(0);
+    expect(await waitUntilGone(gw.natsPid, 5_000)).toBe(true);
+  });
+
+  it("leaves no nats-server behind when the gateway is killed with SIGKILL", async () => {
+    const gw = await serve(await tempDir());
+    gw.child.kill("SIGKILL");
+    await gw.exited;
+    expect(await waitUntilGone(gw.natsPid, 5_000)).toBe(true);
+  });
+
+  it("keeps events and the epoch across a restart on the same data dir", async () => {
+    const dataDir = await tempDir();
+    const first = await serve(dataDir);
+    const natsUrl = /at (nats:\/\/[\d.:]+)/.exec(first.output())?.[1];
+    if (!natsUrl) throw new Error(`no nats url in the gateway's output:\n${first.output()}`);
+    const backbone = await connectBackbone(natsUrl);
+    const producer = createProducer(backbone.js, orders);
+    await producer.publish({ type: "demo.orders.v1.OrderShipped", data: { orderId: "kept-1" } });
+    await producer.publish({ type: "demo.orders.v1.OrderShipped", data: { orderId: "kept-2" } });
+    await backbone.nc.close();
+    const before = await (await fetch(first.url + "/v1/streams/orders")).json();
+    first.child.kill("SIGTERM");
+    expect(await first.exited).toBe(0);
+
+    const second = await serve(dataDir);
+    const after = await (await fetch(second.url + "/v1/streams/orders")).json();
+    expect(after).toMatchObject({ first_offset: 1, last_offset: 2, events: 2, epoch: before.epoch });
+  });
+});

@@ -1,0 +1,28 @@
+import type { AddressInfo } from "node:net";
+import { loadConfig } from "../../src/config/config.js";
+import { runGateway, type RunningGateway } from "../../src/gateway/run.js";
+import { startTestNats, type TestNats } from "./nats.js";
+
+export interface TestGateway {
+  url: string;
+  gateway: RunningGateway;
+  nats: TestNats;
+  close(): Promise<void>;
+}
+
+/** An in-process gateway on a free port over its own real nats-server. */
+export async function startTestGateway(env: NodeJS.ProcessEnv = {}): Promise<TestGateway> {
+  const nats = await startTestNats();
+  const config = loadConfig({ NATS_URL: nats.url, PORT: "0", STREAMGATE_LOG_LEVEL: "warn", ...env });
+  const gateway = await runGateway(config);
+  const { port } = gateway.app.server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    gateway,
+    nats,
+    async close() {
+      await gateway.stop();
+      await nats.stop();
+    },
+  };
+}
