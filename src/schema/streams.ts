@@ -145,8 +145,8 @@ function readEventOption(
 
 function describeField(field: DescField): string {
   if (field.oneof) return "a member of oneof " + field.oneof.name;
-  if (field.fieldKind === "scalar") return `a ${ScalarType[field.scalar].toLowerCase()} field`;
-  return `a ${field.fieldKind} field`;
+  const kind = field.fieldKind === "scalar" ? ScalarType[field.scalar].toLowerCase() : field.fieldKind;
+  return `${/^[aeiou]/.test(kind) ? "an" : "a"} ${kind} field`;
 }
 
 function* allMessages(parent: { messages: readonly DescMessage[] } | DescMessage): Generator<DescMessage> {
