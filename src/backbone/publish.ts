@@ -29,6 +29,12 @@ export class InvalidEventError extends Error {
   readonly code = "invalid_argument";
 }
 
+/** JetStream did not take the event within the retry time; retrying later with the same id is safe. */
+export class BackboneUnavailableError extends Error {
+  readonly code = "unavailable";
+  readonly retryAfter = 1;
+}
+
 /**
  * Stores one event. Transient failures (a leader election answering 503, a reconnect, a
  * timeout) are retried with the same msgID until retryForMs, so a retry never stores twice.
@@ -57,7 +63,10 @@ export async function storeEvent(
       const ack = await js.publish(subject, event.data, { msgID: id, headers, timeout: 5_000 });
       return { offset: ack.seq, id, duplicate: ack.duplicate };
     } catch (err) {
-      if (!isTransient(err) || Date.now() >= deadline) throw err;
+      if (!isTransient(err)) throw err;
+      if (Date.now() >= deadline) {
+        throw new BackboneUnavailableError(`JetStream did not store the event: ${(err as Error).message}`, { cause: err });
+      }
       await sleep(Math.min(1_000, 50 * 2 ** attempt));
     }
   }

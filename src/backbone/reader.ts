@@ -37,6 +37,8 @@ export async function* readStoredEvents(js: JetStreamClient, options: ReadOption
   } finally {
     options.signal?.removeEventListener("abort", stop);
     stop();
+    // A stopped ordered consumer would otherwise linger on the server for minutes.
+    void consumer.delete().catch(() => undefined);
   }
 }
 

@@ -16,6 +16,14 @@ const configSchema = z
     /** The descriptor set `npm run codegen` writes; read at start, so new types need no rebuild. */
     descriptorSet: z.string().min(1).optional(),
     logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+    /** Larger request bodies are refused with 413. */
+    maxBodyBytes: z.coerce.number().int().min(1024).default(1024 * 1024),
+    /** An idle SSE response gets a comment this often, so proxies keep it open. */
+    sseKeepAliveMs: z.coerce.number().int().min(10).default(15_000),
+    /** The reconnect delay SSE tells EventSource clients. */
+    sseRetryMs: z.coerce.number().int().min(0).default(2_000),
+    /** Origins allowed to read from browsers: "*" or a comma-separated list. */
+    corsOrigins: z.string().default("*"),
   })
   .strict();
 
@@ -35,6 +43,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
       dataDir: env.STREAMGATE_DATA_DIR,
       descriptorSet: env.STREAMGATE_DESCRIPTOR_SET,
       logLevel: env.STREAMGATE_LOG_LEVEL,
+      maxBodyBytes: env.STREAMGATE_MAX_BODY_BYTES,
+      sseKeepAliveMs: env.STREAMGATE_SSE_KEEPALIVE_MS,
+      sseRetryMs: env.STREAMGATE_SSE_RETRY_MS,
+      corsOrigins: env.STREAMGATE_CORS_ORIGINS,
     }).filter(([, value]) => value !== undefined && value !== ""),
   );
   const parsed = configSchema.safeParse({ ...file, ...fromEnv });

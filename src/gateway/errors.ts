@@ -46,7 +46,8 @@ export class ApiError extends Error {
 export function toApiError(err: unknown): ApiError {
   if (err instanceof ApiError) return err;
   if (err instanceof Error && "code" in err && typeof err.code === "string" && err.code in ERROR_STATUS) {
-    return new ApiError(err.code as ErrorCode, err.message);
+    const retryAfter = "retryAfter" in err && typeof err.retryAfter === "number" ? err.retryAfter : undefined;
+    return new ApiError(err.code as ErrorCode, err.message, undefined, retryAfter);
   }
   return new ApiError("internal", "internal error");
 }

@@ -57,7 +57,7 @@ export async function runGateway(config: GatewayConfig): Promise<RunningGateway>
   const session = await openBackbone(config, (line) => console.error(`[streamgate] ${line}`));
   try {
     const results = await applyStreams(session.backbone.jsm, [...session.schemas.streams.values()]);
-    const app = createGateway({ backbone: session.backbone, schemas: session.schemas, logLevel: config.logLevel });
+    const app = createGateway({ backbone: session.backbone, schemas: session.schemas, config });
     for (const r of results) app.log.info({ stream: r.stream, action: r.action }, "stream provisioned");
     await app.listen({ port: config.port, host: config.host });
     let stopping: Promise<void> | undefined;

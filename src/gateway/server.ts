@@ -1,24 +1,36 @@
 import Fastify, { LogController, type FastifyInstance } from "fastify";
+import cors from "@fastify/cors";
 import type { Backbone } from "../backbone/connection.js";
+import type { GatewayConfig } from "../config/config.js";
+import { Hub } from "../fanout/hub.js";
 import type { Schemas } from "../schema/registry.js";
 import { ApiError, toApiError } from "./errors.js";
 import { healthRoutes } from "./routes/health.js";
+import { pollRoutes } from "./routes/poll.js";
+import { publishRoutes } from "./routes/publish.js";
+import { sseRoutes } from "./routes/sse.js";
 import { streamRoutes } from "./routes/streams.js";
+import { Shutdown } from "./shutdown.js";
 
 export interface GatewayOptions {
   backbone: Backbone;
   schemas: Schemas;
-  logLevel?: string;
+  config: Pick<GatewayConfig, "logLevel" | "maxBodyBytes" | "sseKeepAliveMs" | "sseRetryMs" | "corsOrigins">;
 }
 
 /** The HTTP face of the gateway: one plugin per concern, every error in the protocol's shape. */
-export function createGateway({ backbone, schemas, logLevel = "info" }: GatewayOptions): FastifyInstance {
+export function createGateway({ backbone, schemas, config }: GatewayOptions): FastifyInstance {
   const app = Fastify({
-    logger: { level: logLevel },
+    logger: { level: config.logLevel },
     // One log line per request would drown everything else at the rates a gateway serves.
     logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: config.maxBodyBytes,
     return503OnClosing: true,
   });
+  const hub = new Hub(backbone, schemas, (stream, err) => app.log.error({ err, stream }, "live feed failed"));
+  const shutdown = new Shutdown();
+  app.addHook("preClose", async () => shutdown.begin());
+  app.addHook("onClose", async () => hub.close());
 
   app.setErrorHandler((err, request, reply) => {
     const apiError = fastifyErrorToApiError(err);
@@ -31,8 +43,19 @@ export function createGateway({ backbone, schemas, logLevel = "info" }: GatewayO
     return reply.code(apiError.status).send(apiError.toJSON());
   });
 
+  const origins = config.corsOrigins.split(",").map((o) => o.trim()).filter(Boolean);
+  void app.register(cors, { origin: origins.includes("*") ? "*" : origins, exposedHeaders: ["retry-after"] });
   void app.register(healthRoutes, { nc: backbone.nc });
   void app.register(streamRoutes, { jsm: backbone.jsm, schemas });
+  void app.register(publishRoutes, { js: backbone.js, schemas });
+  void app.register(sseRoutes, {
+    hub,
+    schemas,
+    shutdown,
+    keepAliveMs: config.sseKeepAliveMs,
+    retryMs: config.sseRetryMs,
+  });
+  void app.register(pollRoutes, { hub, jsm: backbone.jsm, schemas, shutdown });
   return app;
 }
 

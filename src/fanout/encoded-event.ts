@@ -1,0 +1,91 @@
+import type { JsonValue } from "@bufbuild/protobuf";
+import type { StoredEvent } from "../backbone/stored-event.js";
+import type { Schemas } from "../schema/registry.js";
+import { binaryToJson } from "../schema/transcode.js";
+import { Event } from "../../generated/ts/streamgate/v1/event.js";
+
+/** The JSON envelope of PROTOCOL.md section 2. */
+export interface Envelope {
+  stream: string;
+  offset: number;
+  id: string;
+  type: string;
+  key?: string;
+  time: string;
+  data: JsonValue | null;
+  /** Only when data could not be decoded: the raw payload, so nothing is dropped. */
+  dataBase64?: string;
+}
+
+export interface EventFilter {
+  types?: ReadonlySet<string>;
+  key?: string;
+}
+
+/**
+ * A stored event with its encodings, each made at most once however many readers share it:
+ * the live feed hands one instance to every reader.
+ */
+export class EncodedEvent {
+  #json?: string;
+  #proto?: Uint8Array;
+
+  constructor(
+    readonly stored: StoredEvent,
+    private readonly schemas: Schemas,
+  ) {}
+
+  get offset(): number {
+    return this.stored.offset;
+  }
+
+  matches(filter: EventFilter): boolean {
+    if (filter.types && !filter.types.has(this.stored.type)) return false;
+    return filter.key === undefined || filter.key === this.stored.key;
+  }
+
+  envelope(): Envelope {
+    const { stream, offset, id, type, key, time, data } = this.stored;
+    const head = { stream, offset, id, type, ...(key !== undefined && { key }), time: time.toISOString() };
+    const message = type ? this.schemas.registry.getMessage(type) : undefined;
+    if (message) {
+      try {
+        return { ...head, data: binaryToJson(message, data) };
+      } catch {
+        // Undecodable bytes fall through: delivered raw, never dropped.
+      }
+    }
+    return { ...head, data: null, dataBase64: Buffer.from(data).toString("base64") };
+  }
+
+  /** The envelope as JSON text. */
+  get json(): string {
+    return (this.#json ??= JSON.stringify(this.envelope()));
+  }
+
+  /** The envelope as an encoded streamgate.v1.Event. */
+  get proto(): Uint8Array {
+    return (this.#proto ??= Event.encode(toEventMessage(this.stored)).finish());
+  }
+
+  /**
+   * Memory the event may come to hold with every encoding made, for bounding buffers. Fixed
+   * at creation, so what a buffer adds on append is exactly what it removes on eviction.
+   */
+  get size(): number {
+    return this.stored.data.byteLength * 4 + 512;
+  }
+}
+
+export function toEventMessage(stored: StoredEvent): Event {
+  const ms = stored.time.getTime();
+  return {
+    stream: stored.stream,
+    offset: BigInt(stored.offset),
+    id: stored.id,
+    type: stored.type,
+    key: stored.key ?? "",
+    time: { seconds: BigInt(Math.floor(ms / 1000)), nanos: (ms % 1000) * 1_000_000 },
+    data: stored.data,
+  };
+}

@@ -1,0 +1,103 @@
+import { DeliverPolicy } from "@nats-io/jetstream";
+import type { Backbone } from "../backbone/connection.js";
+import { readStreamState, type StreamState } from "../backbone/stream-state.js";
+import { filterSubject } from "../backbone/subjects.js";
+import { resolvePosition, type GapNotice, type Position } from "../position/position.js";
+import type { Schemas } from "../schema/registry.js";
+import { DEFAULT_FEED_LIMITS, StreamFeed, type FeedLimits } from "./feed.js";
+import { Reader } from "./reader.js";
+
+/** What a client asks to read: PROTOCOL.md section 3, already parsed. */
+export interface ReadRequest {
+  stream: string;
+  position: Position;
+  epoch?: string;
+  types?: readonly string[];
+  key?: string;
+}
+
+export interface OpenedReader {
+  reader: Reader;
+  /** The stream as it stood when the read started. */
+  state: StreamState;
+}
+
+/**
+ * Every reader in the process goes through the hub: it keeps one live feed per stream and
+ * places each new reader at its exact starting offset.
+ */
+export class Hub {
+  #feeds = new Map<string, Promise<StreamFeed>>();
+
+  constructor(
+    private readonly backbone: Pick<Backbone, "js" | "jsm">,
+    private readonly schemas: Schemas,
+    private readonly onFeedError: (stream: string, err: unknown) => void,
+    private readonly limits: FeedLimits = DEFAULT_FEED_LIMITS,
+  ) {}
+
+  async open(request: ReadRequest): Promise<OpenedReader> {
+    const feed = await this.#feed(request.stream);
+    const state = await readStreamState(this.backbone.jsm, request.stream);
+    const resolved = resolvePosition(request.position, state, request.epoch);
+    const start =
+      "startSeq" in resolved.start ? resolved.start.startSeq : await this.#offsetAtTime(state, resolved.start.startTime);
+    const filter = {
+      ...(request.types && { types: new Set(request.types) }),
+      ...(request.key !== undefined && { key: request.key }),
+    };
+    const reader = new Reader(
+      {
+        ...this.backbone,
+        schemas: this.schemas,
+        feed,
+        filterSubject: filterSubject(request.stream, { types: request.types, key: request.key }),
+      },
+      start,
+      filter,
+      resolved.gap satisfies GapNotice | undefined,
+    );
+    return { reader, state };
+  }
+
+  close(): void {
+    for (const feed of this.#feeds.values()) void feed.then((f) => f.close(), () => undefined);
+    this.#feeds.clear();
+  }
+
+  #feed(stream: string): Promise<StreamFeed> {
+    let feed = this.#feeds.get(stream);
+    if (!feed) {
+      feed = (async () => {
+        const state = await readStreamState(this.backbone.jsm, stream);
+        const created = new StreamFeed(stream, state.lastOffset + 1, this.limits);
+        created.start(this.backbone.js, this.schemas, (err) => {
+          // A feed that failed is dropped; the next reader starts a fresh one.
+          this.#feeds.delete(stream);
+          created.close();
+          this.onFeedError(stream, err);
+        });
+        return created;
+      })();
+      this.#feeds.set(stream, feed);
+      feed.catch(() => this.#feeds.delete(stream));
+    }
+    return feed;
+  }
+
+  /** The first offset stored at or after time; last_offset + 1 when there is none yet. */
+  async #offsetAtTime(state: StreamState, time: Date): Promise<number> {
+    const consumer = await this.backbone.js.consumers.get(state.name, {
+      deliver_policy: DeliverPolicy.StartTime,
+      opt_start_time: time.toISOString(),
+    });
+    try {
+      // Anything stored after `state` was read is newer than `time`, so it would be pending.
+      if ((await consumer.info(true)).num_pending === 0) return state.lastOffset + 1;
+      const first = await consumer.next({ expires: 5_000 });
+      return first ? first.seq : state.lastOffset + 1;
+    } finally {
+      void consumer.delete().catch(() => undefined);
+    }
+  }
+}

@@ -1,0 +1,106 @@
+import type { JsonValue } from "@bufbuild/protobuf";
+import { z } from "zod";
+import type { EventToStore } from "../backbone/publish.js";
+import { EVENT_ID_PATTERN, MAX_KEY_LENGTH } from "../backbone/stored-event.js";
+import type { EventDefinition, StreamDefinition } from "../schema/definitions.js";
+import {
+  InvalidEventDataError,
+  keyFromMessage,
+  messageFromBinary,
+  messageFromJson,
+  messageToBinary,
+} from "../schema/transcode.js";
+import { ApiError } from "./errors.js";
+
+/** An event to publish as JSON: PROTOCOL.md section 4 (HTTP) and 5.3 (WebSocket `publish`). */
+export const jsonEventInput = z
+  .object({
+    type: z.string().min(1).optional(),
+    data: z.record(z.string(), z.unknown()),
+    key: z.string().max(MAX_KEY_LENGTH).optional(),
+    id: z.string().regex(EVENT_ID_PATTERN, `must match ${EVENT_ID_PATTERN.source}`).optional(),
+  })
+  .strict();
+export type JsonEventInput = z.infer<typeof jsonEventInput>;
+
+/** Checks one JSON event against the stream's schema and encodes it; `path` prefixes error paths. */
+export function prepareJsonEvent(stream: StreamDefinition, input: JsonEventInput, path = ""): EventToStore {
+  const event = eventType(stream, input.type, `${path}type`);
+  const message = withDataPath(() => messageFromJson(event, input.data as JsonValue, `${path}data`));
+  return {
+    stream: stream.name,
+    type: event.type,
+    key: nonEmpty(input.key) ?? keyFromMessage(event, message),
+    id: input.id,
+    data: messageToBinary(event, message),
+  };
+}
+
+/** Checks protobuf bytes against the type; the bytes are stored as they came. */
+export function prepareBinaryEvent(
+  stream: StreamDefinition,
+  input: { type: string | undefined; key: string | undefined; id: string | undefined; data: Uint8Array },
+): EventToStore {
+  const event = eventType(stream, input.type, "Streamgate-Type");
+  const message = withDataPath(() => messageFromBinary(event, input.data));
+  if (input.key !== undefined && input.key.length > MAX_KEY_LENGTH) {
+    throw new ApiError("invalid_argument", `Streamgate-Key must be at most ${MAX_KEY_LENGTH} characters`);
+  }
+  if (input.id !== undefined && !EVENT_ID_PATTERN.test(input.id)) {
+    throw new ApiError("invalid_argument", `Idempotency-Key must match ${EVENT_ID_PATTERN.source}`);
+  }
+  return {
+    stream: stream.name,
+    type: event.type,
+    key: nonEmpty(input.key) ?? keyFromMessage(event, message),
+    id: input.id,
+    data: input.data,
+  };
+}
+
+/** The event type named, or the stream's only one when none is named. */
+function eventType(stream: StreamDefinition, type: string | undefined, path: string): EventDefinition {
+  if (type === undefined) {
+    if (stream.events.length === 1) return stream.events[0]!;
+    throw new ApiError("invalid_argument", `type is required: stream ${stream.name} has ${stream.events.length} event types`, [
+      { path, message: "required" },
+    ]);
+  }
+  const event = stream.events.find((e) => e.type === type);
+  if (!event) {
+    const known = stream.events.map((e) => e.type).join(", ");
+    throw new ApiError("invalid_argument", `stream ${stream.name} has no event type "${type}" (types: ${known})`, [
+      { path, message: "unknown event type" },
+    ]);
+  }
+  return event;
+}
+
+function withDataPath<T>(parse: () => T): T {
+  try {
+    return parse();
+  } catch (err) {
+    if (!(err instanceof InvalidEventDataError)) throw err;
+    throw new ApiError("invalid_argument", `${err.path}: ${err.message}`, [{ path: err.path, message: err.message }]);
+  }
+}
+
+function nonEmpty(value: string | undefined): string | undefined {
+  return value === "" ? undefined : value;
+}
+
+/** zod's first complaint about a request body, as a protocol error with its path. */
+export function invalidShape(error: z.ZodError, prefix = ""): ApiError {
+  const details = error.issues.map((issue) => ({
+    path: prefix + formatPath(issue.path),
+    message: issue.message,
+  }));
+  return new ApiError("invalid_argument", details.map((d) => `${d.path || "(body)"}: ${d.message}`).join("; "), details);
+}
+
+function formatPath(path: readonly PropertyKey[]): string {
+  return path.reduce<string>(
+    (out, part) => (typeof part === "number" ? `${out}[${part}]` : out ? `${out}.${String(part)}` : String(part)),
+    "",
+  );
+}

@@ -1,0 +1,85 @@
+import type { StreamDefinition } from "../schema/definitions.js";
+import { MAX_KEY_LENGTH } from "../backbone/stored-event.js";
+import { InvalidPositionError, validatePosition, type Position } from "../position/position.js";
+import type { ReadRequest } from "../fanout/hub.js";
+import { ApiError } from "./errors.js";
+
+export type Query = Record<string, string | string[] | undefined>;
+
+const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
+const INTEGER = /^-?\d+$/;
+
+/** One query parameter; a repeated one is a mistake, not a list. */
+export function single(query: Query, name: string): string | undefined {
+  const value = query[name];
+  if (Array.isArray(value)) throw new ApiError("invalid_argument", `${name} is given more than once`);
+  return value;
+}
+
+/** A whole number from the query within [min, max], or the default. */
+export function integerParam(query: Query, name: string, min: number, max: number, fallback: number): number {
+  const raw = single(query, name);
+  if (raw === undefined) return fallback;
+  const value = Number(raw);
+  if (!INTEGER.test(raw) || value < min || value > max) {
+    throw new ApiError("invalid_argument", `${name} must be an integer from ${min} to ${max}, not "${raw}"`);
+  }
+  return value;
+}
+
+/** The position, epoch and filters of PROTOCOL.md section 3, from a query string. */
+export function parseReadQuery(stream: StreamDefinition, query: Query): ReadRequest {
+  const request: ReadRequest = { stream: stream.name, position: parsePosition(query) };
+  const epoch = single(query, "epoch");
+  if (epoch !== undefined) request.epoch = epoch;
+  const types = single(query, "types");
+  if (types !== undefined) request.types = parseTypes(stream, types.split(","));
+  const key = single(query, "key");
+  if (key !== undefined) request.key = parseKey(key);
+  return request;
+}
+
+export function parsePosition(query: Query): Position {
+  const given = (["from", "since", "last"] as const).filter((name) => query[name] !== undefined);
+  if (given.length > 1) {
+    throw new ApiError("invalid_argument", `give at most one of from, since and last, not ${given.join(" and ")}`);
+  }
+  const from = single(query, "from");
+  const since = single(query, "since");
+  const last = single(query, "last");
+  let position: Position;
+  if (since !== undefined) {
+    if (!RFC3339.test(since)) throw new ApiError("invalid_argument", `since must be an RFC 3339 time, not "${since}"`);
+    position = { since: new Date(since) };
+  } else if (last !== undefined) {
+    position = { last: INTEGER.test(last) ? Number(last) : Number.NaN };
+  } else if (from === "first" || from === "now" || from === undefined) {
+    position = { from: from ?? "now" };
+  } else {
+    position = { from: INTEGER.test(from) ? Number(from) : Number.NaN };
+  }
+  try {
+    validatePosition(position);
+  } catch (err) {
+    if (err instanceof InvalidPositionError) throw new ApiError("invalid_argument", err.message);
+    throw err;
+  }
+  return position;
+}
+
+export function parseTypes(stream: StreamDefinition, types: readonly string[]): string[] {
+  const known = new Set(stream.events.map((e) => e.type));
+  for (const type of types) {
+    if (!known.has(type)) {
+      throw new ApiError("invalid_argument", `stream ${stream.name} has no event type "${type}" (types: ${[...known].join(", ")})`);
+    }
+  }
+  return [...new Set(types)];
+}
+
+export function parseKey(key: string): string {
+  if (key.length === 0 || key.length > MAX_KEY_LENGTH) {
+    throw new ApiError("invalid_argument", `key must be 1 to ${MAX_KEY_LENGTH} characters`);
+  }
+  return key;
+}

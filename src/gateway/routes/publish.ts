@@ -1,0 +1,67 @@
+import type { FastifyPluginAsync, FastifyReply } from "fastify";
+import type { JetStreamClient } from "@nats-io/jetstream";
+import { z } from "zod";
+import { storeEvent, type EventToStore, type StoreResult } from "../../backbone/publish.js";
+import type { Schemas } from "../../schema/registry.js";
+import { ApiError } from "../errors.js";
+import { invalidShape, jsonEventInput, prepareBinaryEvent, prepareJsonEvent } from "../event-input.js";
+import { requireStream } from "./streams.js";
+
+export const MAX_BATCH = 1000;
+
+const batchInput = z.object({ events: z.array(z.unknown()).min(1).max(MAX_BATCH) }).strict();
+
+export interface PublishRouteOptions {
+  js: JetStreamClient;
+  schemas: Schemas;
+}
+
+/** POST /v1/streams/{stream}/events and …/events:batch (PROTOCOL.md section 4). */
+export const publishRoutes: FastifyPluginAsync<PublishRouteOptions> = async (app, { js, schemas }) => {
+  app.addContentTypeParser("application/x-protobuf", { parseAs: "buffer" }, (_request, body, done) => done(null, body));
+
+  app.post<{ Params: { stream: string } }>("/v1/streams/:stream/events", async (request, reply) => {
+    const stream = requireStream(schemas, request.params.stream);
+    const idempotencyKey = header(request.headers["idempotency-key"]);
+    let event: EventToStore;
+    if (Buffer.isBuffer(request.body)) {
+      event = prepareBinaryEvent(stream, {
+        type: header(request.headers["streamgate-type"]),
+        key: header(request.headers["streamgate-key"]),
+        id: idempotencyKey,
+        data: request.body,
+      });
+    } else {
+      const parsed = jsonEventInput.safeParse(request.body);
+      if (!parsed.success) throw invalidShape(parsed.error);
+      if (idempotencyKey !== undefined && parsed.data.id !== undefined && parsed.data.id !== idempotencyKey) {
+        throw new ApiError("invalid_argument", "the Idempotency-Key header and the body's id differ");
+      }
+      event = prepareJsonEvent(stream, { ...parsed.data, id: parsed.data.id ?? idempotencyKey });
+    }
+    return sendStored(reply, await storeEvent(js, event));
+  });
+
+  app.post<{ Params: { stream: string } }>("/v1/streams/:stream/events::batch", async (request, reply) => {
+    const stream = requireStream(schemas, request.params.stream);
+    const parsed = batchInput.safeParse(request.body);
+    if (!parsed.success) throw invalidShape(parsed.error);
+    // Every event is checked before the first is stored.
+    const events = parsed.data.events.map((input, i) => {
+      const shaped = jsonEventInput.safeParse(input);
+      if (!shaped.success) throw invalidShape(shaped.error, `events[${i}].`);
+      return prepareJsonEvent(stream, shaped.data, `events[${i}].`);
+    });
+    const results: StoreResult[] = [];
+    for (const event of events) results.push(await storeEvent(js, event));
+    return reply.code(201).send({ results });
+  });
+};
+
+function sendStored(reply: FastifyReply, result: StoreResult) {
+  return reply.code(result.duplicate ? 200 : 201).send(result);
+}
+
+function header(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}

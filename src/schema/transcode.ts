@@ -1,0 +1,104 @@
+import {
+  fromBinary,
+  fromJson,
+  toBinary,
+  toJson,
+  type DescField,
+  type DescMessage,
+  type JsonValue,
+  type Message,
+} from "@bufbuild/protobuf";
+import type { EventDefinition } from "./definitions.js";
+
+/** Event data that does not match its type; `path` is the JSON path of the first bad field. */
+export class InvalidEventDataError extends Error {
+  readonly code = "invalid_argument";
+  constructor(
+    readonly path: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = "InvalidEventDataError";
+  }
+}
+
+/** Canonical proto3 JSON in, strictly: unknown fields, wrong types and out-of-range values fail. */
+export function messageFromJson(event: EventDefinition, json: JsonValue, path = "data"): Message {
+  return parseJson(event.message, json, path);
+}
+
+export function messageToBinary(event: EventDefinition, message: Message): Uint8Array {
+  return toBinary(event.message, message);
+}
+
+/** Protobuf bytes in: they must decode as the type. Unknown fields are kept (newer producers). */
+export function messageFromBinary(event: EventDefinition, bytes: Uint8Array, path = "data"): Message {
+  try {
+    return fromBinary(event.message, bytes);
+  } catch (err) {
+    throw new InvalidEventDataError(path, `bytes do not decode as ${event.type}: ${(err as Error).message}`);
+  }
+}
+
+export function binaryToJson(message: DescMessage, bytes: Uint8Array): JsonValue {
+  return toJson(message, fromBinary(message, bytes));
+}
+
+/** The event's key: its key field's value, when the schema declares one and it is set. */
+export function keyFromMessage(event: EventDefinition, message: Message): string | undefined {
+  if (!event.keyField) return undefined;
+  const value = (message as unknown as Record<string, unknown>)[event.keyField.localName];
+  return typeof value === "string" && value !== "" ? value : undefined;
+}
+
+function parseJson(desc: DescMessage, json: JsonValue, path: string): Message {
+  try {
+    return fromJson(desc, json);
+  } catch (err) {
+    const located = locate(desc, json, path);
+    throw new InvalidEventDataError(located.path, located.message ?? (err as Error).message);
+  }
+}
+
+/**
+ * @bufbuild/protobuf names the failing field but not where it sits, so the path is found by
+ * parsing one field at a time and descending into the message fields that fail.
+ */
+function locate(desc: DescMessage, json: JsonValue, path: string): { path: string; message?: string } {
+  if (typeof json !== "object" || json === null || Array.isArray(json) || WELL_KNOWN.test(desc.typeName)) {
+    return { path, message: `expected ${desc.typeName} as a JSON object` };
+  }
+  for (const [name, value] of Object.entries(json)) {
+    const field = desc.fields.find((f) => f.jsonName === name || f.name === name);
+    const fieldPath = `${path}.${name}`;
+    if (!field) return { path: fieldPath, message: `unknown field "${name}" in ${desc.typeName}` };
+    try {
+      fromJson(desc, { [name]: value });
+      continue;
+    } catch (err) {
+      const message = (err as Error).message;
+      const nested = nestedMessageValues(field, value, fieldPath);
+      for (const [itemPath, item] of nested) {
+        try {
+          fromJson(field.message!, item);
+        } catch {
+          const inner = locate(field.message!, item, itemPath);
+          return { path: inner.path, message: inner.message ?? message };
+        }
+      }
+      return { path: fieldPath, message };
+    }
+  }
+  return { path };
+}
+
+/** The values of a message-typed field (singular or repeated) to descend into, with their paths. */
+function nestedMessageValues(field: DescField, value: JsonValue, path: string): [string, JsonValue][] {
+  if (!field.message || WELL_KNOWN.test(field.message.typeName)) return [];
+  if (field.fieldKind === "message") return [[path, value]];
+  if (field.fieldKind === "list" && Array.isArray(value)) return value.map((item, i) => [`${path}[${i}]`, item]);
+  return [];
+}
+
+/** Well-known types have JSON forms of their own (strings, numbers): they are leaves here. */
+const WELL_KNOWN = /^google\.protobuf\./;
