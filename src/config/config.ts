@@ -24,6 +24,15 @@ const configSchema = z
     sseRetryMs: z.coerce.number().int().min(0).default(2_000),
     /** Origins allowed to read from browsers: "*" or a comma-separated list. */
     corsOrigins: z.string().default("*"),
+    /** WebSocket frames larger than this close the connection with 1009. */
+    wsMaxFrameBytes: z.coerce.number().int().min(1024).default(1024 * 1024),
+    wsMaxSubscriptions: z.coerce.number().int().min(1).default(100),
+    /** Client frames per second per connection (bursts of twice that); more get rate_limited. */
+    wsFramesPerSecond: z.coerce.number().int().min(1).default(100),
+    /** Unsent bytes a connection may hold before its subscriptions stop pulling. */
+    wsHighWaterBytes: z.coerce.number().int().min(1024).default(1024 * 1024),
+    wsSlowConsumerTimeoutMs: z.coerce.number().int().min(100).default(60_000),
+    wsPingIntervalMs: z.coerce.number().int().min(50).default(15_000),
   })
   .strict();
 
@@ -47,6 +56,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
       sseKeepAliveMs: env.STREAMGATE_SSE_KEEPALIVE_MS,
       sseRetryMs: env.STREAMGATE_SSE_RETRY_MS,
       corsOrigins: env.STREAMGATE_CORS_ORIGINS,
+      wsMaxFrameBytes: env.STREAMGATE_WS_MAX_FRAME_BYTES,
+      wsMaxSubscriptions: env.STREAMGATE_WS_MAX_SUBSCRIPTIONS,
+      wsFramesPerSecond: env.STREAMGATE_WS_FRAMES_PER_SECOND,
+      wsHighWaterBytes: env.STREAMGATE_WS_HIGH_WATER_BYTES,
+      wsSlowConsumerTimeoutMs: env.STREAMGATE_WS_SLOW_CONSUMER_TIMEOUT_MS,
+      wsPingIntervalMs: env.STREAMGATE_WS_PING_INTERVAL_MS,
     }).filter(([, value]) => value !== undefined && value !== ""),
   );
   const parsed = configSchema.safeParse({ ...file, ...fromEnv });

@@ -10,12 +10,13 @@ import { pollRoutes } from "./routes/poll.js";
 import { publishRoutes } from "./routes/publish.js";
 import { sseRoutes } from "./routes/sse.js";
 import { streamRoutes } from "./routes/streams.js";
+import { wsRoutes } from "./routes/ws.js";
 import { Shutdown } from "./shutdown.js";
 
 export interface GatewayOptions {
   backbone: Backbone;
   schemas: Schemas;
-  config: Pick<GatewayConfig, "logLevel" | "maxBodyBytes" | "sseKeepAliveMs" | "sseRetryMs" | "corsOrigins">;
+  config: Omit<GatewayConfig, "port" | "host" | "natsUrl" | "dataDir" | "descriptorSet">;
 }
 
 /** The HTTP face of the gateway: one plugin per concern, every error in the protocol's shape. */
@@ -56,6 +57,20 @@ export function createGateway({ backbone, schemas, config }: GatewayOptions): Fa
     retryMs: config.sseRetryMs,
   });
   void app.register(pollRoutes, { hub, jsm: backbone.jsm, schemas, shutdown });
+  void app.register(wsRoutes, {
+    hub,
+    js: backbone.js,
+    schemas,
+    shutdown,
+    maxFrameBytes: config.wsMaxFrameBytes,
+    pingIntervalMs: config.wsPingIntervalMs,
+    limits: {
+      maxSubscriptions: config.wsMaxSubscriptions,
+      framesPerSecond: config.wsFramesPerSecond,
+      highWaterBytes: config.wsHighWaterBytes,
+      slowConsumerTimeoutMs: config.wsSlowConsumerTimeoutMs,
+    },
+  });
   return app;
 }
 

@@ -1,0 +1,82 @@
+import type { FastifyPluginAsync } from "fastify";
+import websocket from "@fastify/websocket";
+import type { WebSocket } from "ws";
+import type { JetStreamClient } from "@nats-io/jetstream";
+import type { Hub } from "../../fanout/hub.js";
+import type { Schemas } from "../../schema/registry.js";
+import { parseReadQuery, type Query } from "../read-request.js";
+import type { Shutdown } from "../shutdown.js";
+import { JSON_SUBPROTOCOL, PROTO_SUBPROTOCOL, jsonCodec, protoCodec } from "../ws/frames.js";
+import { WsSession, type WsLimits } from "../ws/session.js";
+import { requireStream } from "./streams.js";
+
+export interface WsRouteOptions {
+  hub: Hub;
+  js: JetStreamClient;
+  schemas: Schemas;
+  shutdown: Shutdown;
+  limits: WsLimits;
+  maxFrameBytes: number;
+  pingIntervalMs: number;
+}
+
+export const CLOSE_RESTARTING = 1012;
+
+/** GET /v1/ws and GET /v1/streams/{stream}/ws (PROTOCOL.md section 5.3). */
+export const wsRoutes: FastifyPluginAsync<WsRouteOptions> = async (app, options) => {
+  const { hub, js, schemas, shutdown, limits } = options;
+  await app.register(websocket, {
+    options: {
+      // Bigger frames close the connection with 1009.
+      maxPayload: options.maxFrameBytes,
+      handleProtocols: (offered: Set<string>) =>
+        offered.has(PROTO_SUBPROTOCOL) ? PROTO_SUBPROTOCOL : offered.has(JSON_SUBPROTOCOL) ? JSON_SUBPROTOCOL : false,
+    },
+  });
+
+  function startSession(socket: WebSocket): WsSession {
+    const codec = socket.protocol === PROTO_SUBPROTOCOL ? protoCodec : jsonCodec;
+    const session = new WsSession(socket, codec, { hub, js, schemas, limits, log: app.log });
+    const stopOnShutdown = shutdown.onShutdown(() => socket.close(CLOSE_RESTARTING, "gateway restarting: reconnect and resume"));
+    // A peer that misses a whole ping interval is gone: drop it rather than hold its state.
+    let alive = true;
+    socket.on("pong", () => (alive = true));
+    const heartbeat = setInterval(() => {
+      if (!alive) return socket.terminate();
+      alive = false;
+      socket.ping();
+    }, options.pingIntervalMs);
+    socket.on("close", () => {
+      clearInterval(heartbeat);
+      stopOnShutdown();
+    });
+    return session;
+  }
+
+  app.get("/v1/ws", { websocket: true }, (socket) => {
+    startSession(socket);
+  });
+
+  app.get<{ Params: { stream: string }; Querystring: Query }>(
+    "/v1/streams/:stream/ws",
+    {
+      websocket: true,
+      // A bad query is answered before the upgrade, as a plain HTTP error.
+      preValidation: async (request) => {
+        parseReadQuery(requireStream(schemas, request.params.stream), request.query);
+      },
+    },
+    (socket, request) => {
+      const read = parseReadQuery(requireStream(schemas, request.params.stream), request.query);
+      startSession(socket).subscribe({
+        op: "subscribe",
+        sub: read.stream,
+        stream: read.stream,
+        position: { given: [], position: read.position },
+        ...(read.epoch !== undefined && { epoch: read.epoch }),
+        ...(read.types && { types: [...read.types] }),
+        ...(read.key !== undefined && { key: read.key }),
+      });
+    },
+  );
+};

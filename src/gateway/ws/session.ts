@@ -1,0 +1,234 @@
+import type { WebSocket } from "ws";
+import type { JetStreamClient } from "@nats-io/jetstream";
+import type { FastifyBaseLogger } from "fastify";
+import { storeEvent } from "../../backbone/publish.js";
+import type { Hub } from "../../fanout/hub.js";
+import type { Reader } from "../../fanout/reader.js";
+import { InvalidPositionError, validatePosition, type Position } from "../../position/position.js";
+import type { Schemas } from "../../schema/registry.js";
+import { toApiError } from "../errors.js";
+import { prepareBinaryEvent, prepareJsonEvent, type JsonEventInput } from "../event-input.js";
+import { parseKey, parseTypes } from "../read-request.js";
+import type { ClientOp, Frame, FrameCodec, FrameProblem, PositionInput } from "./frames.js";
+
+export interface WsLimits {
+  maxSubscriptions: number;
+  /** Client frames per second, with bursts of twice that. */
+  framesPerSecond: number;
+  /** Bytes the socket may hold unsent before subscriptions stop pulling events. */
+  highWaterBytes: number;
+  /** A socket that cannot drain below high water for this long is closed with 4008. */
+  slowConsumerTimeoutMs: number;
+}
+
+export interface SessionDeps {
+  hub: Hub;
+  js: JetStreamClient;
+  schemas: Schemas;
+  limits: WsLimits;
+  log: FastifyBaseLogger;
+}
+
+export const CLOSE_SLOW_CONSUMER = 4008;
+
+interface Subscription {
+  reader: Reader;
+  stop: AbortController;
+}
+
+/**
+ * One WebSocket connection: many subscriptions, each pulling from its own Reader only while
+ * the socket has room, so a slow client costs a cursor per subscription, not a queue.
+ */
+export class WsSession {
+  #subs = new Map<string, Subscription>();
+  #tokens: number;
+  #refilled = Date.now();
+  #closed = false;
+
+  constructor(
+    private readonly socket: WebSocket,
+    private readonly codec: FrameCodec,
+    private readonly deps: SessionDeps,
+  ) {
+    this.#tokens = deps.limits.framesPerSecond * 2;
+    socket.on("message", (data: Buffer, isBinary: boolean) => this.#receive(data, isBinary));
+    socket.on("close", () => this.close());
+  }
+
+  close(): void {
+    this.#closed = true;
+    for (const sub of this.#subs.values()) this.#end(sub);
+    this.#subs.clear();
+  }
+
+  /** Subscribes as if the client had sent the frame (the /v1/streams/{stream}/ws route). */
+  subscribe(op: Extract<ClientOp, { op: "subscribe" }>): void {
+    void this.#subscribe(op);
+  }
+
+  #receive(data: Buffer, isBinary: boolean): void {
+    if (!this.#takeToken()) {
+      this.#send(this.codec.error({ code: "rate_limited", message: `more than ${this.deps.limits.framesPerSecond} frames per second` }));
+      return;
+    }
+    const op = this.codec.decode(data, isBinary);
+    if ("code" in op) {
+      this.#send(this.codec.error(op));
+      return;
+    }
+    switch (op.op) {
+      case "subscribe":
+        void this.#subscribe(op);
+        break;
+      case "unsubscribe":
+        this.#unsubscribe(op.sub);
+        break;
+      case "publish":
+        void this.#publish(op.ref, op.stream, op.event);
+        break;
+      case "ping":
+        this.#send(this.codec.pong(op.ref));
+        break;
+    }
+  }
+
+  async #subscribe(op: Extract<ClientOp, { op: "subscribe" }>): Promise<void> {
+    const { sub } = op;
+    const fail = (err: unknown) => this.#send(this.codec.error({ ...problem(err), sub }));
+    if (this.#subs.has(sub)) return fail(new ProblemError(`subscription "${sub}" already exists`));
+    if (this.#subs.size >= this.deps.limits.maxSubscriptions) {
+      return fail(new ProblemError(`at most ${this.deps.limits.maxSubscriptions} subscriptions per connection`));
+    }
+    const stop = new AbortController();
+    // Reserved at once, so a quick unsubscribe or a twin subscribe sees it.
+    const pending: Subscription = { reader: undefined as never, stop };
+    this.#subs.set(sub, pending);
+    try {
+      const stream = this.deps.schemas.streams.get(op.stream);
+      if (!stream) throw new ProblemError(`stream "${op.stream}" is not declared in the gateway's schemas`, "not_found");
+      const opened = await this.deps.hub.open({
+        stream: stream.name,
+        position: checkPosition(op.position),
+        ...(op.epoch !== undefined && { epoch: op.epoch }),
+        ...(op.types && { types: parseTypes(stream, op.types) }),
+        ...(op.key !== undefined && { key: parseKey(op.key) }),
+      });
+      if (stop.signal.aborted || this.#closed) {
+        opened.reader.close();
+        return;
+      }
+      pending.reader = opened.reader;
+      this.#send(this.codec.subscribed(sub, opened.state));
+      await this.#pump(sub, pending);
+    } catch (err) {
+      if (this.#subs.get(sub) === pending) this.#subs.delete(sub);
+      fail(err);
+    }
+  }
+
+  async #pump(sub: string, subscription: Subscription): Promise<void> {
+    const { reader, stop } = subscription;
+    for (;;) {
+      if (!(await this.#roomToSend(stop.signal))) return;
+      const item = await reader.next({ wait: true, signal: stop.signal });
+      if (!item) return;
+      this.#send(item.kind === "event" ? this.codec.event(sub, item.event) : this.codec.gap(sub, item.gap));
+    }
+  }
+
+  /** Waits until the socket holds less than high water; false when the subscription ended. */
+  async #roomToSend(signal: AbortSignal): Promise<boolean> {
+    const { highWaterBytes, slowConsumerTimeoutMs } = this.deps.limits;
+    const since = Date.now();
+    while (this.socket.bufferedAmount >= highWaterBytes) {
+      if (signal.aborted || this.#closed) return false;
+      if (Date.now() - since > slowConsumerTimeoutMs) {
+        this.socket.close(CLOSE_SLOW_CONSUMER, "slow consumer: resume from your last offset");
+        return false;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    return !signal.aborted && !this.#closed;
+  }
+
+  #unsubscribe(sub: string): void {
+    const subscription = this.#subs.get(sub);
+    if (!subscription) {
+      this.#send(this.codec.error({ code: "not_found", message: `no subscription "${sub}"`, sub }));
+      return;
+    }
+    this.#subs.delete(sub);
+    this.#end(subscription);
+    this.#send(this.codec.unsubscribed(sub));
+  }
+
+  async #publish(
+    ref: string,
+    streamName: string,
+    input: JsonEventInput | { type: string | undefined; key: string | undefined; id: string | undefined; data: Uint8Array },
+  ): Promise<void> {
+    try {
+      const stream = this.deps.schemas.streams.get(streamName);
+      if (!stream) throw new ProblemError(`stream "${streamName}" is not declared in the gateway's schemas`, "not_found");
+      const event =
+        input.data instanceof Uint8Array
+          ? prepareBinaryEvent(stream, input as Parameters<typeof prepareBinaryEvent>[1])
+          : prepareJsonEvent(stream, input as JsonEventInput);
+      this.#send(this.codec.published(ref, await storeEvent(this.deps.js, event)));
+    } catch (err) {
+      this.#send(this.codec.error({ ...problem(err), ref }));
+    }
+  }
+
+  #end(subscription: Subscription): void {
+    subscription.stop.abort();
+    subscription.reader?.close();
+  }
+
+  #send(frame: Frame): void {
+    if (this.#closed || this.socket.readyState !== this.socket.OPEN) return;
+    this.socket.send(frame, (err) => {
+      if (err) this.deps.log.debug({ err }, "WebSocket send failed");
+    });
+  }
+
+  #takeToken(): boolean {
+    const { framesPerSecond } = this.deps.limits;
+    const now = Date.now();
+    this.#tokens = Math.min(framesPerSecond * 2, this.#tokens + ((now - this.#refilled) / 1000) * framesPerSecond);
+    this.#refilled = now;
+    if (this.#tokens < 1) return false;
+    this.#tokens -= 1;
+    return true;
+  }
+}
+
+class ProblemError extends Error {
+  constructor(
+    message: string,
+    readonly code: FrameProblem["code"] = "invalid_argument",
+  ) {
+    super(message);
+  }
+}
+
+function checkPosition(input: PositionInput): Position {
+  if (input.given.length > 1) {
+    throw new ProblemError(`give at most one of from, since and last, not ${input.given.join(" and ")}`);
+  }
+  if (input.position === "invalid") throw new ProblemError("since must be an RFC 3339 time");
+  const position = input.position ?? { from: "now" };
+  try {
+    validatePosition(position);
+  } catch (err) {
+    if (err instanceof InvalidPositionError) throw new ProblemError(err.message);
+    throw err;
+  }
+  return position;
+}
+
+function problem(err: unknown): FrameProblem {
+  const apiError = toApiError(err);
+  return { code: apiError.code, message: apiError.message };
+}
