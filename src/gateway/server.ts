@@ -5,6 +5,7 @@ import type { GatewayConfig } from "../config/config.js";
 import { Hub } from "../fanout/hub.js";
 import type { Schemas } from "../schema/registry.js";
 import { ApiError, toApiError } from "./errors.js";
+import { Metrics } from "./metrics.js";
 import { healthRoutes } from "./routes/health.js";
 import { pollRoutes } from "./routes/poll.js";
 import { publishRoutes } from "./routes/publish.js";
@@ -30,6 +31,7 @@ export function createGateway({ backbone, schemas, config }: GatewayOptions): Fa
   });
   const hub = new Hub(backbone, schemas, (stream, err) => app.log.error({ err, stream }, "live feed failed"));
   const shutdown = new Shutdown();
+  const metrics = new Metrics();
   app.addHook("preClose", async () => shutdown.begin());
   app.addHook("onClose", async () => hub.close());
 
@@ -48,15 +50,17 @@ export function createGateway({ backbone, schemas, config }: GatewayOptions): Fa
   void app.register(cors, { origin: origins.includes("*") ? "*" : origins, exposedHeaders: ["retry-after"] });
   void app.register(healthRoutes, { nc: backbone.nc });
   void app.register(streamRoutes, { jsm: backbone.jsm, schemas });
-  void app.register(publishRoutes, { js: backbone.js, schemas });
+  app.get("/metrics", async (_request, reply) => reply.type("text/plain; version=0.0.4").send(metrics.render()));
+  void app.register(publishRoutes, { js: backbone.js, schemas, metrics });
   void app.register(sseRoutes, {
     hub,
     schemas,
     shutdown,
     keepAliveMs: config.sseKeepAliveMs,
     retryMs: config.sseRetryMs,
+    metrics,
   });
-  void app.register(pollRoutes, { hub, jsm: backbone.jsm, schemas, shutdown });
+  void app.register(pollRoutes, { hub, jsm: backbone.jsm, schemas, shutdown, metrics });
   void app.register(wsRoutes, {
     hub,
     js: backbone.js,
@@ -64,6 +68,7 @@ export function createGateway({ backbone, schemas, config }: GatewayOptions): Fa
     shutdown,
     maxFrameBytes: config.wsMaxFrameBytes,
     pingIntervalMs: config.wsPingIntervalMs,
+    metrics,
     limits: {
       maxSubscriptions: config.wsMaxSubscriptions,
       framesPerSecond: config.wsFramesPerSecond,

@@ -9,6 +9,7 @@ import type { Schemas } from "../../schema/registry.js";
 import { GapNotice as GapNoticeMessage } from "../../../generated/ts/streamgate/v1/event.js";
 import { integerParam, parseReadQuery, single, type Query } from "../read-request.js";
 import { ApiError } from "../errors.js";
+import type { Metrics } from "../metrics.js";
 import type { Shutdown } from "../shutdown.js";
 import { requireStream } from "./streams.js";
 
@@ -17,13 +18,14 @@ export interface PollRouteOptions {
   jsm: JetStreamManager;
   schemas: Schemas;
   shutdown: Shutdown;
+  metrics: Metrics;
 }
 
 export const MAX_POLL_EVENTS = 1000;
 export const MAX_POLL_WAIT_S = 60;
 
 /** GET /v1/streams/{stream}/poll (PROTOCOL.md section 5.2): long polling, and short with wait=0. */
-export const pollRoutes: FastifyPluginAsync<PollRouteOptions> = async (app, { hub, jsm, schemas, shutdown }) => {
+export const pollRoutes: FastifyPluginAsync<PollRouteOptions> = async (app, { hub, jsm, schemas, shutdown, metrics }) => {
   app.get<{ Params: { stream: string }; Querystring: Query }>("/v1/streams/:stream/poll", async (request, reply) => {
     const stream = requireStream(schemas, request.params.stream);
     const read = parseReadQuery(stream, request.query);
@@ -32,6 +34,7 @@ export const pollRoutes: FastifyPluginAsync<PollRouteOptions> = async (app, { hu
     const { reader } = await hub.open(read);
 
     const gone = new AbortController();
+    const closed = metrics.open("poll");
     const waited = AbortSignal.any([gone.signal, AbortSignal.timeout(waitMs)]);
     const stopWhenDone = shutdown.onShutdown(() => gone.abort());
     reply.raw.once("close", () => gone.abort());
@@ -56,9 +59,11 @@ export const pollRoutes: FastifyPluginAsync<PollRouteOptions> = async (app, { hu
         next = reader.cursor;
       }
     } finally {
+      closed();
       stopWhenDone();
       reader.close();
     }
+    metrics.delivered.add(events.length, { protocol: "poll" });
 
     const state = await readStreamState(jsm, stream.name);
     if (wantsProtobuf(request.headers.accept)) {

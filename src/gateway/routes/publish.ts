@@ -4,6 +4,7 @@ import { z } from "zod";
 import { storeEvent, type EventToStore, type StoreResult } from "../../backbone/publish.js";
 import type { Schemas } from "../../schema/registry.js";
 import { ApiError } from "../errors.js";
+import type { Metrics } from "../metrics.js";
 import { invalidShape, jsonEventInput, prepareBinaryEvent, prepareJsonEvent } from "../event-input.js";
 import { requireStream } from "./streams.js";
 
@@ -14,10 +15,17 @@ const batchInput = z.object({ events: z.array(z.unknown()).min(1).max(MAX_BATCH)
 export interface PublishRouteOptions {
   js: JetStreamClient;
   schemas: Schemas;
+  metrics: Metrics;
 }
 
 /** POST /v1/streams/{stream}/events and …/events:batch (PROTOCOL.md section 4). */
-export const publishRoutes: FastifyPluginAsync<PublishRouteOptions> = async (app, { js, schemas }) => {
+export const publishRoutes: FastifyPluginAsync<PublishRouteOptions> = async (app, { js, schemas, metrics }) => {
+  const store = async (event: EventToStore): Promise<StoreResult> => {
+    const result = await storeEvent(js, event);
+    if (!result.duplicate) metrics.published.add(1, { stream: event.stream });
+    return result;
+  };
+
   app.addContentTypeParser("application/x-protobuf", { parseAs: "buffer" }, (_request, body, done) => done(null, body));
 
   app.post<{ Params: { stream: string } }>("/v1/streams/:stream/events", async (request, reply) => {
@@ -39,7 +47,7 @@ export const publishRoutes: FastifyPluginAsync<PublishRouteOptions> = async (app
       }
       event = prepareJsonEvent(stream, { ...parsed.data, id: parsed.data.id ?? idempotencyKey });
     }
-    return sendStored(reply, await storeEvent(js, event));
+    return sendStored(reply, await store(event));
   });
 
   app.post<{ Params: { stream: string } }>("/v1/streams/:stream/events::batch", async (request, reply) => {
@@ -53,7 +61,7 @@ export const publishRoutes: FastifyPluginAsync<PublishRouteOptions> = async (app
       return prepareJsonEvent(stream, shaped.data, `events[${i}].`);
     });
     const results: StoreResult[] = [];
-    for (const event of events) results.push(await storeEvent(js, event));
+    for (const event of events) results.push(await store(event));
     return reply.code(201).send({ results });
   });
 };

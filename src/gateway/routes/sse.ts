@@ -5,6 +5,7 @@ import type { Hub } from "../../fanout/hub.js";
 import type { Schemas } from "../../schema/registry.js";
 import { ApiError } from "../errors.js";
 import { parseReadQuery, single, type Query } from "../read-request.js";
+import type { Metrics } from "../metrics.js";
 import type { Shutdown } from "../shutdown.js";
 import { requireStream } from "./streams.js";
 
@@ -14,11 +15,12 @@ export interface SseRouteOptions {
   shutdown: Shutdown;
   keepAliveMs: number;
   retryMs: number;
+  metrics: Metrics;
 }
 
 /** GET /v1/streams/{stream}/sse (PROTOCOL.md section 5.1). */
 export const sseRoutes: FastifyPluginAsync<SseRouteOptions> = async (app, options) => {
-  const { hub, schemas, shutdown } = options;
+  const { hub, schemas, shutdown, metrics } = options;
 
   app.get<{ Params: { stream: string }; Querystring: Query }>("/v1/streams/:stream/sse", async (request, reply) => {
     const stream = requireStream(schemas, request.params.stream);
@@ -28,6 +30,7 @@ export const sseRoutes: FastifyPluginAsync<SseRouteOptions> = async (app, option
     const { reader } = await hub.open(read);
 
     const done = new AbortController();
+    const closed = metrics.open("sse");
     const stopWhenDone = shutdown.onShutdown(() => done.abort());
     const res = reply.raw;
     reply.hijack();
@@ -59,13 +62,17 @@ export const sseRoutes: FastifyPluginAsync<SseRouteOptions> = async (app, option
         const item = await reader.next({ wait: true, signal: done.signal });
         if (!item) break;
         if (item.kind === "gap") await send(`event: gap\ndata: ${JSON.stringify(item.gap)}\n\n`);
-        else await send(`id: ${item.event.offset}\ndata: ${item.event.json}\n\n`);
+        else {
+          await send(`id: ${item.event.offset}\ndata: ${item.event.json}\n\n`);
+          metrics.delivered.add(1, { protocol: "sse" });
+        }
         if (done.signal.aborted) break;
       }
     } catch (err) {
       request.log.warn({ err, stream: stream.name }, "SSE stream failed");
     } finally {
       clearInterval(keepAlive);
+      closed();
       stopWhenDone();
       reader.close();
       res.end();

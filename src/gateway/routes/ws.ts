@@ -5,6 +5,7 @@ import type { JetStreamClient } from "@nats-io/jetstream";
 import type { Hub } from "../../fanout/hub.js";
 import type { Schemas } from "../../schema/registry.js";
 import { parseReadQuery, type Query } from "../read-request.js";
+import type { Metrics } from "../metrics.js";
 import type { Shutdown } from "../shutdown.js";
 import { JSON_SUBPROTOCOL, PROTO_SUBPROTOCOL, jsonCodec, protoCodec } from "../ws/frames.js";
 import { WsSession, type WsLimits } from "../ws/session.js";
@@ -18,13 +19,14 @@ export interface WsRouteOptions {
   limits: WsLimits;
   maxFrameBytes: number;
   pingIntervalMs: number;
+  metrics: Metrics;
 }
 
 export const CLOSE_RESTARTING = 1012;
 
 /** GET /v1/ws and GET /v1/streams/{stream}/ws (PROTOCOL.md section 5.3). */
 export const wsRoutes: FastifyPluginAsync<WsRouteOptions> = async (app, options) => {
-  const { hub, js, schemas, shutdown, limits } = options;
+  const { hub, js, schemas, shutdown, limits, metrics } = options;
   await app.register(websocket, {
     options: {
       // Bigger frames close the connection with 1009.
@@ -36,7 +38,8 @@ export const wsRoutes: FastifyPluginAsync<WsRouteOptions> = async (app, options)
 
   function startSession(socket: WebSocket): WsSession {
     const codec = socket.protocol === PROTO_SUBPROTOCOL ? protoCodec : jsonCodec;
-    const session = new WsSession(socket, codec, { hub, js, schemas, limits, log: app.log });
+    const session = new WsSession(socket, codec, { hub, js, schemas, limits, metrics, log: app.log });
+    const closed = metrics.open("ws");
     const stopOnShutdown = shutdown.onShutdown(() => socket.close(CLOSE_RESTARTING, "gateway restarting: reconnect and resume"));
     // A peer that misses a whole ping interval is gone: drop it rather than hold its state.
     let alive = true;
@@ -48,6 +51,7 @@ export const wsRoutes: FastifyPluginAsync<WsRouteOptions> = async (app, options)
     }, options.pingIntervalMs);
     socket.on("close", () => {
       clearInterval(heartbeat);
+      closed();
       stopOnShutdown();
     });
     return session;

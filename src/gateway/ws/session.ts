@@ -6,6 +6,7 @@ import type { Hub } from "../../fanout/hub.js";
 import type { Reader } from "../../fanout/reader.js";
 import { InvalidPositionError, validatePosition, type Position } from "../../position/position.js";
 import type { Schemas } from "../../schema/registry.js";
+import type { Metrics } from "../metrics.js";
 import { toApiError } from "../errors.js";
 import { prepareBinaryEvent, prepareJsonEvent, type JsonEventInput } from "../event-input.js";
 import { parseKey, parseTypes } from "../read-request.js";
@@ -27,6 +28,7 @@ export interface SessionDeps {
   schemas: Schemas;
   limits: WsLimits;
   log: FastifyBaseLogger;
+  metrics: Metrics;
 }
 
 export const CLOSE_SLOW_CONSUMER = 4008;
@@ -133,7 +135,12 @@ export class WsSession {
       if (!(await this.#roomToSend(stop.signal))) return;
       const item = await reader.next({ wait: true, signal: stop.signal });
       if (!item) return;
-      this.#send(item.kind === "event" ? this.codec.event(sub, item.event) : this.codec.gap(sub, item.gap));
+      if (item.kind === "gap") {
+        this.#send(this.codec.gap(sub, item.gap));
+        continue;
+      }
+      this.#send(this.codec.event(sub, item.event));
+      this.deps.metrics.delivered.add(1, { protocol: "ws" });
     }
   }
 
@@ -175,7 +182,9 @@ export class WsSession {
         input.data instanceof Uint8Array
           ? prepareBinaryEvent(stream, input as Parameters<typeof prepareBinaryEvent>[1])
           : prepareJsonEvent(stream, input as JsonEventInput);
-      this.#send(this.codec.published(ref, await storeEvent(this.deps.js, event)));
+      const result = await storeEvent(this.deps.js, event);
+      if (!result.duplicate) this.deps.metrics.published.add(1, { stream: event.stream });
+      this.#send(this.codec.published(ref, result));
     } catch (err) {
       this.#send(this.codec.error({ ...problem(err), ref }));
     }
