@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { headers as natsHeaders } from "@nats-io/transport-node";
 import type { JetStreamClient } from "@nats-io/jetstream";
 import { eventSubject, HEADER_KEY, HEADER_TYPE } from "./subjects.js";
-import { EVENT_ID_PATTERN, MAX_KEY_LENGTH } from "./stored-event.js";
+import { EVENT_ID_PATTERN, keyProblem } from "./stored-event.js";
 
 export interface EventToStore {
   stream: string;
@@ -23,10 +23,47 @@ export interface StoreResult {
 export interface PublishRetryOptions {
   /** How long to keep retrying through a leader election or a reconnect. */
   retryForMs?: number;
+  /** The server's max_payload (NatsConnection.info.max_payload). */
+  maxPayload?: number;
 }
+
+/** nats-server's default max_payload. */
+export const DEFAULT_MAX_PAYLOAD = 1024 * 1024;
 
 export class InvalidEventError extends Error {
   readonly code = "invalid_argument";
+  constructor(
+    message: string,
+    /** The part of the event at fault. */
+    readonly field: "id" | "key",
+  ) {
+    super(message);
+  }
+}
+
+/** The event with its headers is more than the backbone takes in one message. */
+export class EventTooLargeError extends Error {
+  readonly code = "payload_too_large";
+}
+
+/** Headers and subject, generously: what an event costs on top of its data. */
+const ENVELOPE_OVERHEAD_BYTES = 4 * 1024;
+
+/**
+ * Checks everything about an event that could make storing it fail, so a batch can be
+ * refused whole before any of it is stored. maxPayload is the server's max_payload.
+ */
+export function checkEvent(event: EventToStore, maxPayload = DEFAULT_MAX_PAYLOAD): void {
+  if (event.id !== undefined && !EVENT_ID_PATTERN.test(event.id)) {
+    throw new InvalidEventError(`event id must match ${EVENT_ID_PATTERN.source}`, "id");
+  }
+  const problem = event.key === undefined || event.key === "" ? undefined : keyProblem(event.key);
+  if (problem) throw new InvalidEventError(problem, "key");
+  if (event.data.byteLength + ENVELOPE_OVERHEAD_BYTES > maxPayload) {
+    throw new EventTooLargeError(
+      `the event's data is ${event.data.byteLength} bytes; the backbone takes at most ${maxPayload - ENVELOPE_OVERHEAD_BYTES}`,
+    );
+  }
 }
 
 /** JetStream did not take the event within the retry time; retrying later with the same id is safe. */
@@ -45,13 +82,8 @@ export async function storeEvent(
   options: PublishRetryOptions = {},
 ): Promise<StoreResult> {
   const id = event.id ?? randomUUID();
-  if (!EVENT_ID_PATTERN.test(id)) {
-    throw new InvalidEventError(`event id must match ${EVENT_ID_PATTERN.source}`);
-  }
+  checkEvent({ ...event, id }, options.maxPayload);
   const key = event.key === "" ? undefined : event.key;
-  if (key !== undefined && key.length > MAX_KEY_LENGTH) {
-    throw new InvalidEventError(`event key is longer than ${MAX_KEY_LENGTH} characters`);
-  }
   const headers = natsHeaders();
   headers.set(HEADER_TYPE, event.type);
   if (key !== undefined) headers.set(HEADER_KEY, key);

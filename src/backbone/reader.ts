@@ -1,14 +1,16 @@
 import { DeliverPolicy, type JetStreamClient, type JsMsg } from "@nats-io/jetstream";
-import type { ReadStart } from "../position/position.js";
 import { HEADER_ID, HEADER_KEY, HEADER_TYPE } from "./subjects.js";
 import type { StoredEvent } from "./stored-event.js";
 
 export interface ReadOptions {
   stream: string;
-  start: ReadStart;
+  startOffset: number;
   filterSubject: string;
   signal?: AbortSignal;
 }
+
+/** How long one pull waits: also how soon a vanished server is noticed. */
+export const READ_EXPIRES_MS = 3_000;
 
 /**
  * Reads stored events in offset order from a start, then live, through an ordered consumer:
@@ -16,17 +18,17 @@ export interface ReadOptions {
  * and offsets already yielded are dropped, so the sequence has no gap and no repeat.
  */
 export async function* readStoredEvents(js: JetStreamClient, options: ReadOptions): AsyncGenerator<StoredEvent> {
-  const { start } = options;
+  if (options.signal?.aborted) return;
   const consumer = await js.consumers.get(options.stream, {
     filter_subjects: options.filterSubject,
-    ...("startSeq" in start
-      ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: start.startSeq }
-      : { deliver_policy: DeliverPolicy.StartTime, opt_start_time: start.startTime.toISOString() }),
+    deliver_policy: DeliverPolicy.StartSequence,
+    opt_start_seq: options.startOffset,
   });
   // Short expiries: a dead server is noticed within seconds, not the default 30.
-  const messages = await consumer.consume({ max_messages: 512, expires: 5_000 });
+  const messages = await consumer.consume({ max_messages: 512, expires: READ_EXPIRES_MS });
   const stop = () => void messages.stop();
   options.signal?.addEventListener("abort", stop, { once: true });
+  if (options.signal?.aborted) stop();
   let last = 0;
   try {
     for await (const msg of messages) {

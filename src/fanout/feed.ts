@@ -40,7 +40,7 @@ export class StreamFeed {
     void (async () => {
       const events = readStoredEvents(js, {
         stream: this.stream,
-        start: { startSeq: this.#firstOffset },
+        startOffset: this.#firstOffset,
         filterSubject: filterSubject(this.stream, {}),
         signal: this.#abort.signal,
       });

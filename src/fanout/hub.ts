@@ -1,8 +1,8 @@
-import { DeliverPolicy } from "@nats-io/jetstream";
 import type { Backbone } from "../backbone/connection.js";
 import { readStreamState, type StreamState } from "../backbone/stream-state.js";
 import { filterSubject } from "../backbone/subjects.js";
-import { resolvePosition, type GapNotice, type Position } from "../position/position.js";
+import type { Position } from "../position/position.js";
+import { resolveStartOffset } from "../position/start.js";
 import type { Schemas } from "../schema/registry.js";
 import { DEFAULT_FEED_LIMITS, StreamFeed, type FeedLimits } from "./feed.js";
 import { Reader } from "./reader.js";
@@ -39,9 +39,7 @@ export class Hub {
   async open(request: ReadRequest): Promise<OpenedReader> {
     const feed = await this.#feed(request.stream);
     const state = await readStreamState(this.backbone.jsm, request.stream);
-    const resolved = resolvePosition(request.position, state, request.epoch);
-    const start =
-      "startSeq" in resolved.start ? resolved.start.startSeq : await this.#offsetAtTime(state, resolved.start.startTime);
+    const { startOffset, gap } = await resolveStartOffset(this.backbone.js, request.position, state, request.epoch);
     const filter = {
       ...(request.types && { types: new Set(request.types) }),
       ...(request.key !== undefined && { key: request.key }),
@@ -53,9 +51,10 @@ export class Hub {
         feed,
         filterSubject: filterSubject(request.stream, { types: request.types, key: request.key }),
       },
-      start,
+      startOffset,
       filter,
-      resolved.gap satisfies GapNotice | undefined,
+      state.lastOffset,
+      gap,
     );
     return { reader, state };
   }
@@ -83,21 +82,5 @@ export class Hub {
       feed.catch(() => this.#feeds.delete(stream));
     }
     return feed;
-  }
-
-  /** The first offset stored at or after time; last_offset + 1 when there is none yet. */
-  async #offsetAtTime(state: StreamState, time: Date): Promise<number> {
-    const consumer = await this.backbone.js.consumers.get(state.name, {
-      deliver_policy: DeliverPolicy.StartTime,
-      opt_start_time: time.toISOString(),
-    });
-    try {
-      // Anything stored after `state` was read is newer than `time`, so it would be pending.
-      if ((await consumer.info(true)).num_pending === 0) return state.lastOffset + 1;
-      const first = await consumer.next({ expires: 5_000 });
-      return first ? first.seq : state.lastOffset + 1;
-    } finally {
-      void consumer.delete().catch(() => undefined);
-    }
   }
 }

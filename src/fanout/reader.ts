@@ -34,10 +34,15 @@ export class Reader {
   #catchUp?: CatchUp;
   #closed = false;
 
+  /**
+   * @param storedUpTo the stream's last offset when the read began: events up to it exist,
+   * so a reader below it is never "at the live edge", even while the feed still lags.
+   */
   constructor(
     private readonly ctx: ReaderContext,
     startOffset: number,
     private readonly filter: EventFilter,
+    private readonly storedUpTo: number,
     initialGap?: GapNotice,
   ) {
     this.#cursor = startOffset;
@@ -86,7 +91,12 @@ export class Reader {
         continue;
       }
       const { wait, signal } = options;
-      if (wait === false || feed.closed || (wait !== true && wait.aborted)) return undefined;
+      if (feed.closed) return undefined;
+      if (this.#cursor <= this.storedUpTo) {
+        await feed.waitFor(this.#cursor, signal);
+        continue;
+      }
+      if (wait === false || (wait !== true && wait.aborted)) return undefined;
       await feed.waitFor(this.#cursor, wait === true ? signal : anyOf(wait, signal));
     }
   }

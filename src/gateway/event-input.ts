@@ -1,7 +1,7 @@
 import type { JsonValue } from "@bufbuild/protobuf";
 import { z } from "zod";
-import type { EventToStore } from "../backbone/publish.js";
-import { EVENT_ID_PATTERN, MAX_KEY_LENGTH } from "../backbone/stored-event.js";
+import { checkEvent, InvalidEventError, type EventToStore } from "../backbone/publish.js";
+import { EVENT_ID_PATTERN } from "../backbone/stored-event.js";
 import type { EventDefinition, StreamDefinition } from "../schema/definitions.js";
 import {
   InvalidEventDataError,
@@ -17,45 +17,67 @@ export const jsonEventInput = z
   .object({
     type: z.string().min(1).optional(),
     data: z.record(z.string(), z.unknown()),
-    key: z.string().max(MAX_KEY_LENGTH).optional(),
+    key: z.string().optional(),
     id: z.string().regex(EVENT_ID_PATTERN, `must match ${EVENT_ID_PATTERN.source}`).optional(),
   })
   .strict();
 export type JsonEventInput = z.infer<typeof jsonEventInput>;
 
-/** Checks one JSON event against the stream's schema and encodes it; `path` prefixes error paths. */
-export function prepareJsonEvent(stream: StreamDefinition, input: JsonEventInput, path = ""): EventToStore {
+/**
+ * Checks one JSON event against the stream's schema and everything else storing it needs,
+ * and encodes it; `path` prefixes error paths. Nothing that passes fails later as bad input.
+ */
+export function prepareJsonEvent(
+  stream: StreamDefinition,
+  input: JsonEventInput,
+  maxPayload: number,
+  path = "",
+): EventToStore {
   const event = eventType(stream, input.type, `${path}type`);
   const message = withDataPath(() => messageFromJson(event, input.data as JsonValue, `${path}data`));
-  return {
-    stream: stream.name,
-    type: event.type,
-    key: nonEmpty(input.key) ?? keyFromMessage(event, message),
-    id: input.id,
-    data: messageToBinary(event, message),
-  };
+  return checked(
+    {
+      stream: stream.name,
+      type: event.type,
+      key: nonEmpty(input.key) ?? keyFromMessage(event, message),
+      id: input.id,
+      data: messageToBinary(event, message),
+    },
+    maxPayload,
+    path,
+  );
 }
 
 /** Checks protobuf bytes against the type; the bytes are stored as they came. */
 export function prepareBinaryEvent(
   stream: StreamDefinition,
   input: { type: string | undefined; key: string | undefined; id: string | undefined; data: Uint8Array },
+  maxPayload: number,
 ): EventToStore {
   const event = eventType(stream, input.type, "Streamgate-Type");
   const message = withDataPath(() => messageFromBinary(event, input.data));
-  if (input.key !== undefined && input.key.length > MAX_KEY_LENGTH) {
-    throw new ApiError("invalid_argument", `Streamgate-Key must be at most ${MAX_KEY_LENGTH} characters`);
+  return checked(
+    {
+      stream: stream.name,
+      type: event.type,
+      key: nonEmpty(input.key) ?? keyFromMessage(event, message),
+      id: input.id,
+      data: input.data,
+    },
+    maxPayload,
+    "",
+  );
+}
+
+function checked(event: EventToStore, maxPayload: number, path: string): EventToStore {
+  try {
+    checkEvent(event, maxPayload);
+  } catch (err) {
+    if (!(err instanceof InvalidEventError)) throw err;
+    const at = path + err.field;
+    throw new ApiError("invalid_argument", `${at}: ${err.message}`, [{ path: at, message: err.message }]);
   }
-  if (input.id !== undefined && !EVENT_ID_PATTERN.test(input.id)) {
-    throw new ApiError("invalid_argument", `Idempotency-Key must match ${EVENT_ID_PATTERN.source}`);
-  }
-  return {
-    stream: stream.name,
-    type: event.type,
-    key: nonEmpty(input.key) ?? keyFromMessage(event, message),
-    id: input.id,
-    data: input.data,
-  };
+  return event;
 }
 
 /** The event type named, or the stream's only one when none is named. */

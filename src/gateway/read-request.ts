@@ -1,5 +1,5 @@
 import type { StreamDefinition } from "../schema/definitions.js";
-import { MAX_KEY_LENGTH } from "../backbone/stored-event.js";
+import { keyProblem } from "../backbone/stored-event.js";
 import { InvalidPositionError, validatePosition, type Position } from "../position/position.js";
 import type { ReadRequest } from "../fanout/hub.js";
 import { ApiError } from "./errors.js";
@@ -78,8 +78,7 @@ export function parseTypes(stream: StreamDefinition, types: readonly string[]): 
 }
 
 export function parseKey(key: string): string {
-  if (key.length === 0 || key.length > MAX_KEY_LENGTH) {
-    throw new ApiError("invalid_argument", `key must be 1 to ${MAX_KEY_LENGTH} characters`);
-  }
+  const problem = key === "" ? "the key is empty" : keyProblem(key);
+  if (problem) throw new ApiError("invalid_argument", `key: ${problem}`);
   return key;
 }

@@ -1,6 +1,7 @@
 import Fastify, { LogController, type FastifyInstance } from "fastify";
 import cors from "@fastify/cors";
 import type { Backbone } from "../backbone/connection.js";
+import { DEFAULT_MAX_PAYLOAD } from "../backbone/publish.js";
 import type { GatewayConfig } from "../config/config.js";
 import { Hub } from "../fanout/hub.js";
 import type { Schemas } from "../schema/registry.js";
@@ -32,6 +33,7 @@ export function createGateway({ backbone, schemas, config }: GatewayOptions): Fa
   const hub = new Hub(backbone, schemas, (stream, err) => app.log.error({ err, stream }, "live feed failed"));
   const shutdown = new Shutdown();
   const metrics = new Metrics();
+  const maxPayload = () => backbone.nc.info?.max_payload ?? DEFAULT_MAX_PAYLOAD;
   app.addHook("preClose", async () => shutdown.begin());
   app.addHook("onClose", async () => hub.close());
 
@@ -51,7 +53,7 @@ export function createGateway({ backbone, schemas, config }: GatewayOptions): Fa
   void app.register(healthRoutes, { nc: backbone.nc });
   void app.register(streamRoutes, { jsm: backbone.jsm, schemas });
   app.get("/metrics", async (_request, reply) => reply.type("text/plain; version=0.0.4").send(metrics.render()));
-  void app.register(publishRoutes, { js: backbone.js, schemas, metrics });
+  void app.register(publishRoutes, { js: backbone.js, schemas, metrics, maxPayload });
   void app.register(sseRoutes, {
     hub,
     schemas,
@@ -69,6 +71,7 @@ export function createGateway({ backbone, schemas, config }: GatewayOptions): Fa
     maxFrameBytes: config.wsMaxFrameBytes,
     pingIntervalMs: config.wsPingIntervalMs,
     metrics,
+    maxPayload,
     limits: {
       maxSubscriptions: config.wsMaxSubscriptions,
       framesPerSecond: config.wsFramesPerSecond,

@@ -41,6 +41,10 @@ export function isOffset(value: unknown): value is number {
 
 /** Checks a position's values before the stream is even looked at. */
 export function validatePosition(position: Position): void {
+  const kinds = (["from", "since", "last"] as const).filter((k) => k in position);
+  if (kinds.length !== 1) {
+    throw new InvalidPositionError(`give exactly one of from, since and last, not ${kinds.join(" and ") || "none"}`);
+  }
   if ("from" in position) {
     if (position.from === "first" || position.from === "now" || isOffset(position.from)) return;
     throw new InvalidPositionError(`from must be "first", "now" or an offset from 1 to 2^53-1`);

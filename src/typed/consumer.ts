@@ -3,7 +3,8 @@ import { readStoredEvents } from "../backbone/reader.js";
 import { readStreamState } from "../backbone/stream-state.js";
 import { filterSubject } from "../backbone/subjects.js";
 import type { StoredEvent } from "../backbone/stored-event.js";
-import { resolvePosition, type GapNotice, type Position } from "../position/position.js";
+import type { GapNotice, Position } from "../position/position.js";
+import { resolveStartOffset } from "../position/start.js";
 import type { AnyStreamDescriptor, ConsumedEvent, EventTypeOf, StreamDescriptor, EventTypeDescriptor } from "./stream.js";
 
 export interface ConsumeOptions<S> {
@@ -33,14 +34,14 @@ export async function* consume<Events extends Record<string, EventTypeDescriptor
 ): AsyncGenerator<ConsumedEvent<StreamDescriptor<Events>>> {
   const untyped: AnyStreamDescriptor = stream;
   const state = await readStreamState(backbone.jsm, stream.name);
-  const { start, gap } = resolvePosition(options.position ?? { from: "now" }, state, options.epoch);
+  const { startOffset, gap } = await resolveStartOffset(backbone.js, options.position ?? { from: "now" }, state, options.epoch);
   if (gap) options.onGap?.(gap);
 
   const types = options.types ? new Set<string>(options.types) : undefined;
   const filter = { ...(options.types && { types: options.types }), ...(options.key !== undefined && { key: options.key }) };
   const stored = readStoredEvents(backbone.js, {
     stream: stream.name,
-    start,
+    startOffset,
     filterSubject: filterSubject(stream.name, filter),
     ...(options.signal && { signal: options.signal }),
   });

@@ -16,16 +16,20 @@ export interface PublishRouteOptions {
   js: JetStreamClient;
   schemas: Schemas;
   metrics: Metrics;
+  /** The backbone's max_payload, as the server announced it. */
+  maxPayload: () => number;
 }
 
 /** POST /v1/streams/{stream}/events and …/events:batch (PROTOCOL.md section 4). */
-export const publishRoutes: FastifyPluginAsync<PublishRouteOptions> = async (app, { js, schemas, metrics }) => {
+export const publishRoutes: FastifyPluginAsync<PublishRouteOptions> = async (app, { js, schemas, metrics, maxPayload }) => {
   const store = async (event: EventToStore): Promise<StoreResult> => {
-    const result = await storeEvent(js, event);
+    const result = await storeEvent(js, event, { maxPayload: maxPayload() });
     if (!result.duplicate) metrics.published.add(1, { stream: event.stream });
     return result;
   };
 
+  // Events come as JSON or protobuf, nothing else: other types are 415s.
+  app.removeContentTypeParser("text/plain");
   app.addContentTypeParser("application/x-protobuf", { parseAs: "buffer" }, (_request, body, done) => done(null, body));
 
   app.post<{ Params: { stream: string } }>("/v1/streams/:stream/events", async (request, reply) => {
@@ -38,27 +42,30 @@ export const publishRoutes: FastifyPluginAsync<PublishRouteOptions> = async (app
         key: header(request.headers["streamgate-key"]),
         id: idempotencyKey,
         data: request.body,
-      });
+      }, maxPayload());
     } else {
       const parsed = jsonEventInput.safeParse(request.body);
       if (!parsed.success) throw invalidShape(parsed.error);
       if (idempotencyKey !== undefined && parsed.data.id !== undefined && parsed.data.id !== idempotencyKey) {
         throw new ApiError("invalid_argument", "the Idempotency-Key header and the body's id differ");
       }
-      event = prepareJsonEvent(stream, { ...parsed.data, id: parsed.data.id ?? idempotencyKey });
+      event = prepareJsonEvent(stream, { ...parsed.data, id: parsed.data.id ?? idempotencyKey }, maxPayload());
     }
     return sendStored(reply, await store(event));
   });
 
   app.post<{ Params: { stream: string } }>("/v1/streams/:stream/events::batch", async (request, reply) => {
     const stream = requireStream(schemas, request.params.stream);
+    if (Buffer.isBuffer(request.body)) {
+      throw new ApiError("unsupported_media_type", "a batch is JSON: {\"events\": [...]}");
+    }
     const parsed = batchInput.safeParse(request.body);
     if (!parsed.success) throw invalidShape(parsed.error);
     // Every event is checked before the first is stored.
     const events = parsed.data.events.map((input, i) => {
       const shaped = jsonEventInput.safeParse(input);
       if (!shaped.success) throw invalidShape(shaped.error, `events[${i}].`);
-      return prepareJsonEvent(stream, shaped.data, `events[${i}].`);
+      return prepareJsonEvent(stream, shaped.data, maxPayload(), `events[${i}].`);
     });
     const results: StoreResult[] = [];
     for (const event of events) results.push(await store(event));

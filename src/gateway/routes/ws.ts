@@ -20,13 +20,14 @@ export interface WsRouteOptions {
   maxFrameBytes: number;
   pingIntervalMs: number;
   metrics: Metrics;
+  maxPayload: () => number;
 }
 
 export const CLOSE_RESTARTING = 1012;
 
 /** GET /v1/ws and GET /v1/streams/{stream}/ws (PROTOCOL.md section 5.3). */
 export const wsRoutes: FastifyPluginAsync<WsRouteOptions> = async (app, options) => {
-  const { hub, js, schemas, shutdown, limits, metrics } = options;
+  const { hub, js, schemas, shutdown, limits, metrics, maxPayload } = options;
   await app.register(websocket, {
     options: {
       // Bigger frames close the connection with 1009.
@@ -38,7 +39,7 @@ export const wsRoutes: FastifyPluginAsync<WsRouteOptions> = async (app, options)
 
   function startSession(socket: WebSocket): WsSession {
     const codec = socket.protocol === PROTO_SUBPROTOCOL ? protoCodec : jsonCodec;
-    const session = new WsSession(socket, codec, { hub, js, schemas, limits, metrics, log: app.log });
+    const session = new WsSession(socket, codec, { hub, js, schemas, limits, metrics, maxPayload, log: app.log });
     const closed = metrics.open("ws");
     const stopOnShutdown = shutdown.onShutdown(() => socket.close(CLOSE_RESTARTING, "gateway restarting: reconnect and resume"));
     // A peer that misses a whole ping interval is gone: drop it rather than hold its state.

@@ -29,6 +29,7 @@ export interface SessionDeps {
   limits: WsLimits;
   log: FastifyBaseLogger;
   metrics: Metrics;
+  maxPayload: () => number;
 }
 
 export const CLOSE_SLOW_CONSUMER = 4008;
@@ -180,9 +181,9 @@ export class WsSession {
       if (!stream) throw new ProblemError(`stream "${streamName}" is not declared in the gateway's schemas`, "not_found");
       const event =
         input.data instanceof Uint8Array
-          ? prepareBinaryEvent(stream, input as Parameters<typeof prepareBinaryEvent>[1])
-          : prepareJsonEvent(stream, input as JsonEventInput);
-      const result = await storeEvent(this.deps.js, event);
+          ? prepareBinaryEvent(stream, input as Parameters<typeof prepareBinaryEvent>[1], this.deps.maxPayload())
+          : prepareJsonEvent(stream, input as JsonEventInput, this.deps.maxPayload());
+      const result = await storeEvent(this.deps.js, event, { maxPayload: this.deps.maxPayload() });
       if (!result.duplicate) this.deps.metrics.published.add(1, { stream: event.stream });
       this.#send(this.codec.published(ref, result));
     } catch (err) {

@@ -1,0 +1,129 @@
+import type { ConsumerInfo, JetStreamManager } from "@nats-io/jetstream";
+
+/**
+ * Reads an async iterable in the background, so a test can act (publish, restart the server)
+ * while a read is pending, and then wait on what has arrived. The iterable is opened with an
+ * AbortSignal; stop() aborts it and waits for the loop to end.
+ */
+export class LiveRead<T> {
+  readonly items: T[] = [];
+  /** Date.now() when each item arrived. */
+  readonly arrivals: number[] = [];
+  /** Set when the iterable threw. */
+  failure: unknown;
+  ended = false;
+  private readonly controller = new AbortController();
+  private readonly listeners = new Set<() => void>();
+  private readonly loop: Promise<void>;
+
+  constructor(open: (signal: AbortSignal) => AsyncIterable<T>) {
+    const iterable = open(this.controller.signal);
+    this.loop = (async () => {
+      try {
+        for await (const item of iterable) {
+          this.items.push(item);
+          this.arrivals.push(Date.now());
+          this.changed();
+        }
+      } catch (err) {
+        this.failure = err;
+      } finally {
+        this.ended = true;
+        this.changed();
+      }
+    })();
+  }
+
+  /** Resolves with the items once at least `count` have arrived; rejects on timeout or if the read ended first. */
+  waitFor(count: number, timeoutMs = 10_000): Promise<T[]> {
+    return this.until(() => this.items.length >= count, `${count} items`, timeoutMs).then(() => this.items);
+  }
+
+  /** Resolves once `condition` holds, re-checked after every arrival. */
+  until(condition: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const check = () => {
+        if (condition()) return finish(resolve);
+        if (this.ended) {
+          const reason = this.failure === undefined ? "the read ended" : `the read failed: ${String(this.failure)}`;
+          return finish(() => reject(new Error(`waiting for ${what}: ${reason} after ${this.items.length} items`)));
+        }
+      };
+      const timer = setTimeout(
+        () => finish(() => reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}; got ${this.items.length} items`))),
+        timeoutMs,
+      );
+      const finish = (settle: () => void) => {
+        clearTimeout(timer);
+        this.listeners.delete(check);
+        settle();
+      };
+      this.listeners.add(check);
+      check();
+    });
+  }
+
+  /** Aborts the read and waits for it to end; returns everything that arrived. */
+  async stop(): Promise<T[]> {
+    this.controller.abort();
+    await this.loop;
+    return this.items;
+  }
+
+  private changed(): void {
+    for (const listener of [...this.listeners]) listener();
+  }
+}
+
+export async function consumerNames(jsm: JetStreamManager, stream: string): Promise<Set<string>> {
+  const names = new Set<string>();
+  for await (const info of jsm.consumers.list(stream)) names.add(info.name);
+  return names;
+}
+
+/**
+ * Resolves once the stream has a consumer that was not among `before`: a read started after
+ * `before` was taken has resolved its position and attached to the stream.
+ */
+export async function waitForNewConsumer(
+  jsm: JetStreamManager,
+  stream: string,
+  before: ReadonlySet<string>,
+  timeoutMs = 10_000,
+): Promise<ConsumerInfo> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    for await (const info of jsm.consumers.list(stream)) {
+      if (!before.has(info.name)) return info;
+    }
+    if (Date.now() > deadline) throw new Error(`no new consumer on stream ${stream} within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+/** The error an async iterable's first step rejects with; fails if it yields or ends instead. */
+export async function firstError(iterable: AsyncIterable<unknown>, timeoutMs = 5_000): Promise<Error> {
+  const iterator = iterable[Symbol.asyncIterator]();
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<"timeout">((resolve) => (timer = setTimeout(() => resolve("timeout"), timeoutMs)));
+  try {
+    const outcome = await Promise.race([iterator.next().then((next) => ({ next }), (error: unknown) => ({ error })), timeout]);
+    if (outcome === "timeout") throw new Error(`expected the read to be refused, but it was still pending after ${timeoutMs} ms`);
+    if ("next" in outcome) {
+      void iterator.return?.(undefined);
+      throw new Error(`expected the read to be refused, but it ${outcome.next.done ? "ended" : "yielded an item"}`);
+    }
+    if (!(outcome.error instanceof Error)) throw new Error(`the read was refused with a non-Error: ${String(outcome.error)}`);
+    return outcome.error;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+export function range(start: number, count: number): number[] {
+  return Array.from({ length: count }, (_, i) => start + i);
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
