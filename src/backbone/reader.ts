@@ -1,4 +1,5 @@
-import { DeliverPolicy, type JetStreamClient, type JsMsg } from "@nats-io/jetstream";
+import { DeliverPolicy, type JetStreamClient, type JsMsg, type StoredMsg } from "@nats-io/jetstream";
+import type { MsgHdrs } from "@nats-io/transport-node";
 import { HEADER_ID, HEADER_KEY, HEADER_TYPE } from "./subjects.js";
 import type { StoredEvent } from "./stored-event.js";
 
@@ -45,15 +46,24 @@ export async function* readStoredEvents(js: JetStreamClient, options: ReadOption
 }
 
 export function toStoredEvent(stream: string, msg: JsMsg): StoredEvent {
-  const key = msg.headers?.get(HEADER_KEY);
+  return storedEvent(stream, msg.seq, msg.headers, msg.data, new Date(Number(msg.timestampNanos / 1_000_000n)));
+}
+
+/** An event fetched by offset (direct get) rather than consumed. */
+export function fromStoredMsg(stream: string, msg: StoredMsg): StoredEvent {
+  return storedEvent(stream, msg.seq, msg.header, msg.data, msg.time);
+}
+
+function storedEvent(stream: string, offset: number, headers: MsgHdrs | undefined, data: Uint8Array, time: Date): StoredEvent {
+  const key = headers?.get(HEADER_KEY);
   return {
     stream,
-    offset: msg.seq,
+    offset,
     // Messages stored by other tools may lack our headers; they still get a stable id.
-    id: msg.headers?.get(HEADER_ID) || `seq-${msg.seq}`,
-    type: msg.headers?.get(HEADER_TYPE) ?? "",
+    id: headers?.get(HEADER_ID) || `seq-${offset}`,
+    type: headers?.get(HEADER_TYPE) ?? "",
     key: key ? key : undefined,
-    time: new Date(Number(msg.timestampNanos / 1_000_000n)),
-    data: msg.data,
+    time,
+    data,
   };
 }

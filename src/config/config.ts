@@ -33,6 +33,8 @@ const configSchema = z
     wsHighWaterBytes: z.coerce.number().int().min(1024).default(1024 * 1024),
     wsSlowConsumerTimeoutMs: z.coerce.number().int().min(100).default(60_000),
     wsPingIntervalMs: z.coerce.number().int().min(50).default(15_000),
+    /** CIDRs webhooks may reach although they are not public (comma-separated). */
+    webhookAllowedNetworks: z.string().default(""),
   })
   .strict();
 
@@ -62,6 +64,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
       wsHighWaterBytes: env.STREAMGATE_WS_HIGH_WATER_BYTES,
       wsSlowConsumerTimeoutMs: env.STREAMGATE_WS_SLOW_CONSUMER_TIMEOUT_MS,
       wsPingIntervalMs: env.STREAMGATE_WS_PING_INTERVAL_MS,
+      webhookAllowedNetworks: env.STREAMGATE_WEBHOOK_ALLOWED_NETWORKS,
     }).filter(([, value]) => value !== undefined && value !== ""),
   );
   const parsed = configSchema.safeParse({ ...file, ...fromEnv });

@@ -1,12 +1,11 @@
 import type { StreamDefinition } from "../schema/definitions.js";
 import { keyProblem } from "../backbone/stored-event.js";
-import { InvalidPositionError, validatePosition, type Position } from "../position/position.js";
+import { positionFromFields, type Position } from "../position/position.js";
 import type { ReadRequest } from "../fanout/hub.js";
 import { ApiError } from "./errors.js";
 
 export type Query = Record<string, string | string[] | undefined>;
 
-const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
 const INTEGER = /^-?\d+$/;
 
 /** One query parameter; a repeated one is a mistake, not a list. */
@@ -40,31 +39,17 @@ export function parseReadQuery(stream: StreamDefinition, query: Query): ReadRequ
 }
 
 export function parsePosition(query: Query): Position {
-  const given = (["from", "since", "last"] as const).filter((name) => query[name] !== undefined);
-  if (given.length > 1) {
-    throw new ApiError("invalid_argument", `give at most one of from, since and last, not ${given.join(" and ")}`);
-  }
   const from = single(query, "from");
-  const since = single(query, "since");
   const last = single(query, "last");
-  let position: Position;
-  if (since !== undefined) {
-    if (!RFC3339.test(since)) throw new ApiError("invalid_argument", `since must be an RFC 3339 time, not "${since}"`);
-    position = { since: new Date(since) };
-  } else if (last !== undefined) {
-    position = { last: INTEGER.test(last) ? Number(last) : Number.NaN };
-  } else if (from === "first" || from === "now" || from === undefined) {
-    position = { from: from ?? "now" };
-  } else {
-    position = { from: INTEGER.test(from) ? Number(from) : Number.NaN };
-  }
-  try {
-    validatePosition(position);
-  } catch (err) {
-    if (err instanceof InvalidPositionError) throw new ApiError("invalid_argument", err.message);
-    throw err;
-  }
-  return position;
+  return positionFromFields({
+    from: from === undefined || from === "first" || from === "now" ? from : integerOrNaN(from),
+    since: single(query, "since"),
+    last: last === undefined ? undefined : integerOrNaN(last),
+  });
+}
+
+function integerOrNaN(text: string): number {
+  return INTEGER.test(text) ? Number(text) : Number.NaN;
 }
 
 export function parseTypes(stream: StreamDefinition, types: readonly string[]): string[] {

@@ -1,10 +1,12 @@
 import { join, resolve } from "node:path";
 import type { FastifyInstance } from "fastify";
+import { pino } from "pino";
 import { connectBackbone, type Backbone } from "../backbone/connection.js";
 import { findNatsServer, startNatsServer, type RunningNatsServer } from "../backbone/nats-server.js";
 import { applyStreams } from "../backbone/provision.js";
 import type { GatewayConfig } from "../config/config.js";
 import { loadSchemas, type Schemas } from "../schema/registry.js";
+import { startWebhooks } from "../webhooks/webhooks.js";
 import { createGateway } from "./server.js";
 
 export interface BackboneSession {
@@ -57,7 +59,18 @@ export async function runGateway(config: GatewayConfig): Promise<RunningGateway>
   const session = await openBackbone(config, (line) => console.error(`[streamgate] ${line}`));
   try {
     const results = await applyStreams(session.backbone.jsm, [...session.schemas.streams.values()]);
-    const app = createGateway({ backbone: session.backbone, schemas: session.schemas, config });
+    const log = pino({ level: config.logLevel });
+    const webhooks = await startWebhooks(session.backbone, session.schemas, {
+      allowedNetworks: config.webhookAllowedNetworks,
+      log,
+    });
+    const app = createGateway({
+      backbone: session.backbone,
+      schemas: session.schemas,
+      webhooks: webhooks.service,
+      config,
+      logger: log,
+    });
     for (const r of results) app.log.info({ stream: r.stream, action: r.action }, "stream provisioned");
     await app.listen({ port: config.port, host: config.host });
     let stopping: Promise<void> | undefined;
@@ -67,6 +80,7 @@ export async function runGateway(config: GatewayConfig): Promise<RunningGateway>
       stop: () =>
         (stopping ??= (async () => {
           await app.close();
+          await webhooks.close();
           await session.close();
         })()),
     };

@@ -1,10 +1,11 @@
-import Fastify, { LogController, type FastifyInstance } from "fastify";
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import cors from "@fastify/cors";
 import type { Backbone } from "../backbone/connection.js";
 import { DEFAULT_MAX_PAYLOAD } from "../backbone/publish.js";
 import type { GatewayConfig } from "../config/config.js";
 import { Hub } from "../fanout/hub.js";
 import type { Schemas } from "../schema/registry.js";
+import type { WebhookService } from "../webhooks/service.js";
 import { ApiError, toApiError } from "./errors.js";
 import { Metrics } from "./metrics.js";
 import { healthRoutes } from "./routes/health.js";
@@ -12,19 +13,22 @@ import { pollRoutes } from "./routes/poll.js";
 import { publishRoutes } from "./routes/publish.js";
 import { sseRoutes } from "./routes/sse.js";
 import { streamRoutes } from "./routes/streams.js";
+import { webhookRoutes } from "./routes/webhooks.js";
 import { wsRoutes } from "./routes/ws.js";
 import { Shutdown } from "./shutdown.js";
 
 export interface GatewayOptions {
   backbone: Backbone;
   schemas: Schemas;
-  config: Omit<GatewayConfig, "port" | "host" | "natsUrl" | "dataDir" | "descriptorSet">;
+  webhooks: WebhookService;
+  config: Omit<GatewayConfig, "port" | "host" | "natsUrl" | "dataDir" | "descriptorSet" | "logLevel">;
+  logger: FastifyBaseLogger;
 }
 
 /** The HTTP face of the gateway: one plugin per concern, every error in the protocol's shape. */
-export function createGateway({ backbone, schemas, config }: GatewayOptions): FastifyInstance {
+export function createGateway({ backbone, schemas, webhooks, config, logger }: GatewayOptions): FastifyInstance {
   const app = Fastify({
-    logger: { level: config.logLevel },
+    loggerInstance: logger,
     // One log line per request would drown everything else at the rates a gateway serves.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: config.maxBodyBytes,
@@ -34,7 +38,11 @@ export function createGateway({ backbone, schemas, config }: GatewayOptions): Fa
   const shutdown = new Shutdown();
   const metrics = new Metrics();
   const maxPayload = () => backbone.nc.info?.max_payload ?? DEFAULT_MAX_PAYLOAD;
-  app.addHook("preClose", async () => shutdown.begin());
+  app.addHook("preClose", async () => {
+    shutdown.begin();
+    // A connection a client opened but never used would hold close() until it times out.
+    setTimeout(() => app.server.closeAllConnections(), 1_000).unref();
+  });
   app.addHook("onClose", async () => hub.close());
 
   app.setErrorHandler((err, request, reply) => {
@@ -62,6 +70,7 @@ export function createGateway({ backbone, schemas, config }: GatewayOptions): Fa
     retryMs: config.sseRetryMs,
     metrics,
   });
+  void app.register(webhookRoutes, { service: webhooks });
   void app.register(pollRoutes, { hub, jsm: backbone.jsm, schemas, shutdown, metrics });
   void app.register(wsRoutes, {
     hub,

@@ -85,3 +85,29 @@ function fromOldest(state: StreamState, requested: number): ResolvedPosition {
     gap: { stream: state.name, requested, first: state.firstOffset, epoch: state.epoch },
   };
 }
+
+/** Position parameters as a client sends them (query, WebSocket frame, webhook body). */
+export interface PositionFields {
+  from?: number | "first" | "now" | undefined;
+  since?: string | Date | undefined;
+  last?: number | undefined;
+}
+
+const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
+
+/** The one position the fields name (from=now when none), checked. */
+export function positionFromFields(fields: PositionFields): Position {
+  const given = (["from", "since", "last"] as const).filter((k) => fields[k] !== undefined);
+  if (given.length > 1) throw new InvalidPositionError(`give at most one of from, since and last, not ${given.join(" and ")}`);
+  let position: Position;
+  if (fields.since !== undefined) {
+    const since = fields.since;
+    if (typeof since === "string" && !RFC3339.test(since)) {
+      throw new InvalidPositionError(`since must be an RFC 3339 time, not "${since}"`);
+    }
+    position = { since: typeof since === "string" ? new Date(since) : since };
+  } else if (fields.last !== undefined) position = { last: fields.last };
+  else position = { from: fields.from ?? "now" };
+  validatePosition(position);
+  return position;
+}

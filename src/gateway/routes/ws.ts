@@ -77,7 +77,7 @@ export const wsRoutes: FastifyPluginAsync<WsRouteOptions> = async (app, options)
         op: "subscribe",
         sub: read.stream,
         stream: read.stream,
-        position: { given: [], position: read.position },
+        position: read.position,
         ...(read.epoch !== undefined && { epoch: read.epoch }),
         ...(read.types && { types: [...read.types] }),
         ...(read.key !== undefined && { key: read.key }),

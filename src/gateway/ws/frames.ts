@@ -3,7 +3,7 @@ import { z } from "zod";
 import type { StoreResult } from "../../backbone/publish.js";
 import type { StreamState } from "../../backbone/stream-state.js";
 import type { EncodedEvent } from "../../fanout/encoded-event.js";
-import type { GapNotice, Position } from "../../position/position.js";
+import type { GapNotice, PositionFields } from "../../position/position.js";
 import { Anchor, ClientFrame, ServerFrame } from "../../../generated/ts/streamgate/v1/frames.js";
 import type { ErrorCode } from "../errors.js";
 import { jsonEventInput, type JsonEventInput } from "../event-input.js";
@@ -18,7 +18,7 @@ export type ClientOp =
       sub: string;
       stream: string;
       /** Position parameters as the client gave them; checked by the session. */
-      position: PositionInput;
+      position: PositionFields;
       epoch?: string;
       types?: string[];
       key?: string;
@@ -27,7 +27,6 @@ export type ClientOp =
   | { op: "publish"; ref: string; stream: string; event: JsonEventInput | BinaryEventInput }
   | { op: "ping"; ref: string };
 
-export type PositionInput = { given: string[]; position?: Position | "invalid" };
 export type BinaryEventInput = { type: string | undefined; key: string | undefined; id: string | undefined; data: Uint8Array };
 
 /** A frame the server could not take; `ref`/`sub` are echoed when they could be read. */
@@ -72,8 +71,6 @@ const jsonFrames = z.discriminatedUnion("op", [
   z.object({ op: z.literal("ping"), ref: z.string().max(128).optional() }).strict(),
 ]);
 
-const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
-
 export const jsonCodec: FrameCodec = {
   subprotocol: JSON_SUBPROTOCOL,
   decode(data, isBinary) {
@@ -98,16 +95,11 @@ export const jsonCodec: FrameCodec = {
     const frame = parsed.data;
     switch (frame.op) {
       case "subscribe": {
-        const given = (["from", "since", "last"] as const).filter((k) => frame[k] !== undefined);
-        let position: Position | "invalid" | undefined;
-        if (frame.since !== undefined) position = RFC3339.test(frame.since) ? { since: new Date(frame.since) } : "invalid";
-        else if (frame.last !== undefined) position = { last: frame.last };
-        else if (frame.from !== undefined) position = { from: frame.from };
         return {
           op: "subscribe",
           sub: frame.sub,
           stream: frame.stream,
-          position: { given, ...(position && { position }) },
+          position: { from: frame.from, since: frame.since, last: frame.last },
           ...(frame.epoch !== undefined && { epoch: frame.epoch }),
           ...(frame.types && { types: frame.types }),
           ...(frame.key !== undefined && { key: frame.key }),
@@ -156,16 +148,16 @@ export const protoCodec: FrameCodec = {
       case "subscribe": {
         const s = op.value;
         const p = s.position;
-        let position: Position | undefined;
-        if (p?.$case === "from") position = { from: Number(p.value) };
-        else if (p?.$case === "anchor") position = { from: p.value === Anchor.ANCHOR_FIRST ? "first" : "now" };
-        else if (p?.$case === "since") position = { since: new Date(Number(p.value.seconds) * 1000 + p.value.nanos / 1e6) };
-        else if (p?.$case === "last") position = { last: p.value };
+        const position: PositionFields = {};
+        if (p?.$case === "from") position.from = Number(p.value);
+        else if (p?.$case === "anchor") position.from = p.value === Anchor.ANCHOR_FIRST ? "first" : "now";
+        else if (p?.$case === "since") position.since = new Date(Number(p.value.seconds) * 1000 + p.value.nanos / 1e6);
+        else if (p?.$case === "last") position.last = p.value;
         return {
           op: "subscribe",
           sub: s.sub,
           stream: s.stream,
-          position: { given: p ? [p.$case] : [], ...(position && { position }) },
+          position,
           ...(s.epoch !== "" && { epoch: s.epoch }),
           ...(s.types.length > 0 && { types: s.types }),
           ...(s.key !== undefined && { key: s.key }),

@@ -4,13 +4,13 @@ import type { FastifyBaseLogger } from "fastify";
 import { storeEvent } from "../../backbone/publish.js";
 import type { Hub } from "../../fanout/hub.js";
 import type { Reader } from "../../fanout/reader.js";
-import { InvalidPositionError, validatePosition, type Position } from "../../position/position.js";
+import { positionFromFields } from "../../position/position.js";
 import type { Schemas } from "../../schema/registry.js";
 import type { Metrics } from "../metrics.js";
 import { toApiError } from "../errors.js";
 import { prepareBinaryEvent, prepareJsonEvent, type JsonEventInput } from "../event-input.js";
 import { parseKey, parseTypes } from "../read-request.js";
-import type { ClientOp, Frame, FrameCodec, FrameProblem, PositionInput } from "./frames.js";
+import type { ClientOp, Frame, FrameCodec, FrameProblem } from "./frames.js";
 
 export interface WsLimits {
   maxSubscriptions: number;
@@ -112,7 +112,7 @@ export class WsSession {
       if (!stream) throw new ProblemError(`stream "${op.stream}" is not declared in the gateway's schemas`, "not_found");
       const opened = await this.deps.hub.open({
         stream: stream.name,
-        position: checkPosition(op.position),
+        position: positionFromFields(op.position),
         ...(op.epoch !== undefined && { epoch: op.epoch }),
         ...(op.types && { types: parseTypes(stream, op.types) }),
         ...(op.key !== undefined && { key: parseKey(op.key) }),
@@ -221,21 +221,6 @@ class ProblemError extends Error {
   ) {
     super(message);
   }
-}
-
-function checkPosition(input: PositionInput): Position {
-  if (input.given.length > 1) {
-    throw new ProblemError(`give at most one of from, since and last, not ${input.given.join(" and ")}`);
-  }
-  if (input.position === "invalid") throw new ProblemError("since must be an RFC 3339 time");
-  const position = input.position ?? { from: "now" };
-  try {
-    validatePosition(position);
-  } catch (err) {
-    if (err instanceof InvalidPositionError) throw new ProblemError(err.message);
-    throw err;
-  }
-  return position;
 }
 
 function problem(err: unknown): FrameProblem {

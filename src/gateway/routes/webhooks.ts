@@ -1,0 +1,38 @@
+import type { FastifyPluginAsync } from "fastify";
+import type { z } from "zod";
+import { createWebhookInput, patchWebhookInput, replayInput } from "../../webhooks/registration.js";
+import type { WebhookService } from "../../webhooks/service.js";
+import { invalidShape } from "../event-input.js";
+import { integerParam, type Query } from "../read-request.js";
+
+/** The registration API of PROTOCOL.md section 6. */
+export const webhookRoutes: FastifyPluginAsync<{ service: WebhookService }> = async (app, { service }) => {
+  type ById = { Params: { id: string } };
+  const body = <S extends z.ZodType>(schema: S, value: unknown): z.infer<S> => {
+    const parsed = schema.safeParse(value ?? {});
+    if (!parsed.success) throw invalidShape(parsed.error);
+    return parsed.data;
+  };
+
+  app.post("/v1/webhooks", async (request, reply) => reply.code(201).send(await service.create(body(createWebhookInput, request.body))));
+  app.get("/v1/webhooks", async () => ({ webhooks: await service.list() }));
+  app.get<ById>("/v1/webhooks/:id", async (request) => service.get(request.params.id));
+  app.patch<ById>("/v1/webhooks/:id", async (request) => service.patch(request.params.id, body(patchWebhookInput, request.body)));
+  app.delete<ById>("/v1/webhooks/:id", async (request, reply) => {
+    await service.delete(request.params.id);
+    return reply.code(204).send();
+  });
+  app.post<ById>("/v1/webhooks/:id/replay", async (request) => service.replay(request.params.id, body(replayInput, request.body)));
+  app.post<ById>("/v1/webhooks/:id/rotate-secret", async (request) => service.rotateSecret(request.params.id));
+  app.get<ById & { Querystring: Query }>("/v1/webhooks/:id/attempts", async (request) => {
+    const limit = integerParam(request.query, "limit", 1, 1000, 100);
+    return { attempts: await service.attempts(request.params.id, limit) };
+  });
+  app.get<ById & { Querystring: Query }>("/v1/webhooks/:id/dead-letters", async (request) => {
+    const limit = integerParam(request.query, "limit", 1, 1000, 100);
+    return { deadLetters: await service.deadLetters(request.params.id, limit) };
+  });
+  app.post<ById>("/v1/webhooks/:id/dead-letters/redeliver", async (request) => ({
+    redelivered: await service.redeliver(request.params.id),
+  }));
+};

@@ -1,0 +1,192 @@
+import { randomBytes } from "node:crypto";
+import { DeliverPolicy, RetentionPolicy, type JetStreamClient, type JetStreamManager, type StreamConfig } from "@nats-io/jetstream";
+import { nanos } from "@nats-io/transport-node";
+import type { KV } from "@nats-io/kv";
+
+/** One HTTP attempt, as GET /v1/webhooks/{id}/attempts shows it. */
+export interface AttemptRecord {
+  offset: number;
+  eventId: string;
+  attempt: number;
+  at: string;
+  durationMs: number;
+  status?: number;
+  error?: string;
+  /** The start of the receiver's answer, at most 1 KiB. */
+  response?: string;
+}
+
+/** An event that ran out of retries. */
+export interface DeadLetter {
+  offset: number;
+  eventId: string;
+  attempts: number;
+  at: string;
+  lastError: string;
+}
+
+export interface WebhookCounts {
+  delivered: number;
+  failedAttempts: number;
+  deadLetters: number;
+  lastError?: { at: string; message: string };
+}
+
+const ATTEMPTS = "SG_WEBHOOK_ATTEMPTS";
+const DEAD = "SG_WEBHOOK_DEAD";
+export const REDELIVER = "SG_WEBHOOK_REDELIVER";
+const DAY_MS = 86_400_000;
+
+export const attemptsSubject = (id: string) => `streamgate_wh.attempts.${id}`;
+export const deadSubject = (id: string) => `streamgate_wh.dead.${id}`;
+export const redeliverSubject = (id: string) => `streamgate_wh.redeliver.${id}`;
+
+const STREAMS: (Partial<StreamConfig> & { name: string })[] = [
+  // Bounded per webhook: the log shows recent history, not all of it.
+  { name: ATTEMPTS, subjects: ["streamgate_wh.attempts.*"], max_msgs_per_subject: 1000, max_age: nanos(7 * DAY_MS) },
+  { name: DEAD, subjects: ["streamgate_wh.dead.*"], max_msgs_per_subject: 10_000, max_age: nanos(30 * DAY_MS) },
+  { name: REDELIVER, subjects: ["streamgate_wh.redeliver.*"], retention: RetentionPolicy.Workqueue },
+];
+
+/** The records webhooks keep in the backbone beside their registrations. */
+export class WebhookLogs {
+  /** Counts since this process started, per webhook; each gateway writes only its own keys. */
+  #counts = new Map<string, WebhookCounts>();
+  #dirty = new Set<string>();
+  #flusher: NodeJS.Timeout;
+  readonly #gateway = randomBytes(6).toString("hex");
+
+  private constructor(
+    private readonly js: JetStreamClient,
+    private readonly jsm: JetStreamManager,
+    private readonly stats: KV,
+  ) {
+    this.#flusher = setInterval(() => void this.flush(), 1_000);
+    this.#flusher.unref();
+  }
+
+  static async open(js: JetStreamClient, jsm: JetStreamManager, stats: KV): Promise<WebhookLogs> {
+    for (const config of STREAMS) {
+      await jsm.streams.add(config).catch(async (err: unknown) => {
+        // Already there from an earlier start: keep it as it is.
+        if (!(await jsm.streams.info(config.name).catch(() => undefined))) throw err;
+      });
+    }
+    return new WebhookLogs(js, jsm, stats);
+  }
+
+  recordAttempt(webhookId: string, record: AttemptRecord, outcome: "delivered" | "failed"): void {
+    const counts = this.#countsOf(webhookId);
+    if (outcome === "delivered") counts.delivered++;
+    else {
+      counts.failedAttempts++;
+      counts.lastError = { at: record.at, message: record.error ?? `HTTP ${record.status}` };
+    }
+    this.#dirty.add(webhookId);
+    this.#publish(attemptsSubject(webhookId), record);
+  }
+
+  async recordDeadLetter(webhookId: string, letter: DeadLetter): Promise<void> {
+    this.#countsOf(webhookId).deadLetters++;
+    this.#dirty.add(webhookId);
+    await this.js.publish(deadSubject(webhookId), JSON.stringify(letter));
+  }
+
+  /** Newest first. */
+  async attempts(webhookId: string, limit: number): Promise<AttemptRecord[]> {
+    return (await this.#readAll<AttemptRecord>(ATTEMPTS, attemptsSubject(webhookId))).map((r) => r.value).reverse().slice(0, limit);
+  }
+
+  /** Newest first. */
+  async deadLetters(webhookId: string, limit: number): Promise<DeadLetter[]> {
+    return (await this.#readAll<DeadLetter>(DEAD, deadSubject(webhookId))).map((r) => r.value).reverse().slice(0, limit);
+  }
+
+  /** Queues every dead letter of the webhook for delivery again, and clears them. */
+  async redeliverDeadLetters(webhookId: string): Promise<number> {
+    const letters = await this.#readAll<DeadLetter>(DEAD, deadSubject(webhookId));
+    for (const { value } of letters) {
+      await this.js.publish(redeliverSubject(webhookId), JSON.stringify({ offset: value.offset, eventId: value.eventId }));
+    }
+    const last = letters.at(-1);
+    // Only what was read: a letter written meanwhile stays for the next redeliver.
+    if (last) await this.jsm.streams.purge(DEAD, { filter: deadSubject(webhookId), seq: last.seq + 1 });
+    return letters.length;
+  }
+
+  /** Counts over every gateway that ever delivered for the webhook. */
+  async counts(webhookId: string): Promise<WebhookCounts> {
+    await this.flush();
+    const total: WebhookCounts = { delivered: 0, failedAttempts: 0, deadLetters: 0 };
+    const keys = await this.stats.keys(`${webhookId}.*`);
+    for await (const key of keys) {
+      const entry = await this.stats.get(key);
+      if (!entry || entry.operation !== "PUT") continue;
+      const counts = entry.json<WebhookCounts>();
+      total.delivered += counts.delivered;
+      total.failedAttempts += counts.failedAttempts;
+      total.deadLetters += counts.deadLetters;
+      if (counts.lastError && (!total.lastError || counts.lastError.at > total.lastError.at)) total.lastError = counts.lastError;
+    }
+    return total;
+  }
+
+  /** Removes everything kept for a deleted webhook. */
+  async forget(webhookId: string): Promise<void> {
+    this.#counts.delete(webhookId);
+    this.#dirty.delete(webhookId);
+    for (const [stream, subject] of [
+      [ATTEMPTS, attemptsSubject(webhookId)],
+      [DEAD, deadSubject(webhookId)],
+      [REDELIVER, redeliverSubject(webhookId)],
+    ] as const) {
+      await this.jsm.streams.purge(stream, { filter: subject });
+    }
+    const keys = await this.stats.keys(`${webhookId}.*`);
+    for await (const key of keys) await this.stats.purge(key);
+  }
+
+  async flush(): Promise<void> {
+    const ids = [...this.#dirty];
+    this.#dirty.clear();
+    await Promise.all(
+      ids.map((id) => this.stats.put(`${id}.${this.#gateway}`, JSON.stringify(this.#counts.get(id))).catch(() => this.#dirty.add(id))),
+    );
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.#flusher);
+    await this.flush();
+  }
+
+  #countsOf(webhookId: string): WebhookCounts {
+    let counts = this.#counts.get(webhookId);
+    if (!counts) this.#counts.set(webhookId, (counts = { delivered: 0, failedAttempts: 0, deadLetters: 0 }));
+    return counts;
+  }
+
+  /** Fire and forget: a lost log line must never hold up delivery. */
+  #publish(subject: string, record: unknown): void {
+    void this.js.publish(subject, JSON.stringify(record)).catch(() => undefined);
+  }
+
+  /** Every record on one subject, oldest first (the streams bound how many there are). */
+  async #readAll<T>(stream: string, subject: string): Promise<{ seq: number; value: T }[]> {
+    const info = await this.jsm.streams.info(stream, { subjects_filter: subject });
+    if (!info.state.subjects?.[subject]) return [];
+    const consumer = await this.js.consumers.get(stream, { filter_subjects: subject, deliver_policy: DeliverPolicy.All });
+    const out: { seq: number; value: T }[] = [];
+    try {
+      const total = (await consumer.info(true)).num_pending;
+      if (total === 0) return out;
+      const messages = await consumer.consume({ max_messages: 1000 });
+      for await (const msg of messages) {
+        out.push({ seq: msg.seq, value: msg.json<T>() });
+        if (msg.info.pending === 0) break;
+      }
+      return out;
+    } finally {
+      void consumer.delete().catch(() => undefined);
+    }
+  }
+}

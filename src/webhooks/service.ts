@@ -1,0 +1,254 @@
+import { AckPolicy, DeliverPolicy, type JetStreamClient, type JetStreamManager } from "@nats-io/jetstream";
+import { nanos } from "@nats-io/transport-node";
+import type { KV } from "@nats-io/kv";
+import { readStreamState } from "../backbone/stream-state.js";
+import { filterSubject } from "../backbone/subjects.js";
+import { keyProblem } from "../backbone/stored-event.js";
+import { positionFromFields, type PositionFields } from "../position/position.js";
+import { resolveStartOffset } from "../position/start.js";
+import type { Schemas } from "../schema/registry.js";
+import type { WebhookLogs, WebhookCounts } from "./logs.js";
+import { REDELIVER, redeliverSubject } from "./logs.js";
+import type { NetworkPolicy } from "./network-policy.js";
+import {
+  DEFAULT_RETRY_SCHEDULE,
+  durationMs,
+  newSecret,
+  newWebhookId,
+  ROTATION_OVERLAP_MS,
+  type Webhook,
+} from "./registration.js";
+import type { z } from "zod";
+import type { createWebhookInput, patchWebhookInput } from "./registration.js";
+
+export class WebhookError extends Error {
+  constructor(
+    readonly code: "invalid_argument" | "not_found",
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** A webhook as the API shows it: never its secrets. */
+export interface WebhookView extends Omit<Webhook, "secrets" | "generation"> {
+  /** The next offset to deliver. */
+  position: number;
+  lastError?: { at: string; message: string };
+  counts: Omit<WebhookCounts, "lastError">;
+}
+
+/**
+ * Registrations (a KV bucket) and the durable consumer each webhook delivers from. Any number
+ * of gateways share them; what one changes, the others' dispatchers see through the bucket.
+ */
+export class WebhookService {
+  constructor(
+    private readonly js: JetStreamClient,
+    private readonly jsm: JetStreamManager,
+    private readonly registrations: KV,
+    private readonly logs: WebhookLogs,
+    private readonly schemas: Schemas,
+    private readonly policy: NetworkPolicy,
+  ) {}
+
+  async create(input: z.infer<typeof createWebhookInput>): Promise<WebhookView & { secret: string }> {
+    const stream = this.#stream(input.stream);
+    await this.policy.checkUrl(input.url);
+    this.#checkFilters(input.stream, input.types, input.key);
+    const now = new Date().toISOString();
+    const webhook: Webhook = {
+      id: newWebhookId(),
+      url: input.url,
+      stream,
+      ...(input.types && { types: input.types }),
+      ...(input.key !== undefined && { key: input.key }),
+      ...(input.description !== undefined && { description: input.description }),
+      headers: input.headers ?? {},
+      format: input.format ?? "envelope",
+      maxInFlight: input.maxInFlight ?? 1,
+      retrySchedule: (input.retrySchedule ?? DEFAULT_RETRY_SCHEDULE).map(durationMs),
+      timeoutMs: input.timeoutMs ?? 10_000,
+      status: input.paused ? "paused" : "active",
+      secrets: [{ secret: input.secret ?? newSecret() }],
+      createdAt: now,
+      updatedAt: now,
+      generation: 1,
+    };
+    await this.#createConsumers(webhook, await this.#startOffset(stream, input));
+    await this.registrations.create(webhook.id, JSON.stringify(webhook));
+    return { ...(await this.#view(webhook)), secret: webhook.secrets[0]!.secret };
+  }
+
+  async list(): Promise<WebhookView[]> {
+    const views: WebhookView[] = [];
+    for await (const key of await this.registrations.keys()) {
+      const webhook = await this.find(key);
+      if (webhook) views.push(await this.#view(webhook));
+    }
+    return views.sort((a, b) => a.createdAt.localeCompare(b.createdAt));
+  }
+
+  async get(id: string): Promise<WebhookView> {
+    return this.#view(await this.#require(id));
+  }
+
+  async find(id: string): Promise<Webhook | undefined> {
+    if (!/^wh_[0-9a-f]{24}$/.test(id)) return undefined;
+    const entry = await this.registrations.get(id);
+    return entry && entry.operation === "PUT" ? entry.json<Webhook>() : undefined;
+  }
+
+  async patch(id: string, input: z.infer<typeof patchWebhookInput>): Promise<WebhookView> {
+    const webhook = await this.#require(id);
+    if (input.url !== undefined) await this.policy.checkUrl(input.url);
+    const types = input.types === null ? undefined : (input.types ?? webhook.types);
+    const key = input.key === null ? undefined : (input.key ?? webhook.key);
+    this.#checkFilters(webhook.stream, types, key);
+    const refilter = JSON.stringify([types, key, input.maxInFlight ?? webhook.maxInFlight]) !==
+      JSON.stringify([webhook.types, webhook.key, webhook.maxInFlight]);
+    const next: Webhook = {
+      ...webhook,
+      ...(input.url !== undefined && { url: input.url }),
+      ...(input.description !== undefined && { description: input.description }),
+      ...(input.headers !== undefined && { headers: input.headers }),
+      ...(input.format !== undefined && { format: input.format }),
+      ...(input.maxInFlight !== undefined && { maxInFlight: input.maxInFlight }),
+      ...(input.retrySchedule !== undefined && { retrySchedule: input.retrySchedule.map(durationMs) }),
+      ...(input.timeoutMs !== undefined && { timeoutMs: input.timeoutMs }),
+      updatedAt: new Date().toISOString(),
+    };
+    delete next.types;
+    delete next.key;
+    if (types) next.types = types;
+    if (key !== undefined) next.key = key;
+    if (input.paused !== undefined) {
+      next.status = input.paused ? "paused" : "active";
+      if (!input.paused) delete next.disabledReason;
+    }
+    if (refilter) {
+      // New filters apply from where delivery stands: the consumer is made again there.
+      await this.#recreateConsumer(next, await this.#position(webhook));
+      next.generation++;
+    }
+    await this.#save(next);
+    return this.#view(next);
+  }
+
+  async delete(id: string): Promise<void> {
+    const webhook = await this.#require(id);
+    await this.registrations.delete(id);
+    await this.jsm.consumers.delete(webhook.stream, id).catch(() => undefined);
+    await this.jsm.consumers.delete(REDELIVER, id).catch(() => undefined);
+    await this.logs.forget(id);
+  }
+
+  async replay(id: string, position: PositionFields): Promise<WebhookView> {
+    const webhook = await this.#require(id);
+    await this.#recreateConsumer(webhook, await this.#startOffset(webhook.stream, position));
+    const next = { ...webhook, generation: webhook.generation + 1, updatedAt: new Date().toISOString() };
+    await this.#save(next);
+    return this.#view(next);
+  }
+
+  async rotateSecret(id: string): Promise<WebhookView & { secret: string }> {
+    const webhook = await this.#require(id);
+    const now = Date.now();
+    const expiresAt = new Date(now + ROTATION_OVERLAP_MS).toISOString();
+    const secret = newSecret();
+    const kept = webhook.secrets
+      .filter((s) => !s.expiresAt || Date.parse(s.expiresAt) > now)
+      .map((s) => ({ secret: s.secret, expiresAt: s.expiresAt ?? expiresAt }));
+    const next = { ...webhook, secrets: [{ secret }, ...kept], updatedAt: new Date(now).toISOString() };
+    await this.#save(next);
+    return { ...(await this.#view(next)), secret };
+  }
+
+  async attempts(id: string, limit: number) {
+    return this.logs.attempts((await this.#require(id)).id, limit);
+  }
+
+  async deadLetters(id: string, limit: number) {
+    return this.logs.deadLetters((await this.#require(id)).id, limit);
+  }
+
+  async redeliver(id: string): Promise<number> {
+    return this.logs.redeliverDeadLetters((await this.#require(id)).id);
+  }
+
+  /** Marks a webhook disabled (its receiver answered 410); delivery stops until it is resumed. */
+  async disable(id: string, reason: string): Promise<void> {
+    const webhook = await this.find(id);
+    if (!webhook || webhook.status === "disabled") return;
+    await this.#save({ ...webhook, status: "disabled", disabledReason: reason, updatedAt: new Date().toISOString() });
+  }
+
+  async #view(webhook: Webhook): Promise<WebhookView> {
+    const { secrets: _secrets, generation: _generation, ...shown } = webhook;
+    const { lastError, ...counts } = await this.logs.counts(webhook.id);
+    return { ...shown, position: await this.#position(webhook), ...(lastError && { lastError }), counts };
+  }
+
+  /** The first offset not yet settled (delivered or dead-lettered). */
+  async #position(webhook: Webhook): Promise<number> {
+    const info = await this.jsm.consumers.info(webhook.stream, webhook.id);
+    return info.num_ack_pending > 0 ? info.ack_floor.stream_seq + 1 : info.delivered.stream_seq + 1;
+  }
+
+  async #createConsumers(webhook: Webhook, startOffset: number): Promise<void> {
+    const common = {
+      durable_name: webhook.id,
+      ack_policy: AckPolicy.Explicit,
+      // Longer than an attempt can take, so only a gateway that died has its event taken over.
+      ack_wait: nanos(webhook.timeoutMs + 30_000),
+      max_ack_pending: webhook.maxInFlight,
+      max_deliver: -1,
+    };
+    await this.jsm.consumers.add(webhook.stream, {
+      ...common,
+      filter_subject: filterSubject(webhook.stream, { types: webhook.types, key: webhook.key }),
+      deliver_policy: DeliverPolicy.StartSequence,
+      opt_start_seq: startOffset,
+    });
+    await this.jsm.consumers.add(REDELIVER, {
+      ...common,
+      filter_subject: redeliverSubject(webhook.id),
+      deliver_policy: DeliverPolicy.All,
+    });
+  }
+
+  async #recreateConsumer(webhook: Webhook, startOffset: number): Promise<void> {
+    await this.jsm.consumers.delete(webhook.stream, webhook.id).catch(() => undefined);
+    await this.jsm.consumers.delete(REDELIVER, webhook.id).catch(() => undefined);
+    await this.#createConsumers(webhook, startOffset);
+  }
+
+  async #startOffset(stream: string, fields: PositionFields): Promise<number> {
+    const position = positionFromFields(fields);
+    return (await resolveStartOffset(this.js, position, await readStreamState(this.jsm, stream))).startOffset;
+  }
+
+  #stream(name: string): string {
+    if (!this.schemas.streams.has(name)) throw new WebhookError("not_found", `stream "${name}" is not declared in the gateway's schemas`);
+    return name;
+  }
+
+  #checkFilters(streamName: string, types: readonly string[] | undefined, key: string | undefined): void {
+    const stream = this.schemas.streams.get(streamName)!;
+    const known = new Set(stream.events.map((e) => e.type));
+    const unknown = types?.find((t) => !known.has(t));
+    if (unknown) throw new WebhookError("invalid_argument", `stream ${streamName} has no event type "${unknown}"`);
+    const problem = key === undefined ? undefined : key === "" ? "the key is empty" : keyProblem(key);
+    if (problem) throw new WebhookError("invalid_argument", `key: ${problem}`);
+  }
+
+  async #require(id: string): Promise<Webhook> {
+    const webhook = await this.find(id);
+    if (!webhook) throw new WebhookError("not_found", `no webhook "${id}"`);
+    return webhook;
+  }
+
+  async #save(webhook: Webhook): Promise<void> {
+    await this.registrations.put(webhook.id, JSON.stringify(webhook));
+  }
+}

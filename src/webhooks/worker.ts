@@ -1,0 +1,149 @@
+import type { JetStreamClient, JetStreamManager, JsMsg } from "@nats-io/jetstream";
+import type { FastifyBaseLogger } from "fastify";
+import { fromStoredMsg, toStoredEvent } from "../backbone/reader.js";
+import { EncodedEvent } from "../fanout/encoded-event.js";
+import type { Schemas } from "../schema/registry.js";
+import type { Deliverer } from "./delivery.js";
+import { REDELIVER, type WebhookLogs } from "./logs.js";
+import { retryDelayMs, type Webhook } from "./registration.js";
+
+export interface WorkerDeps {
+  js: JetStreamClient;
+  jsm: JetStreamManager;
+  schemas: Schemas;
+  deliverer: Deliverer;
+  logs: WebhookLogs;
+  log: FastifyBaseLogger;
+  /** The receiver answered 410. */
+  disable(webhookId: string, reason: string): Promise<void>;
+}
+
+/** One event to deliver, from the webhook's stream or from a redelivery request. */
+interface Job {
+  event: EncodedEvent;
+  msg: JsMsg;
+}
+
+/**
+ * Delivers one webhook's events from its durable consumer. Every gateway runs a worker per
+ * webhook; JetStream's max_ack_pending (= maxInFlight) holds across all of them, so with 1
+ * the events go out in offset order, one at a time, wherever they are sent from. Retries are
+ * NAKs with a delay: the backbone, not this process, remembers what is due when.
+ */
+export class WebhookWorker {
+  #stopping = new AbortController();
+  #inFlight = new Set<Promise<void>>();
+  #loops: Promise<void>[] = [];
+
+  constructor(
+    readonly webhook: Webhook,
+    private readonly deps: WorkerDeps,
+  ) {}
+
+  start(): void {
+    this.#loops = [
+      this.#run(this.webhook.stream, async (msg) => {
+        const event = new EncodedEvent(toStoredEvent(this.webhook.stream, msg), this.deps.schemas);
+        // Two or more types cannot be one filter subject on the server: the rest are skipped here.
+        if (this.webhook.types && !this.webhook.types.includes(event.stored.type)) {
+          msg.ack();
+          return undefined;
+        }
+        return { event, msg };
+      }),
+      this.#run(REDELIVER, async (msg) => {
+        const { offset } = msg.json<{ offset: number }>();
+        const stored = await this.deps.jsm.streams.getMessage(this.webhook.stream, { seq: offset }).catch(() => null);
+        if (!stored) {
+          // Retention removed it since it died: there is nothing left to send.
+          msg.term();
+          return undefined;
+        }
+        return { event: new EncodedEvent(fromStoredMsg(this.webhook.stream, stored), this.deps.schemas), msg };
+      }),
+    ];
+  }
+
+  /** Stops taking events and waits for the attempts under way. */
+  async stop(): Promise<void> {
+    this.#stopping.abort();
+    await Promise.allSettled(this.#loops);
+    await Promise.allSettled([...this.#inFlight]);
+  }
+
+  async #run(stream: string, toJob: (msg: JsMsg) => Promise<Job | undefined>): Promise<void> {
+    const signal = this.#stopping.signal;
+    while (!signal.aborted) {
+      try {
+        const consumer = await this.deps.js.consumers.get(stream, this.webhook.id);
+        const messages = await consumer.consume({ max_messages: this.webhook.maxInFlight, expires: 5_000 });
+        signal.addEventListener("abort", () => void messages.stop(), { once: true });
+        for await (const msg of messages) {
+          if (signal.aborted) {
+            // Not ours to finish: another gateway (or this one, later) gets it at once.
+            msg.nak();
+            break;
+          }
+          const job = await toJob(msg);
+          if (!job) continue;
+          const attempt = this.#attempt(job);
+          this.#inFlight.add(attempt);
+          void attempt.finally(() => this.#inFlight.delete(attempt));
+          // With one in flight, wait: the next event must not start before this one settles.
+          if (this.webhook.maxInFlight === 1) await attempt;
+          else while (this.#inFlight.size >= this.webhook.maxInFlight) await Promise.race(this.#inFlight);
+        }
+      } catch (err) {
+        if (signal.aborted) return;
+        this.deps.log.warn({ err, webhook: this.webhook.id }, "webhook consumer failed; retrying");
+        await new Promise((resolve) => setTimeout(resolve, 1_000));
+      }
+    }
+  }
+
+  async #attempt({ event, msg }: Job): Promise<void> {
+    const { webhook, deps } = this;
+    const attempt = msg.info.deliveryCount;
+    const outcome = await deps.deliverer.attempt(webhook, event, attempt);
+    const { stored } = event;
+    deps.logs.recordAttempt(
+      webhook.id,
+      {
+        offset: stored.offset,
+        eventId: stored.id,
+        attempt,
+        at: new Date().toISOString(),
+        durationMs: outcome.durationMs,
+        ...(outcome.status !== undefined && { status: outcome.status }),
+        ...(outcome.kind === "failed" && { error: outcome.error }),
+        ...(outcome.response !== undefined && { response: outcome.response }),
+      },
+      outcome.kind,
+    );
+    if (outcome.kind === "delivered") {
+      msg.ack();
+      return;
+    }
+    if (outcome.gone) {
+      msg.nak();
+      this.#stopping.abort();
+      await deps.disable(webhook.id, `the receiver answered 410 Gone for offset ${stored.offset}`);
+      return;
+    }
+    const scheduled = retryDelayMs(webhook, attempt);
+    if (scheduled !== undefined) {
+      // Retry-After, when the receiver gives one, replaces the schedule's delay, not its length.
+      msg.nak(outcome.retryAfterMs ?? scheduled);
+      return;
+    }
+    await deps.logs.recordDeadLetter(webhook.id, {
+      offset: stored.offset,
+      eventId: stored.id,
+      attempts: attempt,
+      at: new Date().toISOString(),
+      lastError: outcome.error,
+    });
+    // Settled as dead: delivery goes on with the next event.
+    msg.term();
+  }
+}
