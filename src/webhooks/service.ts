@@ -21,6 +21,9 @@ import {
 import type { z } from "zod";
 import type { createWebhookInput, patchWebhookInput } from "./registration.js";
 
+/** How long past its timeout an attempt may take (logging, acking) before JetStream hands the event to another gateway. */
+const ACK_WAIT_MARGIN_MS = 5_000;
+
 export class WebhookError extends Error {
   constructor(
     readonly code: "invalid_argument" | "not_found",
@@ -200,7 +203,7 @@ export class WebhookService {
       durable_name: webhook.id,
       ack_policy: AckPolicy.Explicit,
       // Longer than an attempt can take, so only a gateway that died has its event taken over.
-      ack_wait: nanos(webhook.timeoutMs + 30_000),
+      ack_wait: nanos(webhook.timeoutMs + ACK_WAIT_MARGIN_MS),
       max_ack_pending: webhook.maxInFlight,
       max_deliver: -1,
     };
