@@ -5,6 +5,8 @@ export interface MessageCodec<T> {
   encode(message: T): { finish(): Uint8Array };
   decode(input: Uint8Array): T;
   fromPartial(object: never): T;
+  /** Reads canonical proto3 JSON, as the gateway writes it. */
+  fromJSON(object: unknown): T;
 }
 
 export interface EventTypeDescriptor<T> {
