@@ -2,7 +2,7 @@ import type { FastifyPluginAsync } from "fastify";
 import websocket from "@fastify/websocket";
 import type { WebSocket } from "ws";
 import type { JetStreamClient } from "@nats-io/jetstream";
-import type { Hub } from "../../fanout/hub.js";
+import type { Hub, OpenedReader } from "../../fanout/hub.js";
 import type { Schemas } from "../../schema/registry.js";
 import { parseReadQuery, type Query } from "../read-request.js";
 import type { Metrics } from "../metrics.js";
@@ -29,6 +29,13 @@ export const CLOSE_RESTARTING = 1012;
 export const wsRoutes: FastifyPluginAsync<WsRouteOptions> = async (app, options) => {
   const { hub, js, schemas, shutdown, limits, metrics, maxPayload } = options;
   await app.register(websocket, {
+    // A client sending an oversized or broken frame is its own problem, not the gateway's:
+    // the close code tells it, and the log stays quiet.
+    errorHandler: (err, socket) => {
+      if ("code" in err && String(err.code).startsWith("WS_ERR_")) app.log.debug({ err }, "bad WebSocket frame");
+      else app.log.error({ err }, "WebSocket handler failed");
+      socket.terminate();
+    },
     options: {
       // Bigger frames close the connection with 1009.
       maxPayload: options.maxFrameBytes,
@@ -62,26 +69,21 @@ export const wsRoutes: FastifyPluginAsync<WsRouteOptions> = async (app, options)
     startSession(socket);
   });
 
+  // The reader is opened before the upgrade, so a bad query or a position beyond the end is
+  // a plain HTTP error; an opened reader holds nothing until it is read.
+  const opened = new WeakMap<object, OpenedReader>();
   app.get<{ Params: { stream: string }; Querystring: Query }>(
     "/v1/streams/:stream/ws",
     {
       websocket: true,
-      // A bad query is answered before the upgrade, as a plain HTTP error.
       preValidation: async (request) => {
-        parseReadQuery(requireStream(schemas, request.params.stream), request.query);
+        const read = parseReadQuery(requireStream(schemas, request.params.stream), request.query);
+        opened.set(request.raw, await hub.open(read));
       },
     },
     (socket, request) => {
-      const read = parseReadQuery(requireStream(schemas, request.params.stream), request.query);
-      startSession(socket).subscribe({
-        op: "subscribe",
-        sub: read.stream,
-        stream: read.stream,
-        position: read.position,
-        ...(read.epoch !== undefined && { epoch: read.epoch }),
-        ...(read.types && { types: [...read.types] }),
-        ...(read.key !== undefined && { key: read.key }),
-      });
+      startSession(socket).adopt(request.params.stream, opened.get(request.raw)!);
+      opened.delete(request.raw);
     },
   );
 };

@@ -101,7 +101,8 @@ export const jsonCodec: FrameCodec = {
           stream: frame.stream,
           position: { from: frame.from, since: frame.since, last: frame.last },
           ...(frame.epoch !== undefined && { epoch: frame.epoch }),
-          ...(frame.types && { types: frame.types }),
+          // An empty list filters nothing, as an empty repeated field does in the proto form.
+          ...(frame.types?.length && { types: frame.types }),
           ...(frame.key !== undefined && { key: frame.key }),
         };
       }
@@ -144,6 +145,8 @@ export const protoCodec: FrameCodec = {
       return { code: "invalid_argument", message: `the frame is not a streamgate.v1.ClientFrame: ${(err as Error).message}` };
     }
     const op = frame.op;
+    const badId = checkIds(op);
+    if (badId) return badId;
     switch (op?.$case) {
       case "subscribe": {
         const s = op.value;
@@ -208,6 +211,14 @@ export const protoCodec: FrameCodec = {
   error: (p) => server({ $case: "error", value: { ref: p.ref ?? "", sub: p.sub ?? "", code: p.code, message: p.message } }),
   pong: (ref) => server({ $case: "pong", value: { ref } }),
 };
+
+/** The proto form has no schema for ids: the same 1 to 128 characters the JSON form requires. */
+function checkIds(op: ClientFrame["op"]): FrameProblem | undefined {
+  if (!op || op.$case === "ping") return undefined;
+  const [name, value] = op.$case === "publish" ? ["ref", op.value.ref] : ["sub", op.value.sub];
+  if (value.length >= 1 && value.length <= 128) return undefined;
+  return { code: "invalid_argument", message: `${name} must be 1 to 128 characters` };
+}
 
 function server(op: NonNullable<ServerFrame["op"]>): Uint8Array {
   return ServerFrame.encode({ op }).finish();

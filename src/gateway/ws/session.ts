@@ -2,7 +2,7 @@ import type { WebSocket } from "ws";
 import type { JetStreamClient } from "@nats-io/jetstream";
 import type { FastifyBaseLogger } from "fastify";
 import { storeEvent } from "../../backbone/publish.js";
-import type { Hub } from "../../fanout/hub.js";
+import type { Hub, OpenedReader } from "../../fanout/hub.js";
 import type { Reader } from "../../fanout/reader.js";
 import { positionFromFields } from "../../position/position.js";
 import type { Schemas } from "../../schema/registry.js";
@@ -65,19 +65,28 @@ export class WsSession {
     this.#subs.clear();
   }
 
-  /** Subscribes as if the client had sent the frame (the /v1/streams/{stream}/ws route). */
-  subscribe(op: Extract<ClientOp, { op: "subscribe" }>): void {
-    void this.#subscribe(op);
+  /** Starts a subscription whose reader was opened before the upgrade (/v1/streams/{stream}/ws). */
+  adopt(sub: string, opened: OpenedReader): void {
+    const subscription: Subscription = { reader: opened.reader, stop: new AbortController() };
+    this.#subs.set(sub, subscription);
+    this.#send(this.codec.subscribed(sub, opened.state));
+    void this.#pump(sub, subscription).catch((err: unknown) => {
+      this.#subs.delete(sub);
+      this.#send(this.codec.error({ ...problem(err), sub }));
+    });
   }
 
   #receive(data: Buffer, isBinary: boolean): void {
-    if (!this.#takeToken()) {
-      this.#send(this.codec.error({ code: "rate_limited", message: `more than ${this.deps.limits.framesPerSecond} frames per second` }));
-      return;
-    }
     const op = this.codec.decode(data, isBinary);
     if ("code" in op) {
       this.#send(this.codec.error(op));
+      return;
+    }
+    if (!this.#takeToken()) {
+      // Decoded first, so the refusal names the request it refuses.
+      const ids = "ref" in op ? { ref: op.ref } : "sub" in op ? { sub: op.sub } : {};
+      const message = `more than ${this.deps.limits.framesPerSecond} frames per second`;
+      this.#send(this.codec.error({ code: "rate_limited", message, ...ids }));
       return;
     }
     switch (op.op) {
