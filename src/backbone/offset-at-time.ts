@@ -5,10 +5,11 @@ import { DeliverPolicy, type JetStreamClient } from "@nats-io/jetstream";
  * Readers always start from an offset: an ordered consumer rebuilt after a reconnect must
  * not carry a start time (the server refuses start time and start sequence together).
  */
-export async function offsetAtTime(js: JetStreamClient, stream: string, time: Date): Promise<number> {
+export async function offsetAtTime(js: JetStreamClient, stream: string, time: Date | string): Promise<number> {
   const consumer = await js.consumers.get(stream, {
     deliver_policy: DeliverPolicy.StartTime,
-    opt_start_time: time.toISOString(),
+    // A string goes as given, keeping nanoseconds that a Date would drop.
+    opt_start_time: typeof time === "string" ? time : time.toISOString(),
   });
   try {
     // The server places a start-time consumer just before the first matching sequence.

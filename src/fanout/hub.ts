@@ -1,7 +1,7 @@
 import type { Backbone } from "../backbone/connection.js";
 import { readStreamState, type StreamState } from "../backbone/stream-state.js";
 import { filterSubject } from "../backbone/subjects.js";
-import type { Position } from "../position/position.js";
+import type { PositionFields } from "../position/position.js";
 import { resolveStartOffset } from "../position/start.js";
 import type { Schemas } from "../schema/registry.js";
 import { DEFAULT_FEED_LIMITS, StreamFeed, type FeedLimits } from "./feed.js";
@@ -10,7 +10,8 @@ import { Reader } from "./reader.js";
 /** What a client asks to read: PROTOCOL.md section 3, already parsed. */
 export interface ReadRequest {
   stream: string;
-  position: Position;
+  /** As the client gave it: checked against the stream here, so errors can name its range. */
+  position: PositionFields;
   epoch?: string;
   types?: readonly string[];
   key?: string;

@@ -1,5 +1,5 @@
-import { DeliverPolicy, type JetStreamClient, type JsMsg } from "@nats-io/jetstream";
-import { toStoredEvent } from "../backbone/reader.js";
+import { DeliverPolicy, type Consumer, type JetStreamClient, type JsMsg } from "@nats-io/jetstream";
+import { READ_EXPIRES_MS, toStoredEvent } from "../backbone/reader.js";
 import { readStreamState } from "../backbone/stream-state.js";
 import type { JetStreamManager } from "@nats-io/jetstream";
 import type { GapNotice } from "../position/position.js";
@@ -18,8 +18,11 @@ export interface ReaderContext {
   filterSubject: string;
 }
 
-/** Bounds what one catching-up reader may have fetched ahead of its client. */
-const CATCH_UP_MAX_BYTES = 4 * 1024 * 1024;
+/**
+ * Bounds what one catching-up reader may have fetched ahead of its client. A count, because a
+ * fetch bounded by bytes (nats.js allows one or the other) trickles while publishes flow.
+ */
+const CATCH_UP_BATCH = 128;
 
 /**
  * One client's place in a stream. Its cursor is the next offset it has not examined. Within
@@ -67,16 +70,20 @@ export class Reader {
       if (gap) return { kind: "gap", gap };
 
       if (this.#catchUp) {
-        const event = await this.#catchUp.next(options.signal);
-        if (event === "aborted") return undefined;
-        if (event === "done") {
+        const item = await this.#catchUp.next(this.#cursor, options.signal);
+        if (item === "aborted") return undefined;
+        if (item === "done") {
           this.#cursor = Math.max(this.#cursor, this.#catchUp.target);
           this.#catchUp.close();
           this.#catchUp = undefined;
           continue;
         }
-        this.#cursor = event.offset + 1;
-        if (event.matches(this.filter)) return { kind: "event", event };
+        if ("requested" in item) {
+          this.#cursor = item.first;
+          return { kind: "gap", gap: item };
+        }
+        this.#cursor = item.offset + 1;
+        if (item.matches(this.filter)) return { kind: "event", event: item };
         continue;
       }
 
@@ -118,70 +125,98 @@ export class Reader {
     // from JetStream and then joining the window leaves no hole.
     const target = feed.firstOffset;
     if (this.#cursor >= target) return;
-    this.#catchUp = await CatchUp.open(js, schemas, feed.stream, this.ctx.filterSubject, this.#cursor, target);
+    this.#catchUp = await CatchUp.open(this.ctx, this.#cursor, target);
   }
 }
 
-/** An ordered consumer from the reader's cursor up to (not including) target. */
+/**
+ * An ordered consumer from the reader's cursor up to (not including) target, read in fetched
+ * batches. JetStream skips offsets it no longer holds without a word, so when a batch skips
+ * offsets the stream's first offset is read once, after the batch arrived: whatever removal made
+ * the server skip happened before it served the batch, so it shows. (A filtered read skips
+ * offsets anyway; for it a removal below the skip is reported even when none of the removed
+ * events matched: a needless notice beats a silent loss.)
+ */
 class CatchUp {
-  #done = false;
+  #batch: JsMsg[] = [];
+  #done: boolean;
+  /** The stream's first offset and epoch when a skipping batch was last checked. */
+  #firstOffset = 0;
+  #epoch = "";
+  #nextExpected: number;
 
   private constructor(
     readonly target: number,
-    private readonly stream: string,
-    private readonly schemas: Schemas,
-    private readonly messages: AsyncIterator<JsMsg> & { stop(): void },
-    private readonly deleteConsumer: () => Promise<unknown>,
+    private readonly ctx: ReaderContext,
+    private readonly consumer: Consumer,
+    from: number,
     nothingPending: boolean,
   ) {
+    this.#nextExpected = from;
     this.#done = nothingPending;
   }
 
-  static async open(
-    js: JetStreamClient,
-    schemas: Schemas,
-    stream: string,
-    filterSubject: string,
-    from: number,
-    target: number,
-  ): Promise<CatchUp> {
-    const consumer = await js.consumers.get(stream, {
-      filter_subjects: filterSubject,
+  static async open(ctx: ReaderContext, from: number, target: number): Promise<CatchUp> {
+    const consumer = await ctx.js.consumers.get(ctx.feed.stream, {
+      filter_subjects: ctx.filterSubject,
       deliver_policy: DeliverPolicy.StartSequence,
       opt_start_seq: from,
     });
     const info = await consumer.info(true);
-    const consume = await consumer.consume({ max_bytes: CATCH_UP_MAX_BYTES, expires: 5_000 });
-    const iterator = consume[Symbol.asyncIterator]();
-    return new CatchUp(
-      target,
-      stream,
-      schemas,
-      Object.assign(iterator, { stop: () => void consume.stop() }),
-      () => consumer.delete(),
-      info.num_pending === 0,
-    );
+    return new CatchUp(target, ctx, consumer, from, info.num_pending === 0);
   }
 
-  /** The next event below target, or "done" once there is none (JetStream said so). */
-  async next(signal?: AbortSignal): Promise<EncodedEvent | "done" | "aborted"> {
-    if (this.#done) return "done";
-    const next = await (signal ? raceAbort(this.messages.next(), signal) : this.messages.next());
-    if (next === "aborted") return "aborted";
-    if (next.done || next.value.seq >= this.target) {
+  /**
+   * The next event below target, a gap notice when offsets from `cursor` on were removed, or
+   * "done" once JetStream holds no more matching events below target.
+   */
+  async next(cursor: number, signal?: AbortSignal): Promise<EncodedEvent | GapNotice | "done" | "aborted"> {
+    if (this.#batch.length === 0) {
+      if (this.#done) return "done";
+      const fetched = await (signal ? raceAbort(this.#fetch(), signal) : this.#fetch());
+      if (fetched === "aborted") return "aborted";
+    }
+    // Where this read goes on: the next message, or the live window when none is left below it.
+    const msg = this.#batch[0];
+    const next = Math.min(msg?.seq ?? this.target, this.target);
+    if (next > cursor && cursor < this.#firstOffset) {
+      const { stream } = this.ctx.feed;
+      return { stream, requested: cursor, first: Math.min(next, this.#firstOffset), epoch: this.#epoch };
+    }
+    if (!msg || msg.seq >= this.target) {
       this.#done = true;
+      this.#batch = [];
       return "done";
     }
-    const msg = next.value;
+    this.#batch.shift();
     // No more matching events were stored when this one was sent: none lie below target.
     if (msg.info.pending === 0) this.#done = true;
-    return new EncodedEvent(toStoredEvent(this.stream, msg), this.schemas);
+    return new EncodedEvent(toStoredEvent(this.ctx.feed.stream, msg), this.ctx.schemas);
+  }
+
+  async #fetch(): Promise<void> {
+    const messages = await this.consumer.fetch({ max_messages: CATCH_UP_BATCH, expires: READ_EXPIRES_MS });
+    const batch: JsMsg[] = [];
+    for await (const msg of messages) {
+      batch.push(msg);
+      if (msg.info.pending === 0) break;
+    }
+    this.#batch = batch;
+    // A batch that holds every offset from the last one on needs no look at the stream.
+    const contiguous =
+      batch.length > 0 && batch[0]!.seq === this.#nextExpected && batch.every((m, i) => i === 0 || m.seq === batch[i - 1]!.seq + 1);
+    if (!contiguous) {
+      const state = await readStreamState(this.ctx.jsm, this.ctx.feed.stream);
+      this.#firstOffset = state.firstOffset;
+      this.#epoch = state.epoch;
+    }
+    if (batch.length > 0) this.#nextExpected = batch.at(-1)!.seq + 1;
   }
 
   close(): void {
     this.#done = true;
-    this.messages.stop();
-    void this.deleteConsumer().catch(() => undefined);
+    this.#batch = [];
+    void this.consumer.delete().catch(() => undefined);
   }
 }
 

@@ -1,6 +1,6 @@
 import type { StreamDefinition } from "../schema/definitions.js";
 import { keyProblem } from "../backbone/stored-event.js";
-import { positionFromFields, type Position } from "../position/position.js";
+import type { PositionFields } from "../position/position.js";
 import type { ReadRequest } from "../fanout/hub.js";
 import { ApiError } from "./errors.js";
 
@@ -38,14 +38,15 @@ export function parseReadQuery(stream: StreamDefinition, query: Query): ReadRequ
   return request;
 }
 
-export function parsePosition(query: Query): Position {
+/** The position parameters as given; malformed numbers become NaN, refused when resolved. */
+export function parsePosition(query: Query): PositionFields {
   const from = single(query, "from");
   const last = single(query, "last");
-  return positionFromFields({
+  return {
     from: from === undefined || from === "first" || from === "now" ? from : integerOrNaN(from),
     since: single(query, "since"),
     last: last === undefined ? undefined : integerOrNaN(last),
-  });
+  };
 }
 
 function integerOrNaN(text: string): number {

@@ -6,7 +6,8 @@ import type { StreamState } from "../backbone/stream-state.js";
  */
 export type Position =
   | { from: number | "first" | "now" }
-  | { since: Date }
+  /** An RFC 3339 string keeps nanoseconds, which a Date cannot. */
+  | { since: Date | string }
   | { last: number };
 
 export const MAX_LAST = 10_000;
@@ -19,7 +20,7 @@ export interface GapNotice {
   epoch: string;
 }
 
-export type ReadStart = { startSeq: number } | { startTime: Date };
+export type ReadStart = { startSeq: number } | { startTime: Date | string };
 
 export interface ResolvedPosition {
   start: ReadStart;
@@ -29,7 +30,10 @@ export interface ResolvedPosition {
 /** A position that cannot be served; the message carries the stream's current range. */
 export class InvalidPositionError extends Error {
   readonly code = "invalid_argument";
-  constructor(problem: string, state?: StreamState) {
+  constructor(
+    readonly problem: string,
+    state?: StreamState,
+  ) {
     super(state ? `${problem} (first_offset ${state.firstOffset}, last_offset ${state.lastOffset})` : problem);
     this.name = "InvalidPositionError";
   }
@@ -50,8 +54,10 @@ export function validatePosition(position: Position): void {
     throw new InvalidPositionError(`from must be "first", "now" or an offset from 1 to 2^53-1`);
   }
   if ("since" in position) {
-    if (!Number.isNaN(position.since.getTime())) return;
-    throw new InvalidPositionError("since must be an RFC 3339 time");
+    const { since } = position;
+    const valid = typeof since === "string" ? RFC3339.test(since) && !Number.isNaN(Date.parse(since)) : !Number.isNaN(since.getTime());
+    if (valid) return;
+    throw new InvalidPositionError(`since must be an RFC 3339 time, not "${String(since)}"`);
   }
   if (!Number.isInteger(position.last) || position.last < 1 || position.last > MAX_LAST) {
     throw new InvalidPositionError(`last must be an integer from 1 to ${MAX_LAST}`);
@@ -100,13 +106,8 @@ export function positionFromFields(fields: PositionFields): Position {
   const given = (["from", "since", "last"] as const).filter((k) => fields[k] !== undefined);
   if (given.length > 1) throw new InvalidPositionError(`give at most one of from, since and last, not ${given.join(" and ")}`);
   let position: Position;
-  if (fields.since !== undefined) {
-    const since = fields.since;
-    if (typeof since === "string" && !RFC3339.test(since)) {
-      throw new InvalidPositionError(`since must be an RFC 3339 time, not "${since}"`);
-    }
-    position = { since: typeof since === "string" ? new Date(since) : since };
-  } else if (fields.last !== undefined) position = { last: fields.last };
+  if (fields.since !== undefined) position = { since: fields.since };
+  else if (fields.last !== undefined) position = { last: fields.last };
   else position = { from: fields.from ?? "now" };
   validatePosition(position);
   return position;

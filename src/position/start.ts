@@ -1,16 +1,26 @@
 import type { JetStreamClient } from "@nats-io/jetstream";
 import { offsetAtTime } from "../backbone/offset-at-time.js";
 import type { StreamState } from "../backbone/stream-state.js";
-import { resolvePosition, type GapNotice, type Position } from "./position.js";
+import { InvalidPositionError, positionFromFields, resolvePosition, type GapNotice, type PositionFields } from "./position.js";
 
-/** The exact offset a read starts at, for every kind of position, and its gap notice if any. */
+/**
+ * The exact offset a read starts at, for every kind of position, and its gap notice if any.
+ * A position that cannot be served is refused with the stream's current range in the message.
+ */
 export async function resolveStartOffset(
   js: JetStreamClient,
-  position: Position,
+  fields: PositionFields,
   state: StreamState,
   epoch?: string,
 ): Promise<{ startOffset: number; gap?: GapNotice }> {
-  const { start, gap } = resolvePosition(position, state, epoch);
+  let resolved: ReturnType<typeof resolvePosition>;
+  try {
+    resolved = resolvePosition(positionFromFields(fields), state, epoch);
+  } catch (err) {
+    if (err instanceof InvalidPositionError) throw new InvalidPositionError(err.problem, state);
+    throw err;
+  }
+  const { start, gap } = resolved;
   const startOffset = "startSeq" in start ? start.startSeq : await offsetAtTime(js, state.name, start.startTime);
   return { startOffset, ...(gap && { gap }) };
 }

@@ -4,7 +4,7 @@ import type { KV } from "@nats-io/kv";
 import { readStreamState } from "../backbone/stream-state.js";
 import { filterSubject } from "../backbone/subjects.js";
 import { keyProblem } from "../backbone/stored-event.js";
-import { positionFromFields, type PositionFields } from "../position/position.js";
+import type { PositionFields } from "../position/position.js";
 import { resolveStartOffset } from "../position/start.js";
 import type { Schemas } from "../schema/registry.js";
 import type { WebhookLogs, WebhookCounts } from "./logs.js";
@@ -227,8 +227,7 @@ export class WebhookService {
   }
 
   async #startOffset(stream: string, fields: PositionFields): Promise<number> {
-    const position = positionFromFields(fields);
-    return (await resolveStartOffset(this.js, position, await readStreamState(this.jsm, stream))).startOffset;
+    return (await resolveStartOffset(this.js, fields, await readStreamState(this.jsm, stream))).startOffset;
   }
 
   #stream(name: string): string {

@@ -4,7 +4,6 @@ import type { FastifyBaseLogger } from "fastify";
 import { storeEvent } from "../../backbone/publish.js";
 import type { Hub, OpenedReader } from "../../fanout/hub.js";
 import type { Reader } from "../../fanout/reader.js";
-import { positionFromFields } from "../../position/position.js";
 import type { Schemas } from "../../schema/registry.js";
 import type { Metrics } from "../metrics.js";
 import { toApiError } from "../errors.js";
@@ -121,7 +120,7 @@ export class WsSession {
       if (!stream) throw new ProblemError(`stream "${op.stream}" is not declared in the gateway's schemas`, "not_found");
       const opened = await this.deps.hub.open({
         stream: stream.name,
-        position: positionFromFields(op.position),
+        position: op.position,
         ...(op.epoch !== undefined && { epoch: op.epoch }),
         ...(op.types && { types: parseTypes(stream, op.types) }),
         ...(op.key !== undefined && { key: parseKey(op.key) }),
