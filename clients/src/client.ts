@@ -1,0 +1,202 @@
+import type { GapNotice, PositionFields } from "../../src/position/position.js";
+import type { AnyStreamDescriptor, ConsumedEvent, EventTypeOf, PublishableEvent } from "../../src/typed/stream.js";
+import { backoffMs, sleep } from "./backoff.js";
+import { typed, UnreadableEventError, type Delivery } from "./events.js";
+import { readPoll } from "./poll.js";
+import { ConnectionLostError, RequestRefusedError, type ReadSpec } from "./query.js";
+import { readSse } from "./sse.js";
+import { openSocket, readWs, send, type WebSocketConstructor } from "./ws.js";
+import type { ServerFrame } from "../../generated/ts/streamgate/v1/frames.js";
+
+export type Protocol = "ws" | "sse" | "poll";
+
+export interface ClientOptions {
+  /** The gateway, e.g. "https://events.example.com" (no trailing /v1). */
+  baseUrl: string;
+  /** Needed for WebSocket in Node 20 (pass the `ws` package's WebSocket); browsers have one. */
+  WebSocket?: WebSocketConstructor;
+}
+
+export interface SubscribeOptions<S> {
+  /** Where to start; default { from: "now" }. After a reconnect, reading resumes after the last event. */
+  position?: PositionFields;
+  epoch?: string;
+  types?: readonly EventTypeOf<S>[];
+  key?: string;
+  /** The first protocol to try; a protocol that cannot connect falls back ws → sse → poll. */
+  protocol?: Protocol;
+  onGap?: (gap: GapNotice) => void;
+  /** Called when the client switches protocol or reconnects, with why. */
+  onReconnect?: (info: { protocol: Protocol; attempt: number; reason: string }) => void;
+  /** Events this program's schema cannot type (a newer event type): skipped after this is called. */
+  onUnreadable?: (error: UnreadableEventError) => void;
+  signal?: AbortSignal;
+}
+
+export interface PublishOptions {
+  key?: string;
+  id?: string;
+  via?: "http" | "ws";
+}
+
+export interface Published {
+  offset: number;
+  id: string;
+  duplicate: boolean;
+}
+
+const FALLBACK: Protocol[] = ["ws", "sse", "poll"];
+/** Connection failures in a row, never having received anything, before a protocol counts as blocked. */
+const BLOCKED_AFTER = 2;
+
+export class StreamgateClient {
+  #baseUrl: string;
+  #publisher?: Promise<{ socket: WebSocket; pending: Map<string, (frame: ServerFrame) => void> }>;
+  #refs = 0;
+
+  constructor(private readonly options: ClientOptions) {
+    this.#baseUrl = options.baseUrl.replace(/\/+$/, "");
+  }
+
+  /**
+   * The stream's events, typed, in offset order, from the position on. Reconnects with
+   * exponential backoff and jitter, resuming right after the last event received, on whatever
+   * protocol works; only a refusal (a bad position, an unknown stream) ends it with an error.
+   */
+  async *subscribe<S extends AnyStreamDescriptor>(stream: S, options: SubscribeOptions<S> = {}): AsyncGenerator<ConsumedEvent<S>> {
+    const signal = options.signal ?? new AbortController().signal;
+    let protocol: Protocol = options.protocol ?? (this.#webSocket() ? "ws" : "sse");
+    let position: PositionFields = options.position ?? { from: "now" };
+    let failures = 0;
+    let attempt = 0;
+    while (!signal.aborted) {
+      const spec: ReadSpec = {
+        position,
+        ...(options.epoch !== undefined && { epoch: options.epoch }),
+        ...(options.types && { types: options.types }),
+        ...(options.key !== undefined && { key: options.key }),
+      };
+      let received = false;
+      try {
+        for await (const delivery of this.#read(protocol, stream.name, spec, signal)) {
+          received = true;
+          failures = 0;
+          attempt = 0;
+          if (delivery.kind === "gap") {
+            options.onGap?.(delivery.gap);
+            continue;
+          }
+          position = { from: delivery.event.offset + 1 };
+          try {
+            yield typed(stream, delivery.event);
+          } catch (err) {
+            if (!(err instanceof UnreadableEventError)) throw err;
+            options.onUnreadable?.(err);
+          }
+        }
+        return;
+      } catch (err) {
+        if (err instanceof RequestRefusedError || !(err instanceof ConnectionLostError)) throw err;
+        if (signal.aborted) return;
+        if (!received && !err.everConnected && ++failures >= BLOCKED_AFTER) {
+          const next = FALLBACK[FALLBACK.indexOf(protocol) + 1];
+          if (next) {
+            protocol = next;
+            failures = 0;
+          }
+        }
+        options.onReconnect?.({ protocol, attempt: ++attempt, reason: err.message });
+        await sleep(backoffMs(attempt), signal);
+      }
+    }
+  }
+
+  /** Publishes one typed event: as protobuf over HTTP, or on a shared WebSocket. */
+  async publish<S extends AnyStreamDescriptor>(
+    stream: S,
+    event: PublishableEvent<S>,
+    options: PublishOptions = {},
+  ): Promise<Published> {
+    const { type, data } = event as { type: string; data: unknown };
+    const eventType = stream.events[type];
+    if (!eventType) throw new RequestRefusedError(400, "invalid_argument", `${stream.name} has no event type ${type}`);
+    // Binary, because ts-proto's JSON drops the nanoseconds of a Timestamp.
+    const bytes = eventType.codec.encode(eventType.codec.fromPartial(data as never)).finish();
+    if (options.via === "ws") return this.#publishWs(stream.name, type, bytes, options);
+    const headers: Record<string, string> = { "content-type": "application/x-protobuf", "streamgate-type": type };
+    if (options.key !== undefined) headers["streamgate-key"] = options.key;
+    if (options.id !== undefined) headers["idempotency-key"] = options.id;
+    const response = await fetch(`${this.#baseUrl}/v1/streams/${encodeURIComponent(stream.name)}/events`, {
+      method: "POST",
+      headers,
+      // A copy typed as backed by an ArrayBuffer, which is what fetch's body type asks for.
+      body: bytes.slice(),
+    });
+    if (!response.ok) throw await RequestRefusedError.from(response);
+    return (await response.json()) as Published;
+  }
+
+  /** Closes the shared publishing socket, if one was opened. */
+  async close(): Promise<void> {
+    const publisher = await this.#publisher?.catch(() => undefined);
+    publisher?.socket.close(1000);
+    this.#publisher = undefined;
+  }
+
+  #read(protocol: Protocol, stream: string, spec: ReadSpec, signal: AbortSignal): AsyncGenerator<Delivery> {
+    if (protocol === "sse") return readSse(this.#baseUrl, stream, spec, signal);
+    if (protocol === "poll") return readPoll(this.#baseUrl, stream, spec, signal);
+    const WebSocketImpl = this.#webSocket();
+    if (!WebSocketImpl) throw new ConnectionLostError("no WebSocket implementation", false);
+    return readWs(WebSocketImpl, this.#baseUrl, stream, spec, signal);
+  }
+
+  #webSocket(): WebSocketConstructor | undefined {
+    return this.options.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
+  }
+
+  async #publishWs(stream: string, type: string, data: Uint8Array, options: PublishOptions): Promise<Published> {
+    const { socket, pending } = await (this.#publisher ??= this.#openPublisher());
+    const ref = String(++this.#refs);
+    const answer = new Promise<ServerFrame>((resolve) => pending.set(ref, resolve));
+    send(socket, {
+      op: {
+        $case: "publish",
+        value: { ref, stream, type, data, id: options.id ?? "", ...(options.key !== undefined && { key: options.key }) },
+      },
+    });
+    const frame = (await answer).op;
+    if (frame?.$case === "published") {
+      return { offset: Number(frame.value.offset), id: frame.value.id, duplicate: frame.value.duplicate };
+    }
+    if (frame?.$case === "error") throw new RequestRefusedError(400, frame.value.code, frame.value.message);
+    throw new ConnectionLostError("WebSocket closed before the publish was acknowledged", true);
+  }
+
+  async #openPublisher() {
+    const WebSocketImpl = this.#webSocket();
+    if (!WebSocketImpl) throw new ConnectionLostError("no WebSocket implementation", false);
+    const pending = new Map<string, (frame: ServerFrame) => void>();
+    const socket = await openSocket(
+      WebSocketImpl,
+      this.#baseUrl.replace(/^http/, "ws") + "/v1/ws",
+      (frame) => {
+        const ref = frame.op?.$case === "published" || frame.op?.$case === "error" ? frame.op.value.ref : undefined;
+        if (ref === undefined) return;
+        pending.get(ref)?.(frame);
+        pending.delete(ref);
+      },
+      () => {
+        // Everyone waiting learns the socket is gone; the next publish opens a new one.
+        for (const resolve of pending.values()) resolve({ op: undefined });
+        pending.clear();
+        this.#publisher = undefined;
+      },
+    );
+    return { socket, pending };
+  }
+}
+
+export function createClient(options: ClientOptions): StreamgateClient {
+  return new StreamgateClient(options);
+}

@@ -1,0 +1,35 @@
+import { EventBatch } from "../../generated/ts/streamgate/v1/event.js";
+import { sleep } from "./backoff.js";
+import { fromEventMessage, type Delivery } from "./events.js";
+import { ConnectionLostError, readQuery, RequestRefusedError, type ReadSpec } from "./query.js";
+
+const WAIT_SECONDS = 25;
+
+/** Long polling with protobuf batches (exact int64 and nanoseconds), chaining `next`. */
+export async function* readPoll(baseUrl: string, stream: string, spec: ReadSpec, signal: AbortSignal): AsyncGenerator<Delivery> {
+  let current = spec;
+  let polled = false;
+  while (!signal.aborted) {
+    const url = `${baseUrl}/v1/streams/${encodeURIComponent(stream)}/poll?${readQuery(current)}&wait=${WAIT_SECONDS}`;
+    let response: Response;
+    try {
+      response = await fetch(url, { headers: { accept: "application/x-protobuf" }, signal });
+    } catch (err) {
+      if (signal.aborted) return;
+      throw new ConnectionLostError(`poll: ${(err as Error).message}`, polled);
+    }
+    if (response.status >= 400 && response.status < 500) throw await RequestRefusedError.from(response);
+    if (!response.ok) {
+      await sleep(1000, signal);
+      throw new ConnectionLostError(`poll: HTTP ${response.status}`, polled);
+    }
+    polled = true;
+    const batch = EventBatch.decode(new Uint8Array(await response.arrayBuffer()));
+    if (batch.gap) {
+      const { stream: s, requested, first, epoch } = batch.gap;
+      yield { kind: "gap", gap: { stream: s, requested: Number(requested), first: Number(first), epoch } };
+    }
+    for (const event of batch.events) yield { kind: "event", event: fromEventMessage(event) };
+    current = { ...spec, position: { from: Number(batch.next) } };
+  }
+}
