@@ -1,5 +1,6 @@
 import type { FastifyPluginAsync } from "fastify";
 import websocket from "@fastify/websocket";
+import type { Socket } from "node:net";
 import type { WebSocket } from "ws";
 import type { JetStreamClient } from "@nats-io/jetstream";
 import type { Hub, OpenedReader } from "../../fanout/hub.js";
@@ -44,16 +45,22 @@ export const wsRoutes: FastifyPluginAsync<WsRouteOptions> = async (app, options)
     },
   });
 
-  function startSession(socket: WebSocket): WsSession {
+  function startSession(socket: WebSocket, transport: Socket): WsSession {
     const codec = socket.protocol === PROTO_SUBPROTOCOL ? protoCodec : jsonCodec;
     const session = new WsSession(socket, codec, { hub, js, schemas, limits, metrics, maxPayload, log: app.log });
     const closed = metrics.open("ws");
     const stopOnShutdown = shutdown.onShutdown(() => socket.close(CLOSE_RESTARTING, "gateway restarting: reconnect and resume"));
     // A peer that misses a whole ping interval is gone: drop it rather than hold its state.
+    // But a ping waits behind the data queued before it. While the connection is saturated
+    // (data waits in the gateway), bytes only leave as fast as the peer reads, so a peer whose
+    // bytes keep leaving is slow, not dead: the slow-consumer rule (4008) is for it.
     let alive = true;
+    let written = transport.bytesWritten;
     socket.on("pong", () => (alive = true));
     const heartbeat = setInterval(() => {
-      if (!alive) return socket.terminate();
+      const reading = socket.bufferedAmount > 0 && transport.bytesWritten > written;
+      written = transport.bytesWritten;
+      if (!alive && !reading) return socket.terminate();
       alive = false;
       socket.ping();
     }, options.pingIntervalMs);
@@ -65,8 +72,8 @@ export const wsRoutes: FastifyPluginAsync<WsRouteOptions> = async (app, options)
     return session;
   }
 
-  app.get("/v1/ws", { websocket: true }, (socket) => {
-    startSession(socket);
+  app.get("/v1/ws", { websocket: true }, (socket, request) => {
+    startSession(socket, request.raw.socket);
   });
 
   // The reader is opened before the upgrade, so a bad query or a position beyond the end is
@@ -82,7 +89,7 @@ export const wsRoutes: FastifyPluginAsync<WsRouteOptions> = async (app, options)
       },
     },
     (socket, request) => {
-      startSession(socket).adopt(request.params.stream, opened.get(request.raw)!);
+      startSession(socket, request.raw.socket).adopt(request.params.stream, opened.get(request.raw)!);
       opened.delete(request.raw);
     },
   );
