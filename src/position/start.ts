@@ -21,6 +21,10 @@ export async function resolveStartOffset(
     throw err;
   }
   const { start, gap } = resolved;
-  const startOffset = "startSeq" in start ? start.startSeq : await offsetAtTime(js, state.name, start.startTime);
+  let startOffset: number;
+  if ("startSeq" in start) startOffset = start.startSeq;
+  // Nothing is stored in the future; asking the server would overflow its clock past 2262.
+  else if (new Date(start.startTime).getTime() > Date.now()) startOffset = state.lastOffset + 1;
+  else startOffset = await offsetAtTime(js, state.name, start.startTime);
   return { startOffset, ...(gap && { gap }) };
 }

@@ -1,4 +1,5 @@
 import { isIP } from "node:net";
+import { StringDecoder } from "node:string_decoder";
 import { Agent, request } from "undici";
 import { Webhook as Signer } from "standardwebhooks";
 import type { EncodedEvent } from "../fanout/encoded-event.js";
@@ -125,7 +126,8 @@ async function readSome(body: AsyncIterable<Buffer> & { destroy(): void }): Prom
       break;
     }
   }
-  return Buffer.concat(chunks).subarray(0, RESPONSE_LOG_BYTES).toString("utf8");
+  // A decoder keeps a character cut at the limit out, so the text stays within the limit.
+  return new StringDecoder("utf8").write(Buffer.concat(chunks).subarray(0, RESPONSE_LOG_BYTES));
 }
 
 /** Retry-After as seconds or an HTTP date; capped at a day. */

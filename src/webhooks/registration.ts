@@ -12,8 +12,8 @@ export interface Webhook {
   headers: Record<string, string>;
   format: "envelope" | "cloudevents";
   maxInFlight: number;
-  /** Delays before each retry, in ms; when they run out the event becomes a dead letter. */
-  retrySchedule: number[];
+  /** Delays before each retry ("5s", "30m"); when they run out the event becomes a dead letter. */
+  retrySchedule: string[];
   timeoutMs: number;
   status: "active" | "paused" | "disabled";
   /** Why a 410 or an operator disabled it. */
@@ -31,8 +31,9 @@ export const ROTATION_OVERLAP_MS = 24 * 60 * 60 * 1000;
 const DURATION = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)$/;
 const UNIT_MS = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
 
-/** Headers the gateway sets itself; a webhook may not override them. */
-const RESERVED_HEADERS = /^(webhook-|streamgate-|ce-|content-|host$|connection$|transfer-encoding$|user-agent$)/i;
+/** Headers the gateway sets itself, or that HTTP reserves for the connection: not a webhook's to set. */
+const RESERVED_HEADERS =
+  /^(webhook-|streamgate-|ce-|content-|host$|connection$|transfer-encoding$|user-agent$|expect$|upgrade$|keep-alive$|te$|trailer$|proxy-)/i;
 
 const secret = z
   .string()
@@ -44,7 +45,11 @@ const secret = z
 
 const duration = z.string().regex(DURATION, 'a duration such as "500ms", "5s", "30m", "2h"');
 const headers = z
-  .record(z.string().regex(/^[A-Za-z0-9-]{1,64}$/, "a header name"), z.string().max(1024).regex(/^[^\r\n]*$/))
+  .record(
+    z.string().regex(/^[A-Za-z0-9-]{1,64}$/, "a header name"),
+    // What HTTP/1.1 can carry in a field value: visible ASCII, spaces and tabs.
+    z.string().max(1024).regex(/^[\t\x20-\x7e]*$/, "printable ASCII"),
+  )
   .refine((h) => Object.keys(h).every((name) => !RESERVED_HEADERS.test(name)), "may not set webhook-, streamgate-, ce- or content- headers")
   .refine((h) => Object.keys(h).length <= 32, "at most 32 headers");
 
@@ -109,7 +114,7 @@ export function signingSecrets(webhook: Webhook, now = Date.now()): string[] {
 
 /** The delay before retry number `attempt` (1-based), with ±20% jitter; undefined when out of retries. */
 export function retryDelayMs(webhook: Webhook, attempt: number): number | undefined {
-  const base = webhook.retrySchedule[attempt - 1];
-  if (base === undefined) return undefined;
-  return Math.round(base * (0.8 + Math.random() * 0.4));
+  const delay = webhook.retrySchedule[attempt - 1];
+  if (delay === undefined) return undefined;
+  return Math.round(durationMs(delay) * (0.8 + Math.random() * 0.4));
 }

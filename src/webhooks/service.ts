@@ -12,7 +12,6 @@ import { REDELIVER, redeliverSubject } from "./logs.js";
 import type { NetworkPolicy } from "./network-policy.js";
 import {
   DEFAULT_RETRY_SCHEDULE,
-  durationMs,
   newSecret,
   newWebhookId,
   ROTATION_OVERLAP_MS,
@@ -70,7 +69,7 @@ export class WebhookService {
       headers: input.headers ?? {},
       format: input.format ?? "envelope",
       maxInFlight: input.maxInFlight ?? 1,
-      retrySchedule: (input.retrySchedule ?? DEFAULT_RETRY_SCHEDULE).map(durationMs),
+      retrySchedule: input.retrySchedule ?? DEFAULT_RETRY_SCHEDULE,
       timeoutMs: input.timeoutMs ?? 10_000,
       status: input.paused ? "paused" : "active",
       secrets: [{ secret: input.secret ?? newSecret() }],
@@ -108,8 +107,9 @@ export class WebhookService {
     const types = input.types === null ? undefined : (input.types ?? webhook.types);
     const key = input.key === null ? undefined : (input.key ?? webhook.key);
     this.#checkFilters(webhook.stream, types, key);
-    const refilter = JSON.stringify([types, key, input.maxInFlight ?? webhook.maxInFlight]) !==
-      JSON.stringify([webhook.types, webhook.key, webhook.maxInFlight]);
+    // Filters, maxInFlight and the timeout (ack_wait) live in the consumer: it is made again.
+    const remake = (w: Pick<Webhook, "types" | "key" | "maxInFlight" | "timeoutMs">) =>
+      JSON.stringify([w.types, w.key, w.maxInFlight, w.timeoutMs]);
     const next: Webhook = {
       ...webhook,
       ...(input.url !== undefined && { url: input.url }),
@@ -117,7 +117,7 @@ export class WebhookService {
       ...(input.headers !== undefined && { headers: input.headers }),
       ...(input.format !== undefined && { format: input.format }),
       ...(input.maxInFlight !== undefined && { maxInFlight: input.maxInFlight }),
-      ...(input.retrySchedule !== undefined && { retrySchedule: input.retrySchedule.map(durationMs) }),
+      ...(input.retrySchedule !== undefined && { retrySchedule: input.retrySchedule }),
       ...(input.timeoutMs !== undefined && { timeoutMs: input.timeoutMs }),
       updatedAt: new Date().toISOString(),
     };
@@ -129,8 +129,10 @@ export class WebhookService {
       next.status = input.paused ? "paused" : "active";
       if (!input.paused) delete next.disabledReason;
     }
-    if (refilter) {
-      // New filters apply from where delivery stands: the consumer is made again there.
+    // A webhook disabled by a 410 left its event unsettled: made again where delivery stood,
+    // the consumer sends it at once, and once.
+    const resumed = webhook.status === "disabled" && next.status === "active";
+    if (resumed || remake(next) !== remake({ ...webhook, types: webhook.types, key: webhook.key })) {
       await this.#recreateConsumer(next, await this.#position(webhook));
       next.generation++;
     }
@@ -195,7 +197,9 @@ export class WebhookService {
   /** The first offset not yet settled (delivered or dead-lettered). */
   async #position(webhook: Webhook): Promise<number> {
     const info = await this.jsm.consumers.info(webhook.stream, webhook.id);
-    return info.num_ack_pending > 0 ? info.ack_floor.stream_seq + 1 : info.delivered.stream_seq + 1;
+    // Nothing settled yet reads as an ack floor of 0: never report less than where it started.
+    const settled = Math.max(info.ack_floor.stream_seq + 1, info.config.opt_start_seq ?? 1);
+    return info.num_ack_pending > 0 ? settled : Math.max(info.delivered.stream_seq + 1, settled);
   }
 
   async #createConsumers(webhook: Webhook, startOffset: number): Promise<void> {

@@ -125,7 +125,8 @@ export class WebhookWorker {
       return;
     }
     if (outcome.gone) {
-      msg.nak();
+      // Left unsettled: resuming the webhook remakes its consumer, which sends it first. (A NAK
+      // would hand it straight back to this worker's pull, which is stopping.)
       this.#stopping.abort();
       await deps.disable(webhook.id, `the receiver answered 410 Gone for offset ${stored.offset}`);
       return;
