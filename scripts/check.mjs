@@ -20,6 +20,16 @@ function step(title, command, args) {
 }
 
 step("codegen is up to date (buf lint + buf generate)", process.execPath, ["scripts/codegen.mjs", "--check"]);
+
+// Schemas must stay wire- and JSON-compatible with what main had: clients and stored events
+// depend on it. The baseline is origin/main when the clone has it, else the previous commit.
+const git = (...args) => spawnSync("git", args, { encoding: "utf8" });
+const base = ["origin/main", "HEAD~1"].find((ref) => git("rev-parse", "--verify", "--quiet", ref).status === 0);
+if (base && git("ls-tree", "--name-only", base, "buf.yaml").stdout.trim()) {
+  step(`buf breaking against ${base}`, bin("buf"), ["breaking", "--against", `.git#ref=${git("rev-parse", base).stdout.trim()}`]);
+} else {
+  console.log("\n== buf breaking: no earlier schemas in this clone to compare with");
+}
 step("type check", bin("tsc"), ["-p", "tsconfig.json", "--noEmit"]);
 
 const scratch = mkdtempSync(join(tmpdir(), "streamgate-vitest-"));

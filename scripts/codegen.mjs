@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // npm run codegen: lint the schemas, generate code into generated/, and write the descriptor
-// set the gateway loads at run time.
+// sets the gateway loads at run time (generated/descriptors.binpb; tests also use
+// generated/test/descriptors.binpb, which adds the test-only schemas).
 // npm run codegen -- --check: generate into a scratch directory and fail if generated/ differs.
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
@@ -11,17 +12,28 @@ const buf = join("node_modules", ".bin", "buf");
 const run = (...args) => execFileSync(buf, args, { stdio: "inherit" });
 const check = process.argv.includes("--check");
 
+/**
+ * Everything codegen writes, under `root`: the served schemas (proto/) into generated/, the
+ * test-only ones (test/proto/) into generated/test/. The gateway's descriptor set holds only
+ * the served schemas; the test one holds both.
+ */
+function generate(root) {
+  const out = (path) => (root ? ["-o", join(root, path)] : ["-o", path]);
+  run("generate", "proto", "--template", "buf.gen.yaml", ...(root ? ["-o", root] : []));
+  run("generate", "test/proto", "--template", "buf.gen.test.yaml", ...(root ? ["-o", root] : []));
+  run("build", "proto", ...out("generated/descriptors.binpb"));
+  run("build", ...out("generated/test/descriptors.binpb"));
+}
+
 run("lint");
 if (!check) {
-  run("generate");
-  run("build", "-o", "generated/descriptors.binpb");
+  generate();
   process.exit(0);
 }
 
 const scratch = mkdtempSync(join(tmpdir(), "streamgate-codegen-"));
 try {
-  run("generate", "-o", scratch);
-  run("build", "-o", join(scratch, "generated", "descriptors.binpb"));
+  generate(scratch);
   const differences = compareTrees("generated", join(scratch, "generated"));
   if (differences.length > 0) {
     console.error("generated/ is not what `npm run codegen` makes from proto/:");
