@@ -1,7 +1,6 @@
 import { EventBatch } from "../../generated/ts/streamgate/v1/event.js";
-import { sleep } from "./backoff.js";
 import { fromEventMessage, type Delivery } from "./events.js";
-import { ConnectionLostError, readQuery, RequestRefusedError, type ReadSpec } from "./query.js";
+import { getOrLose, readQuery, type ReadSpec } from "./query.js";
 
 const WAIT_SECONDS = 25;
 
@@ -11,18 +10,8 @@ export async function* readPoll(baseUrl: string, stream: string, spec: ReadSpec,
   let polled = false;
   while (!signal.aborted) {
     const url = `${baseUrl}/v1/streams/${encodeURIComponent(stream)}/poll?${readQuery(current)}&wait=${WAIT_SECONDS}`;
-    let response: Response;
-    try {
-      response = await fetch(url, { headers: { accept: "application/x-protobuf" }, signal });
-    } catch (err) {
-      if (signal.aborted) return;
-      throw new ConnectionLostError(`poll: ${(err as Error).message}`, polled);
-    }
-    if (response.status >= 400 && response.status < 500) throw await RequestRefusedError.from(response);
-    if (!response.ok) {
-      await sleep(1000, signal);
-      throw new ConnectionLostError(`poll: HTTP ${response.status}`, polled);
-    }
+    const response = await getOrLose(url, "application/x-protobuf", signal, "poll", polled);
+    if (!response) return;
     polled = true;
     const batch = EventBatch.decode(new Uint8Array(await response.arrayBuffer()));
     if (batch.gap) {

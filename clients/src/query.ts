@@ -49,3 +49,26 @@ export class ConnectionLostError extends Error {
     this.name = "ConnectionLostError";
   }
 }
+
+/**
+ * A GET whose failures are sorted for the reconnect loop: a 4xx is the caller's mistake
+ * (RequestRefusedError), anything else may pass (ConnectionLostError). Undefined when aborted.
+ */
+export async function getOrLose(
+  url: string,
+  accept: string,
+  signal: AbortSignal,
+  what: string,
+  everConnected: boolean,
+): Promise<Response | undefined> {
+  let response: Response;
+  try {
+    response = await fetch(url, { headers: { accept }, signal });
+  } catch (err) {
+    if (signal.aborted) return undefined;
+    throw new ConnectionLostError(`${what}: ${(err as Error).message}`, everConnected);
+  }
+  if (response.status >= 400 && response.status < 500) throw await RequestRefusedError.from(response);
+  if (!response.ok || !response.body) throw new ConnectionLostError(`${what}: HTTP ${response.status}`, everConnected);
+  return response;
+}

@@ -1,6 +1,6 @@
 import type { GapNotice } from "../../src/position/position.js";
 import { fromEnvelope, type Delivery, type EnvelopeJson } from "./events.js";
-import { ConnectionLostError, readQuery, RequestRefusedError, type ReadSpec } from "./query.js";
+import { ConnectionLostError, getOrLose, readQuery, type ReadSpec } from "./query.js";
 
 /**
  * Server-Sent Events read with fetch and a stream reader rather than EventSource: the same code
@@ -8,17 +8,9 @@ import { ConnectionLostError, readQuery, RequestRefusedError, type ReadSpec } fr
  */
 export async function* readSse(baseUrl: string, stream: string, spec: ReadSpec, signal: AbortSignal): AsyncGenerator<Delivery> {
   const url = `${baseUrl}/v1/streams/${encodeURIComponent(stream)}/sse?${readQuery(spec)}`;
-  let response: Response;
-  try {
-    response = await fetch(url, { headers: { accept: "text/event-stream" }, signal });
-  } catch (err) {
-    if (signal.aborted) return;
-    throw new ConnectionLostError(`SSE: ${(err as Error).message}`, false);
-  }
-  if (response.status >= 400 && response.status < 500) throw await RequestRefusedError.from(response);
-  if (!response.ok || !response.body) throw new ConnectionLostError(`SSE: HTTP ${response.status}`, false);
-
-  const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+  const response = await getOrLose(url, "text/event-stream", signal, "SSE", false);
+  if (!response) return;
+  const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
   let buffer = "";
   let event = "";
   let data: string[] = [];

@@ -59,37 +59,34 @@ export const positionFields = {
   last: z.number().optional(),
 };
 
+/** What both create and PATCH may set. */
+const settings = {
+  description: z.string().max(1024).optional(),
+  headers: headers.optional(),
+  format: z.enum(["envelope", "cloudevents"]).optional(),
+  maxInFlight: z.number().int().min(1).max(1000).optional(),
+  retrySchedule: z.array(duration).max(50).optional(),
+  timeoutMs: z.number().int().min(100).max(120_000).optional(),
+  paused: z.boolean().optional(),
+};
+const url = z.string().min(1).max(2048);
+const types = z.array(z.string()).min(1);
+
 export const createWebhookInput = z
   .object({
-    url: z.string().min(1).max(2048),
+    url,
     stream: z.string().min(1),
-    types: z.array(z.string()).min(1).optional(),
+    types: types.optional(),
     key: z.string().optional(),
     ...positionFields,
     secret: secret.optional(),
-    description: z.string().max(1024).optional(),
-    headers: headers.optional(),
-    format: z.enum(["envelope", "cloudevents"]).optional(),
-    maxInFlight: z.number().int().min(1).max(1000).optional(),
-    retrySchedule: z.array(duration).max(50).optional(),
-    timeoutMs: z.number().int().min(100).max(120_000).optional(),
-    paused: z.boolean().optional(),
+    ...settings,
   })
   .strict();
 
+/** Filters given as null are cleared. */
 export const patchWebhookInput = z
-  .object({
-    url: z.string().min(1).max(2048).optional(),
-    types: z.array(z.string()).min(1).nullable().optional(),
-    key: z.string().nullable().optional(),
-    description: z.string().max(1024).optional(),
-    headers: headers.optional(),
-    format: z.enum(["envelope", "cloudevents"]).optional(),
-    maxInFlight: z.number().int().min(1).max(1000).optional(),
-    retrySchedule: z.array(duration).max(50).optional(),
-    timeoutMs: z.number().int().min(100).max(120_000).optional(),
-    paused: z.boolean().optional(),
-  })
+  .object({ url: url.optional(), types: types.nullable().optional(), key: z.string().nullable().optional(), ...settings })
   .strict();
 
 export const replayInput = z.object(positionFields).strict();
