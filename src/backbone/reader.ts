@@ -12,6 +12,7 @@ export interface ReadOptions {
 
 /** How long one pull waits: also how soon a vanished server is noticed. */
 export const READ_EXPIRES_MS = 3_000;
+const READ_PREFETCH_BYTES = 8 * 1024 * 1024;
 
 /**
  * Reads stored events in offset order from a start, then live, through an ordered consumer:
@@ -26,7 +27,8 @@ export async function* readStoredEvents(js: JetStreamClient, options: ReadOption
     opt_start_seq: options.startOffset,
   });
   // Short expiries: a dead server is noticed within seconds, not the default 30.
-  const messages = await consumer.consume({ max_messages: 512, expires: READ_EXPIRES_MS });
+  // Prefetch bounded by bytes, not count: 512 events near the 1 MiB limit would be 512 MiB.
+  const messages = await consumer.consume({ max_bytes: READ_PREFETCH_BYTES, expires: READ_EXPIRES_MS });
   const stop = () => void messages.stop();
   options.signal?.addEventListener("abort", stop, { once: true });
   if (options.signal?.aborted) stop();

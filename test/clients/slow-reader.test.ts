@@ -24,10 +24,16 @@ const WARMUP_EVENTS = 50;
 const FLOOD_EVENTS = 5_000;
 const EVENT_BYTES = 10_000;
 const PUBLISH_CONCURRENCY = 100;
-/** Growth of the gateway's RSS allowed while ~50 MB pile up behind a paused reader, over the high-water mark of the same volume read as it came. */
-const RSS_GROWTH_BOUND = 32 * 1024 * 1024;
-/** Growth of what the gateway holds after a full GC (heapUsed + external) over the same flood. */
-const RETAINED_GROWTH_BOUND = 16 * 1024 * 1024;
+/**
+ * The measure that counts: what the gateway holds after a full GC (heapUsed + external), which
+ * a gateway buffering for the paused reader would grow by ~50 MB. Seen: -5 to +1 MB.
+ */
+const RETAINED_GROWTH_BOUND = 8 * 1024 * 1024;
+/**
+ * RSS also carries allocator slack and GC timing, which under a loaded CI machine swings by
+ * tens of MB: a loose bound that still catches a gateway holding the 50 MB flood.
+ */
+const RSS_GROWTH_BOUND = 48 * 1024 * 1024;
 
 const cleanups: (() => Promise<unknown>)[] = [];
 afterEach(async () => {
