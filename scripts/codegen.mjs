@@ -7,6 +7,7 @@ import { execFileSync } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
+import { keepNegativeZero } from "./ts-proto-fixups.mjs";
 
 const buf = join("node_modules", ".bin", "buf");
 const run = (...args) => execFileSync(buf, args, { stdio: "inherit" });
@@ -21,6 +22,7 @@ function generate(root) {
   const out = (path) => (root ? ["-o", join(root, path)] : ["-o", path]);
   run("generate", "proto", "--template", "buf.gen.yaml", ...(root ? ["-o", root] : []));
   run("generate", "test/proto", "--template", "buf.gen.test.yaml", ...(root ? ["-o", root] : []));
+  for (const dir of ["generated/ts", "generated/test/ts"]) keepNegativeZero(join(root ?? ".", dir));
   run("build", "proto", ...out("generated/descriptors.binpb"));
   run("build", ...out("generated/test/descriptors.binpb"));
 }

@@ -67,12 +67,15 @@ export class StreamgateClient {
     const signal = options.signal ?? new AbortController().signal;
     let protocol: Protocol = options.protocol ?? (this.#webSocket() ? "ws" : "sse");
     let position: PositionFields = options.position ?? { from: "now" };
+    let epoch = options.epoch;
     let failures = 0;
     let attempt = 0;
+    // A protocol that delivered once works here: later failures are outages, not a block.
+    const worked = new Set<Protocol>();
     while (!signal.aborted) {
       const spec: ReadSpec = {
         position,
-        ...(options.epoch !== undefined && { epoch: options.epoch }),
+        ...(epoch !== undefined && { epoch }),
         ...(options.types && { types: options.types }),
         ...(options.key !== undefined && { key: options.key }),
       };
@@ -80,9 +83,14 @@ export class StreamgateClient {
       try {
         for await (const delivery of this.#read(protocol, stream.name, spec, signal)) {
           received = true;
+          worked.add(protocol);
           failures = 0;
           attempt = 0;
           if (delivery.kind === "gap") {
+            // Resume from where the gap left us, in the stream's current generation: asking
+            // again with the old epoch would replay from the oldest event every time.
+            epoch = delivery.gap.epoch;
+            position = { from: delivery.gap.first };
             options.onGap?.(delivery.gap);
             continue;
           }
@@ -98,7 +106,7 @@ export class StreamgateClient {
       } catch (err) {
         if (err instanceof RequestRefusedError || !(err instanceof ConnectionLostError)) throw err;
         if (signal.aborted) return;
-        if (!received && !err.everConnected && ++failures >= BLOCKED_AFTER) {
+        if (!received && !err.everConnected && !worked.has(protocol) && ++failures >= BLOCKED_AFTER) {
           const next = FALLBACK[FALLBACK.indexOf(protocol) + 1];
           if (next) {
             protocol = next;
@@ -131,6 +139,8 @@ export class StreamgateClient {
       headers,
       // A copy typed as backed by an ArrayBuffer, which is what fetch's body type asks for.
       body: bytes.slice(),
+    }).catch((err: unknown) => {
+      throw new ConnectionLostError(`publish: ${(err as Error).message}`, false);
     });
     if (!response.ok) throw await RequestRefusedError.from(response);
     return (await response.json()) as Published;
@@ -157,6 +167,10 @@ export class StreamgateClient {
 
   async #publishWs(stream: string, type: string, data: Uint8Array, options: PublishOptions): Promise<Published> {
     const { socket, pending } = await (this.#publisher ??= this.#openPublisher());
+    if (socket.readyState !== socket.OPEN) {
+      this.#publisher = undefined;
+      throw new ConnectionLostError("WebSocket: not connected", false);
+    }
     const ref = String(++this.#refs);
     const answer = new Promise<ServerFrame>((resolve) => pending.set(ref, resolve));
     send(socket, {
@@ -193,6 +207,10 @@ export class StreamgateClient {
         this.#publisher = undefined;
       },
     );
+    if (socket.readyState !== socket.OPEN) {
+      this.#publisher = undefined;
+      throw new ConnectionLostError("WebSocket: could not connect to publish", false);
+    }
     return { socket, pending };
   }
 }

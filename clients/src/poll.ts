@@ -17,8 +17,10 @@ export async function* readPoll(baseUrl: string, stream: string, spec: ReadSpec,
     if (batch.gap) {
       const { stream: s, requested, first, epoch } = batch.gap;
       yield { kind: "gap", gap: { stream: s, requested: Number(requested), first: Number(first), epoch } };
+      // Chained polls carry the current generation, or each would report the same gap again.
+      current = { ...current, epoch };
     }
     for (const event of batch.events) yield { kind: "event", event: fromEventMessage(event) };
-    current = { ...spec, position: { from: Number(batch.next) } };
+    current = { ...current, position: { from: Number(batch.next) } };
   }
 }

@@ -68,7 +68,11 @@ export async function* readWs(
       else if (op?.$case === "gap" && op.value.gap) {
         const g = op.value.gap;
         push({ kind: "gap", gap: { stream: g.stream, requested: Number(g.requested), first: Number(g.first), epoch: g.epoch } });
-      } else if (op?.$case === "error") push(new RequestRefusedError(400, op.value.code, op.value.message));
+      } else if (op?.$case === "error") {
+        // The gateway's own trouble passes; only a refusal of the request itself is final.
+        const passing = ["internal", "unavailable", "rate_limited"].includes(op.value.code);
+        push(passing ? new ConnectionLostError(`WebSocket: ${op.value.message}`, true) : new RequestRefusedError(400, op.value.code, op.value.message));
+      } else if (op?.$case === "unsubscribed") push(new ConnectionLostError(`WebSocket: ${op.value.reason || "unsubscribed"}`, true));
     },
     (opened, reason) => push(new ConnectionLostError(`WebSocket: ${reason}`, opened)),
   );

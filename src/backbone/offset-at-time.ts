@@ -9,7 +9,8 @@ export async function offsetAtTime(js: JetStreamClient, stream: string, time: Da
   const consumer = await js.consumers.get(stream, {
     deliver_policy: DeliverPolicy.StartTime,
     // A string goes as given, keeping nanoseconds that a Date would drop.
-    opt_start_time: typeof time === "string" ? time : time.toISOString(),
+    // (Upper-cased: nats-server refuses RFC 3339's lower-case "t" and "z".)
+    opt_start_time: typeof time === "string" ? time.toUpperCase() : time.toISOString(),
   });
   try {
     // The server places a start-time consumer just before the first matching sequence.

@@ -106,7 +106,7 @@ export async function storeEvent(
 
 const TRANSIENT_ERRORS = new Set([
   "TimeoutError",
-  "NoRespondersError",
+  "NoResponders",
   "RequestError",
   "JetStreamNotEnabled",
   "ConnectionError",

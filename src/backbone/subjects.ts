@@ -22,8 +22,12 @@ export function eventSubject(stream: string, type: string, key: string | undefin
   return `${SUBJECT_ROOT}.${stream}.${typeToken(type)}.${keyToken(key)}`;
 }
 
-/** The narrowest single filter subject for a read; `types` of two or more are filtered by the reader. */
-export function filterSubject(stream: string, filter: { types?: readonly string[]; key?: string }): string {
+/**
+ * The narrowest single filter subject for a read; `types` of two or more are filtered by the
+ * reader. An unfiltered read takes the whole stream, as stored, whoever stored it.
+ */
+export function filterSubject(stream: string, filter: { types?: readonly string[]; key?: string | undefined }): string {
+  if (filter.types?.length !== 1 && filter.key === undefined) return streamSubjects(stream);
   const type = filter.types?.length === 1 ? typeToken(filter.types[0]!) : "*";
   const key = filter.key !== undefined ? keyToken(filter.key) : "*";
   return `${SUBJECT_ROOT}.${stream}.${type}.${key}`;

@@ -24,7 +24,10 @@ async function serve(): Promise<number> {
   await new Promise<void>((resolve) => {
     const shutdown = (signal: string) => {
       gateway.app.log.info({ signal }, "shutting down");
-      void gateway.stop().then(resolve);
+      gateway.stop().then(resolve, (err: unknown) => {
+        gateway.app.log.error({ err }, "shutdown did not finish cleanly");
+        resolve();
+      });
     };
     process.once("SIGTERM", shutdown);
     process.once("SIGINT", shutdown);

@@ -1,6 +1,7 @@
 import type { JsonValue } from "@bufbuild/protobuf";
 import type { StoredEvent } from "../backbone/stored-event.js";
 import type { Schemas } from "../schema/registry.js";
+import { stringifyJson } from "../schema/json.js";
 import { binaryToJson } from "../schema/transcode.js";
 import { Event } from "../../generated/ts/streamgate/v1/event.js";
 
@@ -60,7 +61,7 @@ export class EncodedEvent {
 
   /** The envelope as JSON text. */
   get json(): string {
-    return (this.#json ??= JSON.stringify(this.envelope()));
+    return (this.#json ??= stringifyJson(this.envelope() as unknown as JsonValue));
   }
 
   /** The envelope as an encoded streamgate.v1.Event. */

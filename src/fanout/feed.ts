@@ -1,7 +1,9 @@
-import type { JetStreamClient } from "@nats-io/jetstream";
+import type { JetStreamClient, JetStreamManager } from "@nats-io/jetstream";
+import { readStreamState } from "../backbone/stream-state.js";
 import { readStoredEvents } from "../backbone/reader.js";
 import { filterSubject } from "../backbone/subjects.js";
 import type { Schemas } from "../schema/registry.js";
+import { unlessAborted } from "./abort.js";
 import { EncodedEvent } from "./encoded-event.js";
 
 export interface FeedLimits {
@@ -12,6 +14,10 @@ export interface FeedLimits {
 }
 
 export const DEFAULT_FEED_LIMITS: FeedLimits = { maxEvents: 4096, maxBytes: 16 * 1024 * 1024 };
+
+/** A stream is re-created in more than this (nats.js needs missed heartbeats to notice). */
+const EPOCH_CHECK_MS = 1_000;
+const EPOCH_CHECK_IDLE_MS = 5_000;
 
 /**
  * The one live reading of a stream in this process. It keeps the most recent events, encoded
@@ -24,19 +30,39 @@ export class StreamFeed {
   #head = 0;
   #bytes = 0;
   #firstOffset: number;
-  #changed = deferred();
+  /** Who waits for the next event; each waiter removes itself when its wait is aborted. */
+  #waiters = new Set<() => void>();
   readonly #abort = new AbortController();
 
   constructor(
     readonly stream: string,
+    /** The stream's generation this feed reads: a re-created stream needs a new feed. */
+    readonly epoch: string,
     startOffset: number,
     private readonly limits: FeedLimits = DEFAULT_FEED_LIMITS,
   ) {
     this.#firstOffset = startOffset;
   }
 
-  /** Reads the stream live from startOffset until close(). */
-  start(js: JetStreamClient, schemas: Schemas, onError: (err: unknown) => void): void {
+  /**
+   * Reads the stream live from startOffset until close(). A stream deleted and re-created under
+   * the feed would hand it the new generation's events as if they followed the old ones (nats.js
+   * remakes its consumer from the old cursor), so the feed checks its generation before
+   * appending after a quiet second, and every few seconds while idle, and closes when it changed.
+   */
+  start(js: JetStreamClient, jsm: JetStreamManager, schemas: Schemas, onError: (err: unknown) => void): void {
+    let checkedAt = Date.now();
+    const sameGeneration = async () => {
+      checkedAt = Date.now();
+      const state = await readStreamState(jsm, this.stream).catch((err: unknown) =>
+        err instanceof Error && err.name === "StreamNotFoundError" ? undefined : "unknown",
+      );
+      return state === "unknown" || state?.epoch === this.epoch;
+    };
+    const idleCheck = setInterval(() => {
+      if (Date.now() - checkedAt >= EPOCH_CHECK_IDLE_MS) void sameGeneration().then((same) => same || this.close());
+    }, EPOCH_CHECK_IDLE_MS);
+    idleCheck.unref();
     void (async () => {
       const events = readStoredEvents(js, {
         stream: this.stream,
@@ -44,10 +70,15 @@ export class StreamFeed {
         filterSubject: filterSubject(this.stream, {}),
         signal: this.#abort.signal,
       });
-      for await (const stored of events) this.#append(new EncodedEvent(stored, schemas));
-    })().catch((err: unknown) => {
-      if (!this.#abort.signal.aborted) onError(err);
-    });
+      for await (const stored of events) {
+        if (Date.now() - checkedAt > EPOCH_CHECK_MS && !(await sameGeneration())) return this.close();
+        this.#append(new EncodedEvent(stored, schemas));
+      }
+    })()
+      .catch((err: unknown) => {
+        if (!this.#abort.signal.aborted) onError(err);
+      })
+      .finally(() => clearInterval(idleCheck));
   }
 
   get firstOffset(): number {
@@ -71,7 +102,10 @@ export class StreamFeed {
   /** Resolves once lastOffset >= offset, the feed closes, or signal aborts. */
   async waitFor(offset: number, signal?: AbortSignal): Promise<void> {
     while (this.lastOffset < offset && !this.closed && !signal?.aborted) {
-      await (signal ? raceAbort(this.#changed.promise, signal) : this.#changed.promise);
+      let waiter!: () => void;
+      const changed = new Promise<void>((resolve) => this.#waiters.add((waiter = resolve)));
+      await unlessAborted(changed, signal);
+      this.#waiters.delete(waiter);
     }
   }
 
@@ -106,25 +140,8 @@ export class StreamFeed {
   }
 
   #notify(): void {
-    const changed = this.#changed;
-    this.#changed = deferred();
-    changed.resolve();
+    const waiters = this.#waiters;
+    this.#waiters = new Set();
+    for (const wake of waiters) wake();
   }
-}
-
-function deferred(): { promise: Promise<void>; resolve: () => void } {
-  let resolve!: () => void;
-  const promise = new Promise<void>((r) => (resolve = r));
-  return { promise, resolve };
-}
-
-function raceAbort(promise: Promise<void>, signal: AbortSignal): Promise<void> {
-  return new Promise<void>((resolve) => {
-    const done = () => {
-      signal.removeEventListener("abort", done);
-      resolve();
-    };
-    signal.addEventListener("abort", done, { once: true });
-    void promise.then(done);
-  });
 }

@@ -38,8 +38,8 @@ export class Hub {
   ) {}
 
   async open(request: ReadRequest): Promise<OpenedReader> {
-    const feed = await this.#feed(request.stream);
     const state = await readStreamState(this.backbone.jsm, request.stream);
+    const feed = await this.#feed(request.stream, state.epoch);
     const { startOffset, gap } = await resolveStartOffset(this.backbone.js, request.position, state, request.epoch);
     const filter = {
       ...(request.types && { types: new Set(request.types) }),
@@ -65,13 +65,22 @@ export class Hub {
     this.#feeds.clear();
   }
 
-  #feed(stream: string): Promise<StreamFeed> {
+  /** The stream's live feed, made anew when the stream was re-created (its epoch changed). */
+  async #feed(stream: string, epoch: string): Promise<StreamFeed> {
+    const entry = this.#feeds.get(stream);
+    const current = await entry?.catch(() => undefined);
+    if (current && (current.epoch !== epoch || current.closed)) {
+      // Its readers end (SSE and polls finish, WebSocket subscriptions are told) and resume
+      // with the new epoch, which gives them a gap notice.
+      current.close();
+      if (this.#feeds.get(stream) === entry) this.#feeds.delete(stream);
+    }
     let feed = this.#feeds.get(stream);
     if (!feed) {
       feed = (async () => {
         const state = await readStreamState(this.backbone.jsm, stream);
-        const created = new StreamFeed(stream, state.lastOffset + 1, this.limits);
-        created.start(this.backbone.js, this.schemas, (err) => {
+        const created = new StreamFeed(stream, state.epoch, state.lastOffset + 1, this.limits);
+        created.start(this.backbone.js, this.backbone.jsm, this.schemas, (err) => {
           // A feed that failed is dropped; the next reader starts a fresh one.
           this.#feeds.delete(stream);
           created.close();

@@ -1,4 +1,6 @@
 import { DeliverPolicy, type Consumer, type JetStreamClient, type JsMsg } from "@nats-io/jetstream";
+import type { StreamState } from "../backbone/stream-state.js";
+import { unlessAborted } from "./abort.js";
 import { READ_EXPIRES_MS, toStoredEvent } from "../backbone/reader.js";
 import { readStreamState } from "../backbone/stream-state.js";
 import type { JetStreamManager } from "@nats-io/jetstream";
@@ -127,7 +129,10 @@ export class Reader {
     // from JetStream and then joining the window leaves no hole.
     const target = feed.firstOffset;
     if (this.#cursor >= target) return;
-    this.#catchUp = await CatchUp.open(this.ctx, this.#cursor, target);
+    const catchUp = await CatchUp.open(this.ctx, this.#cursor, target, state);
+    // Closed while the consumer was being made: nobody else would delete it.
+    if (this.#closed) catchUp.close();
+    else this.#catchUp = catchUp;
   }
 }
 
@@ -160,14 +165,17 @@ class CatchUp {
     this.#done = nothingPending;
   }
 
-  static async open(ctx: ReaderContext, from: number, target: number): Promise<CatchUp> {
+  static async open(ctx: ReaderContext, from: number, target: number, state: StreamState): Promise<CatchUp> {
     const consumer = await ctx.js.consumers.get(ctx.feed.stream, {
       filter_subjects: ctx.filterSubject,
       deliver_policy: DeliverPolicy.StartSequence,
       opt_start_seq: from,
     });
     const info = await consumer.info(true);
-    return new CatchUp(target, ctx, consumer, from, info.num_pending === 0);
+    const catchUp = new CatchUp(target, ctx, consumer, from, info.num_pending === 0);
+    // Sized from the stream's mean event until real ones are seen.
+    if (state.events > 0) catchUp.#eventBytes = Math.max(1, state.bytes / state.events);
+    return catchUp;
   }
 
   /**
@@ -177,7 +185,7 @@ class CatchUp {
   async next(cursor: number, signal?: AbortSignal): Promise<EncodedEvent | GapNotice | "done" | "aborted"> {
     if (this.#batch.length === 0) {
       if (this.#done) return "done";
-      const fetched = await (signal ? raceAbort(this.#fetch(), signal) : this.#fetch());
+      const fetched = await unlessAborted(this.#fetch(), signal);
       if (fetched === "aborted") return "aborted";
     }
     // Where this read goes on: the next message, or the live window when none is left below it.
@@ -200,7 +208,7 @@ class CatchUp {
 
   async #fetch(): Promise<void> {
     const batchSize = Math.max(1, Math.min(CATCH_UP_BATCH, Math.floor(CATCH_UP_BYTES / this.#eventBytes)));
-    const messages = await this.consumer.fetch({ max_messages: batchSize, expires: READ_EXPIRES_MS });
+    const messages = await this.#pull(batchSize);
     const batch: JsMsg[] = [];
     for await (const msg of messages) {
       batch.push(msg);
@@ -219,6 +227,20 @@ class CatchUp {
     if (batch.length > 0) this.#nextExpected = batch.at(-1)!.seq + 1;
   }
 
+  /**
+   * One pull. A consumer the server removed (idle past its inactive threshold while a slow
+   * client held a batch) is remade by nats.js from its cursor on the next pull: one retry.
+   */
+  async #pull(batchSize: number) {
+    const pull = () => this.consumer.fetch({ max_messages: batchSize, expires: READ_EXPIRES_MS });
+    try {
+      return await pull();
+    } catch (err) {
+      if (!(err instanceof Error) || !/consumer not found|no responders/i.test(err.message)) throw err;
+      return pull();
+    }
+  }
+
   close(): void {
     this.#done = true;
     this.#batch = [];
@@ -228,21 +250,4 @@ class CatchUp {
 
 function anyOf(a: AbortSignal, b: AbortSignal | undefined): AbortSignal {
   return b ? AbortSignal.any([a, b]) : a;
-}
-
-function raceAbort<T>(promise: Promise<T>, signal: AbortSignal): Promise<T | "aborted"> {
-  return new Promise((resolve, reject) => {
-    const onAbort = () => resolve("aborted");
-    signal.addEventListener("abort", onAbort, { once: true });
-    promise.then(
-      (value) => {
-        signal.removeEventListener("abort", onAbort);
-        resolve(value);
-      },
-      (err: unknown) => {
-        signal.removeEventListener("abort", onAbort);
-        reject(err);
-      },
-    );
-  });
 }

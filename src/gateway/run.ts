@@ -79,8 +79,9 @@ export async function runGateway(config: GatewayConfig): Promise<RunningGateway>
       session,
       stop: () =>
         (stopping ??= (async () => {
-          await app.close();
-          await webhooks.close();
+          // Webhook workers stop taking events at once, finishing the attempts under way, while
+          // HTTP clients are told to go elsewhere.
+          await Promise.all([app.close(), webhooks.close()]);
           await session.close();
         })()),
     };

@@ -32,7 +32,7 @@ interface Job {
  */
 export class WebhookWorker {
   #stopping = new AbortController();
-  #inFlight = new Set<Promise<void>>();
+  #inFlight = new Set<Promise<unknown>>();
   #loops: Promise<void>[] = [];
 
   constructor(
@@ -77,27 +77,48 @@ export class WebhookWorker {
       try {
         const consumer = await this.deps.js.consumers.get(stream, this.webhook.id);
         const messages = await consumer.consume({ max_messages: this.webhook.maxInFlight, expires: 5_000 });
-        signal.addEventListener("abort", () => void messages.stop(), { once: true });
-        for await (const msg of messages) {
-          if (signal.aborted) {
-            // Not ours to finish: another gateway (or this one, later) gets it at once.
-            msg.nak();
-            break;
-          }
-          const job = await toJob(msg);
-          if (!job) continue;
-          const attempt = this.#attempt(job);
-          this.#inFlight.add(attempt);
-          void attempt.finally(() => this.#inFlight.delete(attempt));
-          // With one in flight, wait: the next event must not start before this one settles.
-          if (this.webhook.maxInFlight === 1) await attempt;
-          else while (this.#inFlight.size >= this.webhook.maxInFlight) await Promise.race(this.#inFlight);
+        const stop = () => void messages.stop();
+        signal.addEventListener("abort", stop, { once: true });
+        // stop() may have come while the consumer was being set up.
+        if (signal.aborted) stop();
+        try {
+          await this.#take(messages, toJob, signal);
+        } finally {
+          signal.removeEventListener("abort", stop);
+          stop();
         }
+        if (!signal.aborted) throw new Error("the consumer's messages ended");
       } catch (err) {
         if (signal.aborted) return;
         this.deps.log.warn({ err, webhook: this.webhook.id }, "webhook consumer failed; retrying");
         await new Promise((resolve) => setTimeout(resolve, 1_000));
       }
+    }
+  }
+
+  async #take(
+    messages: AsyncIterable<JsMsg>,
+    toJob: (msg: JsMsg) => Promise<Job | undefined>,
+    signal: AbortSignal,
+  ): Promise<void> {
+    for await (const msg of messages) {
+      if (signal.aborted) {
+        // Not ours to finish: another gateway (or this one, later) gets it at once.
+        msg.nak();
+        break;
+      }
+      const job = await toJob(msg);
+      if (!job) continue;
+      // An attempt that fails to record its outcome leaves the event unsettled: JetStream
+      // hands it out again after ack_wait. Logged, never an unhandled rejection.
+      const attempt = this.#attempt(job).catch((err: unknown) =>
+        this.deps.log.error({ err, webhook: this.webhook.id }, "webhook attempt could not be settled"),
+      );
+      this.#inFlight.add(attempt);
+      void attempt.finally(() => this.#inFlight.delete(attempt));
+      // With one in flight, wait: the next event must not start before this one settles.
+      if (this.webhook.maxInFlight === 1) await attempt;
+      else while (this.#inFlight.size >= this.webhook.maxInFlight) await Promise.race(this.#inFlight);
     }
   }
 

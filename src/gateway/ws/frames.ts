@@ -154,7 +154,7 @@ export const protoCodec: FrameCodec = {
         const position: PositionFields = {};
         if (p?.$case === "from") position.from = Number(p.value);
         else if (p?.$case === "anchor") position.from = p.value === Anchor.ANCHOR_FIRST ? "first" : "now";
-        else if (p?.$case === "since") position.since = new Date(Number(p.value.seconds) * 1000 + p.value.nanos / 1e6);
+        else if (p?.$case === "since") position.since = rfc3339(p.value.seconds, p.value.nanos);
         else if (p?.$case === "last") position.last = p.value;
         return {
           op: "subscribe",
@@ -211,6 +211,14 @@ export const protoCodec: FrameCodec = {
   error: (p) => server({ $case: "error", value: { ref: p.ref ?? "", sub: p.sub ?? "", code: p.code, message: p.message } }),
   pong: (ref) => server({ $case: "pong", value: { ref } }),
 };
+
+/** A Timestamp as RFC 3339 with all nine digits, which a Date would cut to milliseconds. */
+function rfc3339(seconds: bigint, nanos: number): string {
+  const date = new Date(Number(seconds) * 1000);
+  // Out of a Date's range: left as a string no position accepts, so it is refused as such.
+  if (Number.isNaN(date.getTime()) || nanos < 0 || nanos > 999_999_999) return `${seconds}s+${nanos}ns`;
+  return `${date.toISOString().slice(0, 19)}.${String(nanos).padStart(9, "0")}Z`;
+}
 
 /** The proto form has no schema for ids: the same 1 to 128 characters the JSON form requires. */
 function checkIds(op: ClientFrame["op"]): FrameProblem | undefined {

@@ -54,7 +54,15 @@ export class WsSession {
     private readonly deps: SessionDeps,
   ) {
     this.#tokens = deps.limits.framesPerSecond * 2;
-    socket.on("message", (data: Buffer, isBinary: boolean) => this.#receive(data, isBinary));
+    socket.on("message", (data: Buffer, isBinary: boolean) => {
+      try {
+        this.#receive(data, isBinary);
+      } catch (err) {
+        // A frame this code failed on is still only that frame's problem.
+        deps.log.error({ err }, "WebSocket frame failed");
+        this.#send(this.codec.error(problem(err)));
+      }
+    });
     socket.on("close", () => this.close());
   }
 
@@ -68,14 +76,15 @@ export class WsSession {
   adopt(sub: string, opened: OpenedReader): void {
     const subscription: Subscription = { reader: opened.reader, stop: new AbortController() };
     this.#subs.set(sub, subscription);
-    this.#send(this.codec.subscribed(sub, opened.state));
-    void this.#pump(sub, subscription).catch((err: unknown) => {
-      this.#subs.delete(sub);
-      this.#send(this.codec.error({ ...problem(err), sub }));
-    });
+    this.#start(sub, subscription, opened);
   }
 
   #receive(data: Buffer, isBinary: boolean): void {
+    // A client that sends without reading would make every reply pile up here.
+    if (this.socket.bufferedAmount >= this.deps.limits.highWaterBytes) {
+      this.socket.close(CLOSE_SLOW_CONSUMER, "slow consumer: read your replies");
+      return;
+    }
     const op = this.codec.decode(data, isBinary);
     if ("code" in op) {
       this.#send(this.codec.error(op));
@@ -129,13 +138,24 @@ export class WsSession {
         opened.reader.close();
         return;
       }
-      pending.reader = opened.reader;
-      this.#send(this.codec.subscribed(sub, opened.state));
-      await this.#pump(sub, pending);
+      this.#start(sub, pending, opened);
     } catch (err) {
       if (this.#subs.get(sub) === pending) this.#subs.delete(sub);
       fail(err);
     }
+  }
+
+  #start(sub: string, subscription: Subscription, opened: OpenedReader): void {
+    subscription.reader = opened.reader;
+    this.#send(this.codec.subscribed(sub, opened.state));
+    void this.#pump(sub, subscription).catch((err: unknown) => this.#fail(sub, subscription, err));
+  }
+
+  /** A subscription that broke: the client is told, and may subscribe again from its last offset. */
+  #fail(sub: string, subscription: Subscription, err: unknown): void {
+    if (this.#subs.get(sub) === subscription) this.#subs.delete(sub);
+    this.#end(subscription);
+    this.#send(this.codec.error({ ...problem(err), sub }));
   }
 
   async #pump(sub: string, subscription: Subscription): Promise<void> {
@@ -143,7 +163,16 @@ export class WsSession {
     for (;;) {
       if (!(await this.#roomToSend(stop.signal))) return;
       const item = await reader.next({ wait: true, signal: stop.signal });
-      if (!item) return;
+      if (!item) {
+        // Not asked to stop: the stream's feed ended (the stream was re-created, or the
+        // backbone failed). The client resubscribes from its last offset, with its epoch.
+        if (!stop.signal.aborted && !this.#closed && this.#subs.get(sub) === subscription) {
+          this.#subs.delete(sub);
+          this.#end(subscription);
+          this.#send(this.codec.unsubscribed(sub, "the stream's feed ended: subscribe again from your last offset"));
+        }
+        return;
+      }
       if (item.kind === "gap") {
         this.#send(this.codec.gap(sub, item.gap));
         continue;

@@ -134,7 +134,7 @@ function createBaseDoubleValue(): DoubleValue {
 
 export const DoubleValue: MessageFns<DoubleValue> = {
   encode(message: DoubleValue, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    if (message.value !== 0) {
+    if (message.value !== 0 || Object.is(message.value, -0)) {
       writer.uint32(9).double(message.value);
     }
     return writer;
@@ -201,7 +201,7 @@ function createBaseFloatValue(): FloatValue {
 
 export const FloatValue: MessageFns<FloatValue> = {
   encode(message: FloatValue, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    if (message.value !== 0) {
+    if (message.value !== 0 || Object.is(message.value, -0)) {
       writer.uint32(13).float(message.value);
     }
     return writer;

@@ -33,7 +33,7 @@ export const MetricSample: MessageFns<MetricSample> = {
     if (message.name !== "") {
       writer.uint32(10).string(message.name);
     }
-    if (message.value !== 0) {
+    if (message.value !== 0 || Object.is(message.value, -0)) {
       writer.uint32(17).double(message.value);
     }
     globalThis.Object.entries(message.labels).forEach(([key, value]: [string, string]) => {

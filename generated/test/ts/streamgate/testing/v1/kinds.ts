@@ -297,10 +297,10 @@ export const AllKinds: MessageFns<AllKinds> = {
     if (message.id !== "") {
       writer.uint32(10).string(message.id);
     }
-    if (message.aDouble !== 0) {
+    if (message.aDouble !== 0 || Object.is(message.aDouble, -0)) {
       writer.uint32(17).double(message.aDouble);
     }
-    if (message.aFloat !== 0) {
+    if (message.aFloat !== 0 || Object.is(message.aFloat, -0)) {
       writer.uint32(29).float(message.aFloat);
     }
     if (message.anInt32 !== 0) {

@@ -1,0 +1,2 @@
+/** See ts-proto-fixups.mjs. */
+export declare function keepNegativeZero(dir: string): void;
