@@ -1,0 +1,160 @@
+/**
+ * A stuck webhook (its receiver never answers, or nothing listens on its port) must not hold
+ * up another webhook on the same stream, and its growing backlog must not grow the gateway:
+ * the backlog stays in the backbone, not in the gateway's memory.
+ */
+import { afterEach, describe, expect, it } from "vitest";
+import { createWebhook, freePort, getWebhook, startGatewayProcess } from "../support/gateway-process.js";
+import { startTestNats } from "../support/nats.js";
+import { connectPublisher, publishOrders, sleep, waitFor } from "../support/publish-orders.js";
+import { missing, startReceiver, summarize } from "../support/webhook-receiver.js";
+
+const cleanups: (() => Promise<unknown>)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => undefined);
+});
+
+const MiB = 1024 * 1024;
+const mib = (bytes: number) => (bytes / MiB).toFixed(1);
+/** Events of the backlog phase, and the size of each one's data. */
+const BACKLOG_EVENTS = 4_000;
+const PAD_BYTES = 2_048;
+/** How much the gateway's RSS may grow while the stuck webhooks' backlog grows by BACKLOG_EVENTS. */
+const RSS_GROWTH_BOUND = 48 * MiB;
+/** The same with the healthy webhook paused, so only the stuck webhooks have anything to do. */
+const RSS_GROWTH_BOUND_STUCK_ONLY = 16 * MiB;
+
+describe("a stuck webhook is isolated", () => {
+  it("a hanging and a dead receiver neither delay a healthy webhook nor grow the gateway with their backlog", async () => {
+    const nats = await startTestNats();
+    cleanups.push(() => nats.stop());
+    const healthy = await startReceiver();
+    cleanups.push(() => healthy.close());
+    const hanging = await startReceiver({ answer: () => "hang" });
+    cleanups.push(() => hanging.close());
+    const deadPort = await freePort(); // nothing listens there: connection refused
+    const gw = await startGatewayProcess(nats.url);
+    cleanups.push(() => gw.stop(2_000));
+
+    // Retries that never run out during the test, so both stay stuck on their first events.
+    const stuckRetries = Array.from({ length: 50 }, () => "200ms");
+    const hang = await createWebhook(gw.url, {
+      url: hanging.url + "/hang",
+      stream: "orders",
+      from: "now",
+      maxInFlight: 4,
+      timeoutMs: 500,
+      retrySchedule: stuckRetries,
+    });
+    const dead = await createWebhook(gw.url, {
+      url: `http://127.0.0.1:${deadPort}/dead`,
+      stream: "orders",
+      from: "now",
+      maxInFlight: 1,
+      timeoutMs: 500,
+      retrySchedule: stuckRetries,
+    });
+    const ok = await createWebhook(gw.url, { url: healthy.url + "/ok", stream: "orders", from: "now", timeoutMs: 5_000 });
+    const publisher = await connectPublisher(nats.url);
+    cleanups.push(() => publisher.nc.close());
+
+    // 1. Lag: 200 events reach the healthy receiver promptly while the others are stuck.
+    const t0 = Date.now();
+    const first = await publishOrders(publisher, 200, { prefix: "lag" });
+    const published = Date.now();
+    await waitFor(() => missing(first, healthy.requests).length === 0, 30_000, () => `healthy missing ${missing(first, healthy.requests).length} of 200`);
+    const lagMs = Date.now() - published;
+    const worstLagMs = Math.max(...healthy.requests.map((r) => r.arrivedAt - t0));
+    console.log(
+      `[isolation] 200 events: published in ${published - t0} ms, all at the healthy receiver ${lagMs} ms after publishing ended` +
+        ` (latest arrival ${worstLagMs} ms after publishing began); hanging receiver got ${hanging.requests.length} requests (${hanging.open().length} open)`,
+    );
+    expect(lagMs).toBeLessThan(3_000);
+    expect(hanging.requests.length).toBeGreaterThan(0);
+
+    // 2. Memory: a backlog of BACKLOG_EVENTS (x 2 stuck webhooks) must stay in the backbone.
+    await sleep(1_000);
+    const baseline = gw.rssBytes();
+    let peak = baseline;
+    const sampler = setInterval(() => {
+      try {
+        peak = Math.max(peak, gw.rssBytes());
+      } catch {
+        // The process is gone: the assertions below say so.
+      }
+    }, 100);
+    cleanups.push(async () => clearInterval(sampler));
+    const t1 = Date.now();
+    const backlog = await publishOrders(publisher, BACKLOG_EVENTS, { prefix: "backlog", padBytes: PAD_BYTES });
+    const published2 = Date.now();
+    await waitFor(
+      () => missing(backlog, healthy.requests).length === 0,
+      45_000,
+      () => `healthy missing ${missing(backlog, healthy.requests).length} of ${BACKLOG_EVENTS}`,
+    );
+    const backlogLagMs = Date.now() - published2;
+    // Keep watching a while after the healthy webhook caught up: a buffering worker keeps growing.
+    await sleep(3_000);
+    clearInterval(sampler);
+    const end = gw.rssBytes();
+
+    const hangView = await getWebhook(gw.url, hang.id);
+    const deadView = await getWebhook(gw.url, dead.id);
+    console.log(
+      `[isolation] backlog of ${BACKLOG_EVENTS} events x ${PAD_BYTES} B: published in ${published2 - t1} ms, healthy caught up ${backlogLagMs} ms later` +
+        ` (${Math.round((BACKLOG_EVENTS / (Date.now() - 3_000 - t1)) * 1000)} events/s);` +
+        ` gateway RSS baseline ${mib(baseline)} MiB, peak ${mib(peak)} MiB (+${mib(peak - baseline)}), end ${mib(end)} MiB (+${mib(end - baseline)}),` +
+        ` bound +${mib(RSS_GROWTH_BOUND)} MiB; hanging: position ${hangView.position}, ${hanging.requests.length} requests,` +
+        ` most open at once ${hanging.maxConcurrent("/hang")}; dead: position ${deadView.position}, counts ${JSON.stringify(deadView.counts)}`,
+    );
+    expect(missing(backlog, healthy.requests)).toEqual([]);
+    expect(summarize(healthy.requests).duplicates).toBe(0);
+    expect(summarize(healthy.requests).outOfOrder).toEqual([]);
+    expect(peak - baseline).toBeLessThan(RSS_GROWTH_BOUND);
+
+    // 3. The same with the healthy webhook paused: now only the stuck webhooks' backlog grows.
+    const pause = await fetch(`${gw.url}/v1/webhooks/${ok.id}`, {
+      method: "PATCH",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ paused: true }),
+    });
+    expect(pause.status).toBe(200);
+    await sleep(1_000);
+    const baseline3 = gw.rssBytes();
+    let peak3 = baseline3;
+    const sampler3 = setInterval(() => {
+      try {
+        peak3 = Math.max(peak3, gw.rssBytes());
+      } catch {
+        // gone
+      }
+    }, 100);
+    cleanups.push(async () => clearInterval(sampler3));
+    const third = await publishOrders(publisher, BACKLOG_EVENTS, { prefix: "paused", padBytes: PAD_BYTES });
+    await sleep(5_000);
+    clearInterval(sampler3);
+    const end3 = gw.rssBytes();
+    const requestsWhilePaused = healthy.requests.length;
+    const resume = await fetch(`${gw.url}/v1/webhooks/${ok.id}`, {
+      method: "PATCH",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ paused: false }),
+    });
+    expect(resume.status).toBe(200);
+    const resumedAt = Date.now();
+    await waitFor(() => missing(third, healthy.requests).length === 0, 30_000, () => `healthy missing ${missing(third, healthy.requests).length} after resuming`);
+    console.log(
+      `[isolation] healthy paused, stuck-only backlog +${BACKLOG_EVENTS} (${third.at(-1)! - first[0]! + 1} events behind each stuck webhook):` +
+        ` gateway RSS baseline ${mib(baseline3)} MiB, peak ${mib(peak3)} MiB (+${mib(peak3 - baseline3)}), end ${mib(end3)} MiB (+${mib(end3 - baseline3)}),` +
+        ` bound +${mib(RSS_GROWTH_BOUND_STUCK_ONLY)} MiB; healthy resumed and caught up ${Date.now() - resumedAt} ms later`,
+    );
+    expect(peak3 - baseline3).toBeLessThan(RSS_GROWTH_BOUND_STUCK_ONLY);
+    expect(healthy.requests.length - requestsWhilePaused).toBe(BACKLOG_EVENTS);
+    expect(summarize(healthy.requests).duplicates).toBe(0);
+
+    // The stuck ones really were stuck, with no more than maxInFlight attempts at once.
+    expect(hanging.maxConcurrent("/hang")).toBeLessThanOrEqual(4);
+    expect(hangView.position).toBeLessThan(first[0]! + 10);
+    expect(deadView.position).toBeLessThan(first[0]! + 10);
+  }, 90_000);
+});
