@@ -20,7 +20,8 @@ import { createInterface } from "node:readline";
 import { Agent, request } from "undici";
 import { startNatsServer } from "../src/backbone/nats-server.js";
 import { createWebhook, startGatewayProcess } from "../test/support/gateway-process.js";
-import { connectPublisher, publishOrders, sleep } from "../test/support/publish-orders.js";
+import { connectPublisher, publishOrders } from "../test/support/publish-orders.js";
+import { sleep } from "../test/support/wait.js";
 
 const WEBHOOKS = Number(process.env.WEBHOOKS ?? 500);
 const EVENTS = Number(process.env.EVENTS ?? 1000);

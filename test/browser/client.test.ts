@@ -22,15 +22,16 @@
  * resend would hide the outage from the client; refused, the client sees it. Refusing ws or sse
  * twice would make the client fall back to another protocol, which is not what is tested here.
  */
-import { createServer, type IncomingMessage, type Server } from "node:http";
+import type { IncomingMessage } from "node:http";
 import { createServer as createTcpServer, connect, type AddressInfo, type Server as TcpServer, type Socket } from "node:net";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build, type BuildFailure, type Message } from "esbuild";
-import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Protocol, Published } from "../../clients/src/index.js";
 import { ClientFrame } from "../../generated/ts/streamgate/v1/frames.js";
+import { launchChromium, startPageServer, type PageServer } from "../support/browser.js";
 import { startTestGateway, type TestGateway } from "../support/gateway.js";
 import { expectedFields, jsonOf, KINDS, typeOf, type EventSpec } from "./orders-fixture.js";
 import type { PageState, SgWindow } from "./page/main.js";
@@ -43,7 +44,7 @@ const WAIT_MS = 10_000;
 let gw: TestGateway;
 let gate: Gate;
 let browser: Browser | undefined;
-let pageServer: Server | undefined;
+let pageServer: PageServer | undefined;
 let pageOrigin: string;
 let bundle: { js: string; ms: number; inputs: string[]; warnings: Message[] } | undefined;
 let bundleErrors: string[] = [];
@@ -98,37 +99,25 @@ beforeAll(async () => {
   server.on("upgrade", observe);
   gate = await startGate((server.address() as AddressInfo).port);
 
-  pageServer = createServer((req, res) => {
-    if (req.url === "/") {
-      res.writeHead(200, { "content-type": "text/html; charset=utf-8" }).end(
-        `<!doctype html><html><head><meta charset="utf-8"><title>streamgate typed client</title>` +
+  pageServer = await startPageServer((url) => {
+    if (url.pathname === "/") {
+      return {
+        body:
+          `<!doctype html><html><head><meta charset="utf-8"><title>streamgate typed client</title>` +
           `<script type="module" src="/main.js"></script></head><body></body></html>`,
-      );
-    } else if (req.url === "/main.js" && bundle) {
-      res.writeHead(200, { "content-type": "text/javascript; charset=utf-8" }).end(bundle.js);
-    } else res.writeHead(404).end();
+      };
+    }
+    if (url.pathname === "/main.js" && bundle) return { body: bundle.js, contentType: "text/javascript; charset=utf-8" };
+    return undefined;
   });
-  await new Promise<void>((done) => pageServer!.listen(0, "127.0.0.1", done));
-  pageOrigin = `http://127.0.0.1:${(pageServer.address() as AddressInfo).port}`;
+  pageOrigin = pageServer.origin;
 
-  browser = await chromium.launch({
-    executablePath: "/usr/bin/chromium",
-    args: [
-      "--headless",
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-quic",
-      "--no-first-run",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-    ],
-  });
+  browser = await launchChromium();
 });
 
 afterAll(async () => {
   await browser?.close();
-  if (pageServer) await new Promise((done) => pageServer!.close(done));
+  await pageServer?.close();
   await gate?.close();
   await gw?.close();
 });

@@ -1,12 +1,11 @@
-import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { orders } from "../../generated/streams/index.js";
 import { connectBackbone } from "../../src/backbone/connection.js";
 import { createProducer } from "../../src/typed/producer.js";
+import { startGatewayProcess, type GatewayProcess } from "../support/gateway-process.js";
 import { isGone, waitUntilGone } from "../support/process.js";
 
 const cleanups: (() => Promise<void>)[] = [];
@@ -14,43 +13,25 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-interface ServingGateway {
-  child: ChildProcess;
-  url: string;
+interface ServingGateway extends GatewayProcess {
   natsPid: number;
-  exited: Promise<number | null>;
-  output: () => string;
 }
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
+/** What the test harness sets for a gateway child, put back to what this process has: `npm start` as a user runs it. */
+const AS_NPM_START: NodeJS.ProcessEnv = Object.fromEntries(
+  ["HOST", "STREAMGATE_LOG_LEVEL", "STREAMGATE_WEBHOOK_ALLOWED_NETWORKS"].map((name) => [name, process.env[name]]),
+);
 
 /** What `npm start` runs, with NATS_URL unset so the gateway embeds its own nats-server. */
 async function serve(dataDir: string): Promise<ServingGateway> {
-  const port = await freePort();
-  const env: NodeJS.ProcessEnv = { ...process.env, PORT: String(port), STREAMGATE_DATA_DIR: dataDir };
-  delete env.NATS_URL;
-  const child = spawn(process.execPath, ["--import", "tsx", "src/cli/main.ts", "serve"], { env });
-  let output = "";
-  child.stdout.on("data", (d: Buffer) => (output += d));
-  child.stderr.on("data", (d: Buffer) => (output += d));
-  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+  const gw = await startGatewayProcess(undefined, AS_NPM_START, { dataDir, readyTimeoutMs: 20_000 });
   cleanups.push(async () => {
-    if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
-    await exited;
+    if (gw.child.exitCode === null && gw.child.signalCode === null) gw.child.kill("SIGKILL");
+    await gw.exited;
   });
-  const url = `http://127.0.0.1:${port}`;
-  await expect
-    .poll(async () => (await fetch(url + "/readyz").catch(() => undefined))?.status, { timeout: 20_000, interval: 100 })
-    .toBe(200);
-  const pid = /embedded nats-server \(pid (\d+)\)/.exec(output)?.[1];
-  if (!pid) throw new Error(`no embedded nats-server pid in the gateway's output:\n${output}`);
-  return { child, url, natsPid: Number(pid), exited, output: () => output };
+  const pid = /embedded nats-server \(pid (\d+)\)/.exec(gw.output())?.[1];
+  if (!pid) throw new Error(`no embedded nats-server pid in the gateway's output:\n${gw.output()}`);
+  return { ...gw, natsPid: Number(pid) };
 }
 
 async function tempDir(): Promise<string> {
@@ -74,7 +55,7 @@ describe("streamgate serve with NATS_URL unset", () => {
     expect(isGone(gw.natsPid)).toBe(false);
 
     gw.child.kill("SIGTERM");
-    expect(await gw.exited).toBe(0);
+    expect((await gw.exited).code).toBe(0);
     expect(await waitUntilGone(gw.natsPid, 5_000)).toBe(true);
   });
 
@@ -97,7 +78,7 @@ describe("streamgate serve with NATS_URL unset", () => {
     await backbone.nc.close();
     const before = await (await fetch(first.url + "/v1/streams/orders")).json();
     first.child.kill("SIGTERM");
-    expect(await first.exited).toBe(0);
+    expect((await first.exited).code).toBe(0);
 
     const second = await serve(dataDir);
     const after = await (await fetch(second.url + "/v1/streams/orders")).json();

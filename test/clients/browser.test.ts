@@ -3,20 +3,20 @@
  * /v1/streams/{stream}/sse with its native EventSource from a page of another origin (CORS),
  * and resuming with Last-Event-ID by itself after the gateway drops its connection.
  */
-import { createServer, type IncomingMessage, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
-import { chromium, type Browser } from "playwright-core";
+import type { IncomingMessage } from "node:http";
+import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { orders } from "../../generated/streams/index.js";
 import { createProducer, type Producer } from "../../src/typed/producer.js";
+import { launchChromium, startPageServer, type PageServer } from "../support/browser.js";
 import { startTestGateway, type TestGateway } from "../support/gateway.js";
 import { envelopeProblems, publishOrders, type PublishedEvent } from "./support/published.js";
 
 let gw: TestGateway;
 let producer: Producer<typeof orders>;
 let browser: Browser | undefined;
-let pageA: PageServer | undefined;
-let pageB: PageServer | undefined;
+let pageA: SsePageServer | undefined;
+let pageB: SsePageServer | undefined;
 let pageOrigin: string;
 /** Every request the gateway's HTTP server saw (observed, not intercepted). */
 const gatewayRequests: { at: number; method: string; url: string; origin: string | undefined; lastEventId: string | undefined }[] = [];
@@ -35,45 +35,31 @@ beforeAll(async () => {
   });
 
   // The page lives on its own loopback server: another port is another origin.
-  pageA = await startPageServer();
-  pageB = await startPageServer();
+  pageA = await startSsePageServer();
+  pageB = await startSsePageServer();
   pageOrigin = pageA.origin;
 
-  browser = await chromium.launch({
-    executablePath: "/usr/bin/chromium",
-    args: [
-      "--headless",
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-quic",
-      "--no-first-run",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-    ],
-  });
+  browser = await launchChromium();
 });
 
 afterAll(async () => {
   await browser?.close();
-  for (const page of [pageA, pageB]) if (page) await new Promise((resolve) => page.server.close(resolve));
+  for (const page of [pageA, pageB]) if (page) await page.close();
   await gw?.close();
 });
 
-interface PageServer {
-  server: Server;
-  origin: string;
+interface SsePageServer extends PageServer {
   /** The page's address: it opens an EventSource on sseUrl as soon as it loads. */
   pageFor(sseUrl: string): string;
 }
 
 /** A loopback server for the test page: GET /?sse=<url> answers a page that reads that SSE URL. */
-async function startPageServer(): Promise<PageServer> {
-  const server = createServer((req, res) => {
-    const url = new URL(req.url ?? "/", "http://localhost");
+async function startSsePageServer(): Promise<SsePageServer> {
+  const pages = await startPageServer((url) => {
     const sse = url.searchParams.get("sse");
-    if (url.pathname !== "/" || !sse) return void res.writeHead(404).end();
-    res.writeHead(200, { "content-type": "text/html; charset=utf-8" }).end(`<!doctype html>
+    if (url.pathname !== "/" || !sse) return undefined;
+    return {
+      body: `<!doctype html>
 <html><head><meta charset="utf-8"><title>streamgate sse</title></head><body>
 <script>
   window.received = [];
@@ -87,11 +73,10 @@ async function startPageServer(): Promise<PageServer> {
   es.addEventListener("gap", (e) => window.gaps.push(e.data));
   window.es = es;
 </script>
-</body></html>`);
+</body></html>`,
+    };
   });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  return { server, origin, pageFor: (sseUrl) => `${origin}/?sse=${encodeURIComponent(sseUrl)}` };
+  return { ...pages, pageFor: (sseUrl) => `${pages.origin}/?sse=${encodeURIComponent(sseUrl)}` };
 }
 
 interface PageState {

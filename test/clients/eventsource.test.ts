@@ -9,7 +9,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { orders } from "../../generated/streams/index.js";
 import { createProducer, type Producer } from "../../src/typed/producer.js";
 import { startTestGateway, type TestGateway } from "../support/gateway.js";
-import { envelopeProblems, publishOrders, until, type PublishedEvent } from "./support/published.js";
+import { until } from "../support/wait.js";
+import { envelopeProblems, publishOrders, type PublishedEvent } from "./support/published.js";
 import { SseParser, type SseMessage } from "./support/sse-parser.js";
 
 let gw: TestGateway;

@@ -14,8 +14,8 @@ import { orders } from "../../generated/streams/index.js";
 import { connectBackbone } from "../../src/backbone/connection.js";
 import { createProducer } from "../../src/typed/producer.js";
 import { startTestNats } from "../support/nats.js";
-import { rssBytes, startChildGateway } from "./support/child-gateway.js";
-import { until } from "./support/published.js";
+import { until } from "../support/wait.js";
+import { startChildGateway } from "./support/child-gateway.js";
 import { SseParser } from "./support/sse-parser.js";
 
 /** A first small batch, read in full before anything is measured. */
@@ -98,7 +98,7 @@ describe("a paused SSE reader", () => {
     const state = () => `received ${received.length} events (${MB(bytes)}), ended ${ended}, notices ${JSON.stringify(notices)}`;
 
     const samples: { at: number; rss: number }[] = [];
-    const sample = () => void samples.push({ at: Date.now() - t0, rss: rssBytes(gateway.pid) });
+    const sample = () => void samples.push({ at: Date.now() - t0, rss: gateway.rssBytes() });
     const settle = async () => {
       const from = samples.length;
       for (let i = 0; i < 5; i++) {
@@ -165,7 +165,7 @@ describe("a paused SSE reader", () => {
     await until(() => received.length >= expected.size || ended, `all ${expected.size} events after resuming`, 60_000, state);
     await new Promise((resolve) => setTimeout(resolve, 300));
     const drainMs = Date.now() - resumeAt;
-    const after = rssBytes(gateway.pid);
+    const after = gateway.rssBytes();
     const drainedRetained = await gateway.retained();
     const held = (m: { heapUsed: number; external: number }) => m.heapUsed + m.external;
     const retainedGrowth = held(pausedRetained) - held(warmRetained);

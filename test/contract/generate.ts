@@ -24,7 +24,7 @@
  */
 import { create, ScalarType, toBinary, type DescEnum, type DescField, type DescMessage, type Message, type Registry } from "@bufbuild/protobuf";
 import { reflect, type ReflectList, type ReflectMap, type ReflectMessage } from "@bufbuild/protobuf/reflect";
-import { seededRandom } from "../protocols/harness.js";
+import { seededRandom } from "../support/random.js";
 
 export const MAX_DEPTH = 3;
 /** The tag of a message field left empty because it sits at MAX_DEPTH. */

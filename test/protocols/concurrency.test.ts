@@ -10,9 +10,12 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { orders, type OrdersEventInit } from "../../generated/streams/index.js";
 import { createProducer } from "../../src/typed/producer.js";
+import { T } from "../support/events.js";
 import { startTestGateway, type TestGateway } from "../support/gateway.js";
+import { seededRandom } from "../support/random.js";
 import { SseParser } from "../support/sse-frames.js";
-import { poll, seededRandom, sleep, sseUrl, T, type Envelope, type GapNoticeJson, type Query, type ReadItem } from "./harness.js";
+import { sleep } from "../support/wait.js";
+import { poll, sseUrl, type Envelope, type GapNoticeJson, type Query, type ReadItem } from "./harness.js";
 
 const SSE_CLIENTS = 50;
 const POLL_CLIENTS = 50;

@@ -6,6 +6,7 @@
 import { expect } from "vitest";
 import { orders, type OrdersEventInit } from "../../generated/streams/index.js";
 import { createProducer } from "../../src/typed/producer.js";
+import { range, T, tag } from "../support/events.js";
 import type { TestGateway } from "../support/gateway.js";
 import { SseConnection, type Envelope, type GapNoticeJson, type ReadItem } from "../support/sse-frames.js";
 
@@ -23,15 +24,6 @@ export function qs(query: Query): string {
   }
   return parts.join("&");
 }
-
-export const T = {
-  created: "demo.orders.v1.OrderCreated",
-  shipped: "demo.orders.v1.OrderShipped",
-  cancelled: "demo.orders.v1.OrderCancelled",
-  metric: "demo.metrics.v1.MetricSample",
-} as const;
-
-export const RFC3339_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
 
 export interface StreamInfoJson {
   name: string;
@@ -60,12 +52,6 @@ export async function publish(gw: TestGateway, events: readonly OrderSpec[]): Pr
   return offsets;
 }
 
-let tags = 0;
-/** A prefix unique within this process, for keys and ids. */
-export function tag(prefix = "t"): string {
-  return `${prefix}${++tags}-${process.pid}`;
-}
-
 /** `count` OrderShipped events with keys `${prefix}-0`... published one after the other. */
 export async function publishShipped(gw: TestGateway, count: number, prefix = tag("s")): Promise<number[]> {
   const offsets = await publish(
@@ -75,14 +61,6 @@ export async function publishShipped(gw: TestGateway, count: number, prefix = ta
   // Nothing else publishes to a suite's own gateway meanwhile: a batch is contiguous.
   expect(offsets).toEqual(range(offsets[0]!, count));
   return offsets;
-}
-
-export function range(start: number, count: number): number[] {
-  return Array.from({ length: count }, (_, i) => start + i);
-}
-
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 export const eventsOf = (items: readonly ReadItem[]) =>
@@ -277,16 +255,4 @@ export async function getText(url: string, headers: Record<string, string> = {})
   } finally {
     clearTimeout(timer);
   }
-}
-
-/** Mulberry32: a small seeded PRNG, so random choices repeat run after run. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }

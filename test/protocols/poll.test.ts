@@ -7,20 +7,18 @@ import { metrics, orders } from "../../generated/streams/index.js";
 import { createProducer } from "../../src/typed/producer.js";
 import { EventBatch } from "../../generated/ts/streamgate/v1/event.js";
 import { OrderCancelled_Reason } from "../../generated/ts/demo/orders/v1/orders.js";
+import { range, T, tag } from "../support/events.js";
 import { startTestGateway, type TestGateway } from "../support/gateway.js";
+import { sleep } from "../support/wait.js";
 import {
   expectApiError,
   poll,
   pollRaw,
   publish,
   publishShipped,
-  range,
   readPoll,
   shapeOf,
-  sleep,
   streamInfo,
-  T,
-  tag,
   type Envelope,
   type Query,
 } from "./harness.js";

@@ -5,7 +5,9 @@
  * producer. Every read asserts the exact offsets, in order, with nothing extra.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { range, T, tag } from "../support/events.js";
 import { startTestGateway, type TestGateway } from "../support/gateway.js";
+import { sleep } from "../support/wait.js";
 import {
   expectApiError,
   getText,
@@ -15,15 +17,11 @@ import {
   publish,
   publishShipped,
   qs,
-  range,
   read,
   readPoll,
   shapeOf,
-  sleep,
   sseUrl,
   streamInfo,
-  T,
-  tag,
   type OrderSpec,
   type Query,
 } from "./harness.js";

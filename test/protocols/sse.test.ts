@@ -8,6 +8,7 @@ import { metrics } from "../../generated/streams/index.js";
 import { OrderCancelled_Reason } from "../../generated/ts/demo/orders/v1/orders.js";
 import { storeEvent } from "../../src/backbone/publish.js";
 import { createProducer } from "../../src/typed/producer.js";
+import { RFC3339_UTC, T, tag } from "../support/events.js";
 import { startTestGateway, type TestGateway } from "../support/gateway.js";
 import { SseConnection } from "../support/sse-frames.js";
 import {
@@ -15,11 +16,8 @@ import {
   poll,
   publish,
   publishShipped,
-  RFC3339_UTC,
   sseUrl,
   streamInfo,
-  T,
-  tag,
   type Envelope,
   type OrderSpec,
 } from "./harness.js";

@@ -17,8 +17,9 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MetricSample } from "../../generated/ts/demo/metrics/v1/metrics.js";
 import { OrderCancelled, OrderCancelled_Reason, OrderCreated, OrderShipped } from "../../generated/ts/demo/orders/v1/orders.js";
+import { EVENT_ID, RFC3339_UTC } from "../support/events.js";
 import { startTestGateway, type TestGateway } from "../support/gateway.js";
-import { client, expectError, EVENT_ID, RFC3339_UTC, type Client, type HttpResponse } from "../support/http.js";
+import { client, expectError, type Client, type HttpResponse } from "../support/http.js";
 
 const T = {
   created: "demo.orders.v1.OrderCreated",

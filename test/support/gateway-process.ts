@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from "node:child_process";
+import { spawn, type ChildProcess, type StdioOptions } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { createServer } from "node:net";
@@ -19,12 +19,35 @@ export interface GatewayProcess {
   pid: number;
   port: number;
   url: string;
+  /** The WebSocket endpoint, ws://127.0.0.1:<port>/v1/ws. */
+  wsUrl: string;
   exited: Promise<ProcessExit>;
+  /** Everything the process wrote to stdout and stderr so far. */
   output(): string;
   /** VmRSS of the gateway process, in bytes (Linux /proc). */
   rssBytes(): number;
-  /** SIGTERM, then SIGKILL after timeoutMs; resolves when it is gone and its data dir removed. */
+  /**
+   * SIGTERM, then SIGKILL after timeoutMs (default: the stopTimeoutMs it was started with);
+   * resolves when it is gone and its temporary data dir removed.
+   */
   stop(timeoutMs?: number): Promise<ProcessExit>;
+}
+
+export interface GatewayProcessOptions {
+  /** Node flags ahead of `--import tsx`, e.g. --cpu-prof or --expose-gc (not allowed in NODE_OPTIONS). */
+  nodeArgs?: string[];
+  /** Modules preloaded after tsx (`--import <path>` each), so they may be TypeScript: test probes. */
+  imports?: string[];
+  /** Opens an IPC channel to the child (stdio "ipc"), for a preloaded probe that reports with process.send. */
+  ipc?: boolean;
+  /** Called right after the spawn, before anything is awaited: for listeners that must see every message. */
+  onSpawn?: (child: ChildProcess) => void;
+  /** Runs on this data dir and leaves it in place; by default on a fresh temporary one that stop() removes. */
+  dataDir?: string;
+  /** How long /readyz may take to answer 200 (default 30 s). */
+  readyTimeoutMs?: number;
+  /** stop()'s default grace between SIGTERM and SIGKILL (default 15 s). */
+  stopTimeoutMs?: number;
 }
 
 export async function freePort(): Promise<number> {
@@ -35,6 +58,7 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
+/** Resident set size of a process in bytes, from /proc/<pid>/status (VmRSS). */
 export function rssBytesOf(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, "utf8");
   const kb = /^VmRSS:\s+(\d+)\s+kB/m.exec(status)?.[1];
@@ -43,29 +67,41 @@ export function rssBytesOf(pid: number): number {
 }
 
 /**
- * What `npm start` runs (`node --import tsx src/cli/main.ts serve`) as a child process over an
- * existing nats-server, with loopback receivers allowed. Resolves once /readyz answers 200.
+ * What `npm start` runs (`node --import tsx src/cli/main.ts serve`) as a child process, over the
+ * nats-server at natsUrl (undefined: NATS_URL unset, so the gateway embeds its own), on
+ * 127.0.0.1, logging at warn, with loopback webhook receivers allowed. `env` is laid over that;
+ * a variable given as undefined is unset. Resolves once /readyz answers 200.
  */
 export async function startGatewayProcess(
-  natsUrl: string,
+  natsUrl: string | undefined,
   env: NodeJS.ProcessEnv = {},
-  options: { /** Extra node flags, e.g. --cpu-prof (not allowed in NODE_OPTIONS). */ nodeArgs?: string[] } = {},
+  options: GatewayProcessOptions = {},
 ): Promise<GatewayProcess> {
   const port = await freePort();
-  const dataDir = await mkdtemp(join(tmpdir(), "streamgate-whgw-"));
-  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), "--import", "tsx", "src/cli/main.ts", "serve"], {
-    env: {
-      ...process.env,
-      PORT: String(port),
-      HOST: "127.0.0.1",
-      NATS_URL: natsUrl,
-      STREAMGATE_DATA_DIR: dataDir,
-      STREAMGATE_LOG_LEVEL: "warn",
-      STREAMGATE_WEBHOOK_ALLOWED_NETWORKS: "127.0.0.0/8",
-      ...env,
-    },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+  const ownDataDir = options.dataDir === undefined;
+  const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), "streamgate-gw-")));
+  const childEnv: NodeJS.ProcessEnv = {
+    ...process.env,
+    PORT: String(port),
+    HOST: "127.0.0.1",
+    NATS_URL: natsUrl,
+    STREAMGATE_DATA_DIR: dataDir,
+    STREAMGATE_LOG_LEVEL: "warn",
+    STREAMGATE_WEBHOOK_ALLOWED_NETWORKS: "127.0.0.0/8",
+    ...env,
+  };
+  for (const [name, value] of Object.entries(childEnv)) if (value === undefined) delete childEnv[name];
+  const args = [
+    ...(options.nodeArgs ?? []),
+    "--import",
+    "tsx",
+    ...(options.imports ?? []).flatMap((module) => ["--import", module]),
+    "src/cli/main.ts",
+    "serve",
+  ];
+  const stdio: StdioOptions = ["ignore", "pipe", "pipe", ...(options.ipc ? (["ipc"] as const) : [])];
+  const child = spawn(process.execPath, args, { env: childEnv, stdio });
+  options.onSpawn?.(child);
   let output = "";
   child.stdout!.on("data", (d: Buffer) => (output += d));
   child.stderr!.on("data", (d: Buffer) => (output += d));
@@ -73,21 +109,22 @@ export async function startGatewayProcess(
     child.on("exit", (code, signal) => resolve({ code, signal, at: Date.now() })),
   );
   const url = `http://127.0.0.1:${port}`;
+  const removeDataDir = () => (ownDataDir ? rm(dataDir, { recursive: true, force: true }) : Promise.resolve());
 
-  const stop = async (timeoutMs = 15_000): Promise<ProcessExit> => {
+  const stop = async (timeoutMs = options.stopTimeoutMs ?? 15_000): Promise<ProcessExit> => {
     if (child.exitCode === null && child.signalCode === null) {
       child.kill("SIGTERM");
       const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
       const exit = await exited;
       clearTimeout(timer);
-      await rm(dataDir, { recursive: true, force: true });
+      await removeDataDir();
       return exit;
     }
-    await rm(dataDir, { recursive: true, force: true });
+    await removeDataDir();
     return exited;
   };
 
-  const deadline = Date.now() + 30_000;
+  const deadline = Date.now() + (options.readyTimeoutMs ?? 30_000);
   for (;;) {
     const status = await fetch(url + "/readyz").then(
       (res) => res.status,
@@ -105,6 +142,7 @@ export async function startGatewayProcess(
     pid: child.pid!,
     port,
     url,
+    wsUrl: `ws://127.0.0.1:${port}/v1/ws`,
     exited,
     output: () => output,
     rssBytes: () => rssBytesOf(child.pid!),

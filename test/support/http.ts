@@ -93,6 +93,3 @@ export function detailPaths(res: HttpResponse): string[] {
   const details = res.body?.error?.details;
   return Array.isArray(details) ? details.map((d: { path: unknown }) => String(d.path)) : [];
 }
-
-export const EVENT_ID = /^[A-Za-z0-9_:-]{1,128}$/;
-export const RFC3339_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;

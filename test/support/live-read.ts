@@ -1,4 +1,5 @@
 import type { ConsumerInfo, JetStreamManager } from "@nats-io/jetstream";
+import { untilNotified } from "./wait.js";
 
 /**
  * Reads an async iterable in the background, so a test can act (publish, restart the server)
@@ -41,26 +42,17 @@ export class LiveRead<T> {
 
   /** Resolves once `condition` holds, re-checked after every arrival. */
   until(condition: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
-      const check = () => {
-        if (condition()) return finish(resolve);
-        if (this.ended) {
-          const reason = this.failure === undefined ? "the read ended" : `the read failed: ${String(this.failure)}`;
-          return finish(() => reject(new Error(`waiting for ${what}: ${reason} after ${this.items.length} items`)));
-        }
-      };
-      const timer = setTimeout(
-        () => finish(() => reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}; got ${this.items.length} items`))),
-        timeoutMs,
-      );
-      const finish = (settle: () => void) => {
-        clearTimeout(timer);
-        this.listeners.delete(check);
-        settle();
-      };
-      this.listeners.add(check);
-      check();
-    });
+    return untilNotified(
+      this.listeners,
+      condition,
+      timeoutMs,
+      () => {
+        if (!this.ended) return undefined;
+        const reason = this.failure === undefined ? "the read ended" : `the read failed: ${String(this.failure)}`;
+        return new Error(`waiting for ${what}: ${reason} after ${this.items.length} items`);
+      },
+      () => new Error(`timed out after ${timeoutMs} ms waiting for ${what}; got ${this.items.length} items`),
+    );
   }
 
   /** Aborts the read and waits for it to end; returns everything that arrived. */
@@ -120,10 +112,3 @@ export async function firstError(iterable: AsyncIterable<unknown>, timeoutMs = 5
   }
 }
 
-export function range(start: number, count: number): number[] {
-  return Array.from({ length: count }, (_, i) => start + i);
-}
-
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}

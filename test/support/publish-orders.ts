@@ -1,6 +1,7 @@
 import { orders } from "../../generated/streams/orders.js";
 import { connectBackbone, type Backbone } from "../../src/backbone/connection.js";
 import { createProducer } from "../../src/typed/producer.js";
+import { sleep } from "./wait.js";
 
 /**
  * Publishes `count` small OrderShipped events straight to the backbone, `window` at a time,
@@ -35,8 +36,6 @@ export async function publishOrders(
 export function connectPublisher(natsUrl: string): Promise<Backbone> {
   return connectBackbone(natsUrl, "webhooks-durability-publisher");
 }
-
-export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** Polls check every interval ms until it is true; throws describe() after timeoutMs. */
 export async function waitFor(check: () => boolean, timeoutMs: number, describe: () => string, interval = 25): Promise<number> {

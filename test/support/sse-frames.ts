@@ -4,6 +4,7 @@
  * message with its fields in order, so tests can check the wire format itself, not only
  * what an EventSource would surface.
  */
+import { untilNotified } from "./wait.js";
 
 export type SseItem =
   | { kind: "comment"; text: string }
@@ -172,32 +173,17 @@ export class SseConnection {
 
   /** Resolves once `condition` holds, re-checked after every item; rejects on timeout or end. */
   until(condition: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
-      const check = () => {
-        let holds: boolean;
-        try {
-          holds = condition();
-        } catch (err) {
-          return finish(() => reject(err));
-        }
-        if (holds) return finish(resolve);
-        if (this.ended) {
-          const reason = this.failure === undefined ? "the stream ended" : `the stream failed: ${String(this.failure)}`;
-          return finish(() => reject(new Error(`waiting for ${what}: ${reason}; got ${this.describe()}`)));
-        }
-      };
-      const timer = setTimeout(
-        () => finish(() => reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}; got ${this.describe()}`))),
-        timeoutMs,
-      );
-      const finish = (settle: () => void) => {
-        clearTimeout(timer);
-        this.listeners.delete(check);
-        settle();
-      };
-      this.listeners.add(check);
-      check();
-    });
+    return untilNotified(
+      this.listeners,
+      condition,
+      timeoutMs,
+      () => {
+        if (!this.ended) return undefined;
+        const reason = this.failure === undefined ? "the stream ended" : `the stream failed: ${String(this.failure)}`;
+        return new Error(`waiting for ${what}: ${reason}; got ${this.describe()}`);
+      },
+      () => new Error(`timed out after ${timeoutMs} ms waiting for ${what}; got ${this.describe()}`),
+    );
   }
 
   /** Waits `quietMs`, then returns the items that arrived meanwhile. */

@@ -5,14 +5,8 @@
  */
 import { createHmac, timingSafeEqual } from "node:crypto";
 import { expect } from "vitest";
+import { tag, T } from "./events.js";
 import type { Client, HttpResponse } from "./http.js";
-
-export const T = {
-  created: "demo.orders.v1.OrderCreated",
-  shipped: "demo.orders.v1.OrderShipped",
-  cancelled: "demo.orders.v1.OrderCancelled",
-  metric: "demo.metrics.v1.MetricSample",
-} as const;
 
 export interface Published {
   offset: number;
@@ -23,12 +17,6 @@ export interface EventSpec {
   type: string;
   data: Record<string, unknown>;
   id?: string;
-}
-
-let tags = 0;
-/** A string unique within this process, for keys and ids. */
-export function tag(prefix = "t"): string {
-  return `${prefix}${++tags}-${process.pid}`;
 }
 
 export const shipped = (orderId: string, id?: string): EventSpec => ({
@@ -140,5 +128,3 @@ export function expectSecret(secret: unknown): void {
   expect(bytes.length).toBeLessThanOrEqual(64);
   expect(bytes.toString("base64")).toBe(b64);
 }
-
-export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -10,6 +10,7 @@ import { request as httpRequest } from "node:http";
 import WebSocket from "ws";
 import { Anchor, ClientFrame, ServerFrame, type Subscribe } from "../../generated/ts/streamgate/v1/frames.js";
 import type { Timestamp } from "../../generated/ts/google/protobuf/timestamp.js";
+import { sleep } from "./wait.js";
 
 export type Kind = "json" | "proto";
 export const SUBPROTOCOL = { json: "streamgate.v1.json", proto: "streamgate.v1.proto" } as const;
@@ -309,10 +310,6 @@ export class WsClient {
   #notify(): void {
     for (const wake of [...this.#wake]) wake();
   }
-}
-
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 /** JSON.stringify for messages and assertion texts: bytes as their length, bigints as numbers. */

@@ -9,7 +9,9 @@ import { createProducer } from "../../src/typed/producer.js";
 import { defineStream } from "../../src/typed/stream.js";
 import { startTestBackbone, type TestBackbone } from "../support/backbone.js";
 import { take } from "../support/collect.js";
-import { consumerNames, firstError, LiveRead, range, sleep, waitForNewConsumer } from "../support/live-read.js";
+import { range } from "../support/events.js";
+import { consumerNames, firstError, LiveRead, waitForNewConsumer } from "../support/live-read.js";
+import { sleep } from "../support/wait.js";
 
 let backbone: TestBackbone;
 beforeAll(async () => {

@@ -6,7 +6,9 @@ import type { Position } from "../../src/position/position.js";
 import { consume } from "../../src/typed/consumer.js";
 import { createProducer } from "../../src/typed/producer.js";
 import { startTestBackbone, type TestBackbone } from "../support/backbone.js";
-import { consumerNames, LiveRead, range, sleep, waitForNewConsumer } from "../support/live-read.js";
+import { range } from "../support/events.js";
+import { consumerNames, LiveRead, waitForNewConsumer } from "../support/live-read.js";
+import { sleep } from "../support/wait.js";
 
 let backbone: TestBackbone;
 beforeAll(async () => {

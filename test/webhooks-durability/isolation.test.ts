@@ -6,7 +6,8 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { createWebhook, freePort, getWebhook, startGatewayProcess } from "../support/gateway-process.js";
 import { startTestNats } from "../support/nats.js";
-import { connectPublisher, publishOrders, sleep, waitFor } from "../support/publish-orders.js";
+import { connectPublisher, publishOrders, waitFor } from "../support/publish-orders.js";
+import { sleep } from "../support/wait.js";
 import { missing, startReceiver, summarize } from "../support/webhook-receiver.js";
 
 const cleanups: (() => Promise<unknown>)[] = [];

@@ -7,7 +7,8 @@ import { afterEach, describe, expect, it } from "vitest";
 import type { Backbone } from "../../src/backbone/connection.js";
 import { startGatewayProcess, createWebhook, type GatewayProcess } from "../support/gateway-process.js";
 import { startTestNats, type TestNats } from "../support/nats.js";
-import { connectPublisher, publishOrders, sleep, waitFor } from "../support/publish-orders.js";
+import { connectPublisher, publishOrders, waitFor } from "../support/publish-orders.js";
+import { sleep } from "../support/wait.js";
 import { missing, startReceiver, summarize, type Receiver } from "../support/webhook-receiver.js";
 
 const cleanups: (() => Promise<unknown>)[] = [];

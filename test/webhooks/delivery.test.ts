@@ -9,10 +9,12 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { AddressInfo } from "node:net";
 import { loadConfig } from "../../src/config/config.js";
 import { runGateway, type RunningGateway } from "../../src/gateway/run.js";
+import { RFC3339_UTC, T, tag } from "../support/events.js";
 import { startTestGateway, type TestGateway } from "../support/gateway.js";
 import { startTestNats, type TestNats } from "../support/nats.js";
-import { client, RFC3339_UTC, type Client } from "../support/http.js";
+import { client, type Client } from "../support/http.js";
 import { startReceiver, type Behaviour, type ReceivedRequest, type Receiver, type Reply } from "../support/receiver.js";
+import { sleep } from "../support/wait.js";
 import {
   envelopeAt,
   Hooks,
@@ -20,10 +22,7 @@ import {
   publishShipped,
   shipped,
   signatureMatches,
-  sleep,
   streamInfo,
-  T,
-  tag,
 } from "../support/webhooks.js";
 
 /** Short enough that a whole retry cycle takes well under a second. */

@@ -18,7 +18,8 @@ import { startTestGateway, type TestGateway } from "../support/gateway.js";
 import { client, expectError, type Client } from "../support/http.js";
 import { startTestNats } from "../support/nats.js";
 import { startReceiver, type Receiver } from "../support/receiver.js";
-import { Hooks, publishShipped, sleep } from "../support/webhooks.js";
+import { sleep } from "../support/wait.js";
+import { Hooks, publishShipped } from "../support/webhooks.js";
 
 /** Refused by address: each must name the target as not allowed. */
 const REFUSED_ADDRESSES: [string, string][] = [

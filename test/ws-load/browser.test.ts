@@ -6,19 +6,19 @@
  * "resuming from last seen + 1 loses nothing and repeats nothing"), while events are
  * published over HTTP and the typed producer in between.
  */
-import { createServer, type Server } from "node:http";
-import type { AddressInfo, Socket } from "node:net";
-import { chromium, type Browser, type Page } from "playwright-core";
+import type { Socket } from "node:net";
+import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { orders } from "../../generated/streams/index.js";
 import { createProducer, type Producer } from "../../src/typed/producer.js";
+import { launchChromium, startPageServer, type PageServer } from "../support/browser.js";
 import { startTestGateway, type TestGateway } from "../support/gateway.js";
-import { until } from "./support/util.js";
+import { until } from "../support/wait.js";
 
 let gw: TestGateway;
 let producer: Producer<typeof orders>;
 let browser: Browser | undefined;
-let pageServer: Server | undefined;
+let pageServer: PageServer | undefined;
 let pageOrigin: string;
 /** The TCP sockets of the gateway's WebSocket upgrades (its websocketServer lives inside a plugin). */
 const upgraded = new Set<Socket>();
@@ -85,31 +85,16 @@ beforeAll(async () => {
   connect();
 </script>
 </body></html>`;
-  pageServer = createServer((req, res) => {
-    if (req.url === "/") res.writeHead(200, { "content-type": "text/html; charset=utf-8" }).end(page);
-    else res.writeHead(204).end(); // favicon.ico
-  });
-  await new Promise<void>((resolve) => pageServer!.listen(0, "127.0.0.1", resolve));
-  pageOrigin = `http://127.0.0.1:${(pageServer.address() as AddressInfo).port}`;
+  // Anything else (favicon.ico) gets an empty 204.
+  pageServer = await startPageServer((url) => (url.pathname === "/" ? { body: page } : undefined), 204);
+  pageOrigin = pageServer.origin;
 
-  browser = await chromium.launch({
-    executablePath: "/usr/bin/chromium",
-    args: [
-      "--headless",
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-quic",
-      "--no-first-run",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-    ],
-  });
+  browser = await launchChromium();
 });
 
 afterAll(async () => {
   await browser?.close();
-  if (pageServer) await new Promise((resolve) => pageServer!.close(resolve));
+  await pageServer?.close();
   await gw?.close();
 });
 

@@ -15,8 +15,10 @@ import { orders } from "../../generated/streams/index.js";
 import { connectBackbone, type Backbone } from "../../src/backbone/connection.js";
 import { createProducer, type Producer } from "../../src/typed/producer.js";
 import { startTestNats, type TestNats } from "../support/nats.js";
+import { seededRandom } from "../support/random.js";
+import { sleep, until } from "../support/wait.js";
 import { startChildGateway, type ChildGateway } from "./support/child-gateway.js";
-import { firstDifference, seededRandom, sleep, until } from "./support/util.js";
+import { firstDifference } from "./support/util.js";
 
 const SEED = Number(process.env.WS_LOAD_SEED ?? 20261122);
 const CONNECTIONS = 100;

@@ -12,10 +12,11 @@ import { orders } from "../../generated/streams/index.js";
 import { connectBackbone } from "../../src/backbone/connection.js";
 import { createProducer } from "../../src/typed/producer.js";
 import { startTestNats } from "../support/nats.js";
-import { rssBytes, startChildGateway, tcpQueues, type ChildGateway } from "./support/child-gateway.js";
+import { sleep, until } from "../support/wait.js";
+import { startChildGateway, tcpQueues, type ChildGateway } from "./support/child-gateway.js";
 import { JsonClient, runProblems } from "./support/json-client.js";
 import { publishBigOrders } from "./support/orders.js";
-import { MB, sleep, until } from "./support/util.js";
+import { MB } from "./support/util.js";
 
 /** The gateway's default STREAMGATE_WS_HIGH_WATER_BYTES. */
 const HIGH_WATER = 1024 * 1024;
@@ -95,7 +96,7 @@ describe("a WebSocket client that stops reading", () => {
     /** VmRSS right after a full collection, and what the collection left alive (heap + Buffers). */
     const sample = async () => {
       const memory = await gateway.collectGarbage();
-      samples.push({ at: Date.now(), rss: rssBytes(gateway.pid), live: memory.heapUsed + memory.arrayBuffers, bytesRead: client.bytesRead });
+      samples.push({ at: Date.now(), rss: gateway.rssBytes(), live: memory.heapUsed + memory.arrayBuffers, bytesRead: client.bytesRead });
     };
     for (let i = 0; i < 5; i++) {
       await sleep(200);

@@ -8,7 +8,8 @@ import { MetricSample } from "../../generated/ts/demo/metrics/v1/metrics.js";
 import { OrderShipped } from "../../generated/ts/demo/orders/v1/orders.js";
 import { ClientFrame } from "../../generated/ts/streamgate/v1/frames.js";
 import { startTestGateway, type TestGateway } from "../support/gateway.js";
-import { WsClient, jsonish, sleep, toClientFrame, uid, wsUrl, type ClientOp, type Kind, type MsgOf } from "../support/ws-client.js";
+import { sleep } from "../support/wait.js";
+import { WsClient, jsonish, toClientFrame, uid, wsUrl, type ClientOp, type Kind, type MsgOf } from "../support/ws-client.js";
 
 const ORDER_CREATED = "demo.orders.v1.OrderCreated";
 const ORDER_SHIPPED = "demo.orders.v1.OrderShipped";

@@ -4,8 +4,9 @@
  * then what only the JSON form has: the exact field sets of each frame, and JSON as the default.
  */
 import { describe, expect, it } from "vitest";
+import { T } from "../support/events.js";
 import { WsClient, uid, wsUrl } from "../support/ws-client.js";
-import { examples, publishOp, suite, T } from "./suite.js";
+import { examples, publishOp, suite } from "./suite.js";
 
 const { gateway } = suite("json");
 

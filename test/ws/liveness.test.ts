@@ -8,7 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { metrics } from "../../generated/streams/index.js";
 import { createProducer } from "../../src/typed/producer.js";
 import { startTestGateway, type TestGateway } from "../support/gateway.js";
-import { WsClient, sleep, uid, wsUrl, type Kind } from "../support/ws-client.js";
+import { sleep } from "../support/wait.js";
+import { WsClient, uid, wsUrl, type Kind } from "../support/ws-client.js";
 
 const PING_MS = 200;
 /** Two ping intervals (one ping unanswered, the next tick drops) plus slack for a busy machine. */

@@ -11,11 +11,12 @@ import { MetricSample } from "../../generated/ts/demo/metrics/v1/metrics.js";
 import { OrderCancelled, OrderCancelled_Reason, OrderCreated, OrderShipped } from "../../generated/ts/demo/orders/v1/orders.js";
 import { storeEvent } from "../../src/backbone/publish.js";
 import { createProducer } from "../../src/typed/producer.js";
+import { EVENT_ID, RFC3339_UTC, T } from "../support/events.js";
 import { startTestGateway, type TestGateway } from "../support/gateway.js";
+import { sleep } from "../support/wait.js";
 import {
   SUBPROTOCOL,
   WsClient,
-  sleep,
   uid,
   wsUrl,
   type Kind,
@@ -23,16 +24,6 @@ import {
   type WsEvent,
   jsonish,
 } from "../support/ws-client.js";
-
-export const T = {
-  created: "demo.orders.v1.OrderCreated",
-  shipped: "demo.orders.v1.OrderShipped",
-  cancelled: "demo.orders.v1.OrderCancelled",
-  metric: "demo.metrics.v1.MetricSample",
-} as const;
-
-export const EVENT_ID = /^[A-Za-z0-9_:-]{1,128}$/;
-export const RFC3339_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
 
 export const other = (kind: Kind): Kind => (kind === "json" ? "proto" : "json");
 

@@ -111,12 +111,3 @@ function sortKeys(value: unknown): unknown {
   }
   return value;
 }
-
-/** Polls `condition` every 10 ms until it holds; rejects after timeoutMs with `what` and `detail()`. */
-export async function until(condition: () => boolean, what: string, timeoutMs = 10_000, detail: () => string = () => ""): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${detail() ? `; ${detail()}` : ""}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
