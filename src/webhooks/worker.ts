@@ -109,6 +109,9 @@ export class WebhookWorker {
       }
       const job = await toJob(msg);
       if (!job) continue;
+      // One bound for both loops (stream and redeliveries): the receiver sees at most
+      // maxInFlight requests from this gateway. Checked and taken without an await between.
+      while (this.#inFlight.size >= this.webhook.maxInFlight) await Promise.race(this.#inFlight);
       // An attempt that fails to record its outcome leaves the event unsettled: JetStream
       // hands it out again after ack_wait. Logged, never an unhandled rejection.
       const attempt = this.#attempt(job).catch((err: unknown) =>
@@ -118,7 +121,6 @@ export class WebhookWorker {
       void attempt.finally(() => this.#inFlight.delete(attempt));
       // With one in flight, wait: the next event must not start before this one settles.
       if (this.webhook.maxInFlight === 1) await attempt;
-      else while (this.#inFlight.size >= this.webhook.maxInFlight) await Promise.race(this.#inFlight);
     }
   }
 
