@@ -23,6 +23,14 @@ export const jsonEventInput = z
   .strict();
 export type JsonEventInput = z.infer<typeof jsonEventInput>;
 
+/** An event to publish as protobuf: its bytes, and type, key and id from headers or frame fields. */
+export interface BinaryEventInput {
+  type: string | undefined;
+  key: string | undefined;
+  id: string | undefined;
+  data: Uint8Array;
+}
+
 /**
  * Checks one JSON event against the stream's schema and everything else storing it needs,
  * and encodes it; `path` prefixes error paths. Nothing that passes fails later as bad input.
@@ -51,7 +59,7 @@ export function prepareJsonEvent(
 /** Checks protobuf bytes against the type; the bytes are stored as they came. */
 export function prepareBinaryEvent(
   stream: StreamDefinition,
-  input: { type: string | undefined; key: string | undefined; id: string | undefined; data: Uint8Array },
+  input: BinaryEventInput,
   maxPayload: number,
 ): EventToStore {
   const event = eventType(stream, input.type, "Streamgate-Type");

@@ -1,13 +1,13 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import cors from "@fastify/cors";
 import type { Backbone } from "../backbone/connection.js";
-import { DEFAULT_MAX_PAYLOAD } from "../backbone/publish.js";
 import type { GatewayConfig } from "../config/config.js";
 import { Hub } from "../fanout/hub.js";
 import type { Schemas } from "../schema/registry.js";
 import type { WebhookService } from "../webhooks/service.js";
 import { ApiError, toApiError } from "./errors.js";
 import { Metrics } from "./metrics.js";
+import { Publisher } from "./publisher.js";
 import { healthRoutes } from "./routes/health.js";
 import { pollRoutes } from "./routes/poll.js";
 import { publishRoutes } from "./routes/publish.js";
@@ -37,7 +37,7 @@ export function createGateway({ backbone, schemas, webhooks, config, logger }: G
   const hub = new Hub(backbone, schemas, (stream, err) => app.log.error({ err, stream }, "live feed failed"));
   const shutdown = new Shutdown();
   const metrics = new Metrics();
-  const maxPayload = () => backbone.nc.info?.max_payload ?? DEFAULT_MAX_PAYLOAD;
+  const publisher = new Publisher(backbone, metrics);
   app.addHook("preClose", async () => {
     shutdown.begin();
     // A connection a client opened but never used would hold close() until it times out.
@@ -61,7 +61,7 @@ export function createGateway({ backbone, schemas, webhooks, config, logger }: G
   void app.register(healthRoutes, { nc: backbone.nc });
   void app.register(streamRoutes, { jsm: backbone.jsm, schemas });
   app.get("/metrics", async (_request, reply) => reply.type("text/plain; version=0.0.4").send(metrics.render()));
-  void app.register(publishRoutes, { js: backbone.js, schemas, metrics, maxPayload });
+  void app.register(publishRoutes, { schemas, publisher });
   void app.register(sseRoutes, {
     hub,
     schemas,
@@ -74,13 +74,12 @@ export function createGateway({ backbone, schemas, webhooks, config, logger }: G
   void app.register(pollRoutes, { hub, jsm: backbone.jsm, schemas, shutdown, metrics });
   void app.register(wsRoutes, {
     hub,
-    js: backbone.js,
+    publisher,
     schemas,
     shutdown,
     maxFrameBytes: config.wsMaxFrameBytes,
     pingIntervalMs: config.wsPingIntervalMs,
     metrics,
-    maxPayload,
     limits: {
       maxSubscriptions: config.wsMaxSubscriptions,
       framesPerSecond: config.wsFramesPerSecond,

@@ -1,11 +1,10 @@
 import type { FastifyPluginAsync, FastifyReply } from "fastify";
-import type { JetStreamClient } from "@nats-io/jetstream";
 import { z } from "zod";
-import { storeEvent, type EventToStore, type StoreResult } from "../../backbone/publish.js";
+import type { EventToStore, StoreResult } from "../../backbone/publish.js";
 import type { Schemas } from "../../schema/registry.js";
 import { ApiError } from "../errors.js";
-import type { Metrics } from "../metrics.js";
-import { invalidShape, jsonEventInput, prepareBinaryEvent, prepareJsonEvent } from "../event-input.js";
+import { invalidShape, jsonEventInput } from "../event-input.js";
+import type { Publisher } from "../publisher.js";
 import { requireStream } from "./streams.js";
 
 export const MAX_BATCH = 1000;
@@ -13,21 +12,12 @@ export const MAX_BATCH = 1000;
 const batchInput = z.object({ events: z.array(z.unknown()).min(1).max(MAX_BATCH) }).strict();
 
 export interface PublishRouteOptions {
-  js: JetStreamClient;
   schemas: Schemas;
-  metrics: Metrics;
-  /** The backbone's max_payload, as the server announced it. */
-  maxPayload: () => number;
+  publisher: Publisher;
 }
 
 /** POST /v1/streams/{stream}/events and …/events:batch (PROTOCOL.md section 4). */
-export const publishRoutes: FastifyPluginAsync<PublishRouteOptions> = async (app, { js, schemas, metrics, maxPayload }) => {
-  const store = async (event: EventToStore): Promise<StoreResult> => {
-    const result = await storeEvent(js, event, { maxPayload: maxPayload() });
-    if (!result.duplicate) metrics.published.add(1, { stream: event.stream });
-    return result;
-  };
-
+export const publishRoutes: FastifyPluginAsync<PublishRouteOptions> = async (app, { schemas, publisher }) => {
   // Events come as JSON or protobuf, nothing else: other types are 415s.
   app.removeContentTypeParser("text/plain");
   app.addContentTypeParser("application/x-protobuf", { parseAs: "buffer" }, (_request, body, done) => done(null, body));
@@ -37,21 +27,21 @@ export const publishRoutes: FastifyPluginAsync<PublishRouteOptions> = async (app
     const idempotencyKey = header(request.headers["idempotency-key"]);
     let event: EventToStore;
     if (Buffer.isBuffer(request.body)) {
-      event = prepareBinaryEvent(stream, {
+      event = publisher.binary(stream, {
         type: header(request.headers["streamgate-type"]),
         key: header(request.headers["streamgate-key"]),
         id: idempotencyKey,
         data: request.body,
-      }, maxPayload());
+      });
     } else {
       const parsed = jsonEventInput.safeParse(request.body);
       if (!parsed.success) throw invalidShape(parsed.error);
       if (idempotencyKey !== undefined && parsed.data.id !== undefined && parsed.data.id !== idempotencyKey) {
         throw new ApiError("invalid_argument", "the Idempotency-Key header and the body's id differ");
       }
-      event = prepareJsonEvent(stream, { ...parsed.data, id: parsed.data.id ?? idempotencyKey }, maxPayload());
+      event = publisher.json(stream, { ...parsed.data, id: parsed.data.id ?? idempotencyKey });
     }
-    return sendStored(reply, await store(event));
+    return sendStored(reply, await publisher.store(event));
   });
 
   app.post<{ Params: { stream: string } }>("/v1/streams/:stream/events::batch", async (request, reply) => {
@@ -65,10 +55,10 @@ export const publishRoutes: FastifyPluginAsync<PublishRouteOptions> = async (app
     const events = parsed.data.events.map((input, i) => {
       const shaped = jsonEventInput.safeParse(input);
       if (!shaped.success) throw invalidShape(shaped.error, `events[${i}].`);
-      return prepareJsonEvent(stream, shaped.data, maxPayload(), `events[${i}].`);
+      return publisher.json(stream, shaped.data, `events[${i}].`);
     });
     const results: StoreResult[] = [];
-    for (const event of events) results.push(await store(event));
+    for (const event of events) results.push(await publisher.store(event));
     return reply.code(201).send({ results });
   });
 };

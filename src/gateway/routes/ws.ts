@@ -2,11 +2,11 @@ import type { FastifyPluginAsync } from "fastify";
 import websocket from "@fastify/websocket";
 import type { Socket } from "node:net";
 import type { WebSocket } from "ws";
-import type { JetStreamClient } from "@nats-io/jetstream";
 import type { Hub, OpenedReader } from "../../fanout/hub.js";
 import type { Schemas } from "../../schema/registry.js";
 import { parseReadQuery, type Query } from "../read-request.js";
 import type { Metrics } from "../metrics.js";
+import type { Publisher } from "../publisher.js";
 import type { Shutdown } from "../shutdown.js";
 import { JSON_SUBPROTOCOL, PROTO_SUBPROTOCOL, jsonCodec, protoCodec } from "../ws/frames.js";
 import { WsSession, type WsLimits } from "../ws/session.js";
@@ -14,21 +14,20 @@ import { requireStream } from "./streams.js";
 
 export interface WsRouteOptions {
   hub: Hub;
-  js: JetStreamClient;
+  publisher: Publisher;
   schemas: Schemas;
   shutdown: Shutdown;
   limits: WsLimits;
   maxFrameBytes: number;
   pingIntervalMs: number;
   metrics: Metrics;
-  maxPayload: () => number;
 }
 
 export const CLOSE_RESTARTING = 1012;
 
 /** GET /v1/ws and GET /v1/streams/{stream}/ws (PROTOCOL.md section 5.3). */
 export const wsRoutes: FastifyPluginAsync<WsRouteOptions> = async (app, options) => {
-  const { hub, js, schemas, shutdown, limits, metrics, maxPayload } = options;
+  const { hub, publisher, schemas, shutdown, limits, metrics } = options;
   await app.register(websocket, {
     // A client sending an oversized or broken frame is its own problem, not the gateway's:
     // the close code tells it, and the log stays quiet.
@@ -47,7 +46,7 @@ export const wsRoutes: FastifyPluginAsync<WsRouteOptions> = async (app, options)
 
   function startSession(socket: WebSocket, transport: Socket): WsSession {
     const codec = socket.protocol === PROTO_SUBPROTOCOL ? protoCodec : jsonCodec;
-    const session = new WsSession(socket, codec, { hub, js, schemas, limits, metrics, maxPayload, log: app.log });
+    const session = new WsSession(socket, codec, { hub, publisher, schemas, limits, metrics, log: app.log });
     const closed = metrics.open("ws");
     const stopOnShutdown = shutdown.onShutdown(() => socket.close(CLOSE_RESTARTING, "gateway restarting: reconnect and resume"));
     // A peer that misses a whole ping interval is gone: drop it rather than hold its state.

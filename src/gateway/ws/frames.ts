@@ -6,7 +6,7 @@ import type { EncodedEvent } from "../../fanout/encoded-event.js";
 import type { GapNotice, PositionFields } from "../../position/position.js";
 import { Anchor, ClientFrame, ServerFrame } from "../../../generated/ts/streamgate/v1/frames.js";
 import type { ErrorCode } from "../errors.js";
-import { jsonEventInput, type JsonEventInput } from "../event-input.js";
+import { jsonEventInput, type BinaryEventInput, type JsonEventInput } from "../event-input.js";
 
 export const JSON_SUBPROTOCOL = "streamgate.v1.json";
 export const PROTO_SUBPROTOCOL = "streamgate.v1.proto";
@@ -27,7 +27,6 @@ export type ClientOp =
   | { op: "publish"; ref: string; stream: string; event: JsonEventInput | BinaryEventInput }
   | { op: "ping"; ref: string };
 
-export type BinaryEventInput = { type: string | undefined; key: string | undefined; id: string | undefined; data: Uint8Array };
 
 /** A frame the server could not take; `ref`/`sub` are echoed when they could be read. */
 export interface FrameProblem {

@@ -1,13 +1,13 @@
 import type { WebSocket } from "ws";
-import type { JetStreamClient } from "@nats-io/jetstream";
 import type { FastifyBaseLogger } from "fastify";
-import { storeEvent } from "../../backbone/publish.js";
 import type { Hub, OpenedReader } from "../../fanout/hub.js";
 import type { Reader } from "../../fanout/reader.js";
 import type { Schemas } from "../../schema/registry.js";
 import type { Metrics } from "../metrics.js";
-import { toApiError } from "../errors.js";
-import { prepareBinaryEvent, prepareJsonEvent, type JsonEventInput } from "../event-input.js";
+import { ApiError, toApiError } from "../errors.js";
+import type { BinaryEventInput, JsonEventInput } from "../event-input.js";
+import type { Publisher } from "../publisher.js";
+import { requireStream } from "../routes/streams.js";
 import { parseKey, parseTypes } from "../read-request.js";
 import type { ClientOp, Frame, FrameCodec, FrameProblem } from "./frames.js";
 
@@ -23,12 +23,11 @@ export interface WsLimits {
 
 export interface SessionDeps {
   hub: Hub;
-  js: JetStreamClient;
+  publisher: Publisher;
   schemas: Schemas;
   limits: WsLimits;
   log: FastifyBaseLogger;
   metrics: Metrics;
-  maxPayload: () => number;
 }
 
 export const CLOSE_SLOW_CONSUMER = 4008;
@@ -116,17 +115,16 @@ export class WsSession {
   async #subscribe(op: Extract<ClientOp, { op: "subscribe" }>): Promise<void> {
     const { sub } = op;
     const fail = (err: unknown) => this.#send(this.codec.error({ ...problem(err), sub }));
-    if (this.#subs.has(sub)) return fail(new ProblemError(`subscription "${sub}" already exists`));
+    if (this.#subs.has(sub)) return fail(new ApiError("invalid_argument", `subscription "${sub}" already exists`));
     if (this.#subs.size >= this.deps.limits.maxSubscriptions) {
-      return fail(new ProblemError(`at most ${this.deps.limits.maxSubscriptions} subscriptions per connection`));
+      return fail(new ApiError("invalid_argument", `at most ${this.deps.limits.maxSubscriptions} subscriptions per connection`));
     }
     const stop = new AbortController();
     // Reserved at once, so a quick unsubscribe or a twin subscribe sees it.
     const pending: Subscription = { reader: undefined as never, stop };
     this.#subs.set(sub, pending);
     try {
-      const stream = this.deps.schemas.streams.get(op.stream);
-      if (!stream) throw new ProblemError(`stream "${op.stream}" is not declared in the gateway's schemas`, "not_found");
+      const stream = requireStream(this.deps.schemas, op.stream);
       const opened = await this.deps.hub.open({
         stream: stream.name,
         position: op.position,
@@ -208,21 +206,12 @@ export class WsSession {
     this.#send(this.codec.unsubscribed(sub));
   }
 
-  async #publish(
-    ref: string,
-    streamName: string,
-    input: JsonEventInput | { type: string | undefined; key: string | undefined; id: string | undefined; data: Uint8Array },
-  ): Promise<void> {
+  async #publish(ref: string, streamName: string, input: JsonEventInput | BinaryEventInput): Promise<void> {
+    const { publisher } = this.deps;
     try {
-      const stream = this.deps.schemas.streams.get(streamName);
-      if (!stream) throw new ProblemError(`stream "${streamName}" is not declared in the gateway's schemas`, "not_found");
-      const event =
-        input.data instanceof Uint8Array
-          ? prepareBinaryEvent(stream, input as Parameters<typeof prepareBinaryEvent>[1], this.deps.maxPayload())
-          : prepareJsonEvent(stream, input as JsonEventInput, this.deps.maxPayload());
-      const result = await storeEvent(this.deps.js, event, { maxPayload: this.deps.maxPayload() });
-      if (!result.duplicate) this.deps.metrics.published.add(1, { stream: event.stream });
-      this.#send(this.codec.published(ref, result));
+      const stream = requireStream(this.deps.schemas, streamName);
+      const event = isBinary(input) ? publisher.binary(stream, input) : publisher.json(stream, input);
+      this.#send(this.codec.published(ref, await publisher.store(event)));
     } catch (err) {
       this.#send(this.codec.error({ ...problem(err), ref }));
     }
@@ -251,13 +240,8 @@ export class WsSession {
   }
 }
 
-class ProblemError extends Error {
-  constructor(
-    message: string,
-    readonly code: FrameProblem["code"] = "invalid_argument",
-  ) {
-    super(message);
-  }
+function isBinary(input: JsonEventInput | BinaryEventInput): input is BinaryEventInput {
+  return input.data instanceof Uint8Array;
 }
 
 function problem(err: unknown): FrameProblem {

@@ -1,0 +1,33 @@
+import { DEFAULT_MAX_PAYLOAD, storeEvent, type EventToStore, type StoreResult } from "../backbone/publish.js";
+import type { Backbone } from "../backbone/connection.js";
+import type { StreamDefinition } from "../schema/definitions.js";
+import { prepareBinaryEvent, prepareJsonEvent, type BinaryEventInput, type JsonEventInput } from "./event-input.js";
+import type { Metrics } from "./metrics.js";
+
+/** Checks and stores events for HTTP and WebSocket publishing alike, counting what is stored. */
+export class Publisher {
+  constructor(
+    private readonly backbone: Pick<Backbone, "js" | "nc">,
+    private readonly metrics: Metrics,
+  ) {}
+
+  /** The backbone's max_payload, as the server announced it. */
+  get maxPayload(): number {
+    return this.backbone.nc.info?.max_payload ?? DEFAULT_MAX_PAYLOAD;
+  }
+
+  /** A JSON event checked against its schema; `path` prefixes error paths (e.g. "events[2]."). */
+  json(stream: StreamDefinition, input: JsonEventInput, path = ""): EventToStore {
+    return prepareJsonEvent(stream, input, this.maxPayload, path);
+  }
+
+  binary(stream: StreamDefinition, input: BinaryEventInput): EventToStore {
+    return prepareBinaryEvent(stream, input, this.maxPayload);
+  }
+
+  async store(event: EventToStore): Promise<StoreResult> {
+    const result = await storeEvent(this.backbone.js, event, { maxPayload: this.maxPayload });
+    if (!result.duplicate) this.metrics.published.add(1, { stream: event.stream });
+    return result;
+  }
+}
