@@ -24,7 +24,7 @@ import { readStreamState } from "../src/backbone/stream-state.js";
 import { filterSubject } from "../src/backbone/subjects.js";
 import { loadConfig } from "../src/config/config.js";
 import { EncodedEvent } from "../src/fanout/encoded-event.js";
-import { runGateway } from "../src/gateway/run.js";
+import { runGateway } from "../src/app.js";
 import { createProducer } from "../src/typed/producer.js";
 import { orders, type OrdersEventInit } from "../generated/streams/index.js";
 

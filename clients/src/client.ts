@@ -1,4 +1,4 @@
-import type { GapNotice, PositionFields } from "../../src/position/position.js";
+import type { GapNotice, PositionFields } from "../../src/protocol/position.js";
 import type { AnyStreamDescriptor, ConsumedEvent, EventTypeOf, PublishableEvent } from "../../src/typed/stream.js";
 import { backoffMs, sleep } from "./backoff.js";
 import { typed, UnreadableEventError, type Delivery } from "./events.js";

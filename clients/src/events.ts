@@ -1,4 +1,4 @@
-import type { GapNotice } from "../../src/position/position.js";
+import type { GapNotice } from "../../src/protocol/position.js";
 import type { AnyStreamDescriptor, ConsumedEvent } from "../../src/typed/stream.js";
 import type { Event } from "../../generated/ts/streamgate/v1/event.js";
 

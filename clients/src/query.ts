@@ -1,4 +1,4 @@
-import type { PositionFields } from "../../src/position/position.js";
+import type { PositionFields } from "../../src/protocol/position.js";
 
 /** What one connection asks for: where to start, and the filters. */
 export interface ReadSpec {

@@ -1,4 +1,4 @@
-import type { GapNotice } from "../../src/position/position.js";
+import type { GapNotice } from "../../src/protocol/position.js";
 import { fromEnvelope, type Delivery, type EnvelopeJson } from "./events.js";
 import { ConnectionLostError, getOrLose, readQuery, type ReadSpec } from "./query.js";
 

@@ -5,7 +5,7 @@
  */
 import { applyStreams } from "../backbone/provision.js";
 import { loadConfig } from "../config/config.js";
-import { openBackbone, runGateway } from "../gateway/run.js";
+import { openBackbone, runGateway } from "../app.js";
 
 const USAGE = `usage: streamgate <command>
   serve           run the gateway (PORT, HOST, NATS_URL, STREAMGATE_DATA_DIR, STREAMGATE_CONFIG)

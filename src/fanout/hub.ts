@@ -1,8 +1,8 @@
 import type { Backbone } from "../backbone/connection.js";
 import { readStreamState, type StreamState } from "../backbone/stream-state.js";
 import { filterSubject } from "../backbone/subjects.js";
-import type { PositionFields } from "../position/position.js";
-import { resolveStartOffset } from "../position/start.js";
+import type { PositionFields } from "../protocol/position.js";
+import { resolveStartOffset } from "../backbone/start-offset.js";
 import type { Schemas } from "../schema/registry.js";
 import { DEFAULT_FEED_LIMITS, StreamFeed, type FeedLimits } from "./feed.js";
 import { Reader } from "./reader.js";

@@ -4,7 +4,7 @@ import { unlessAborted } from "./abort.js";
 import { READ_EXPIRES_MS, toStoredEvent } from "../backbone/reader.js";
 import { readStreamState } from "../backbone/stream-state.js";
 import type { JetStreamManager } from "@nats-io/jetstream";
-import type { GapNotice } from "../position/position.js";
+import type { GapNotice } from "../protocol/position.js";
 import type { Schemas } from "../schema/registry.js";
 import { EncodedEvent, type EventFilter } from "./encoded-event.js";
 import type { StreamFeed } from "./feed.js";

@@ -6,16 +6,16 @@ import { Hub } from "../fanout/hub.js";
 import type { Schemas } from "../schema/registry.js";
 import type { WebhookService } from "../webhooks/service.js";
 import { ApiError, toApiError } from "./errors.js";
-import { Metrics } from "./metrics.js";
-import { Publisher } from "./publisher.js";
+import { Metrics } from "../metrics/metrics.js";
+import { Publisher } from "../publishing/publisher.js";
 import { healthRoutes } from "./routes/health.js";
-import { pollRoutes } from "./routes/poll.js";
-import { publishRoutes } from "./routes/publish.js";
-import { sseRoutes } from "./routes/sse.js";
+import { pollRoutes } from "../protocols/poll.js";
+import { publishRoutes } from "../publishing/routes.js";
+import { sseRoutes } from "../protocols/sse.js";
 import { streamRoutes } from "./routes/streams.js";
 import { webhookRoutes } from "./routes/webhooks.js";
-import { wsRoutes } from "./routes/ws.js";
-import { Shutdown } from "./shutdown.js";
+import { wsRoutes } from "../protocols/ws/route.js";
+import { Shutdown } from "../delivery/shutdown.js";
 
 export interface GatewayOptions {
   backbone: Backbone;

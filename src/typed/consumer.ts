@@ -3,8 +3,8 @@ import { readStoredEvents } from "../backbone/reader.js";
 import { readStreamState } from "../backbone/stream-state.js";
 import { filterSubject } from "../backbone/subjects.js";
 import type { StoredEvent } from "../backbone/stored-event.js";
-import type { GapNotice, Position } from "../position/position.js";
-import { resolveStartOffset } from "../position/start.js";
+import type { GapNotice, Position } from "../protocol/position.js";
+import { resolveStartOffset } from "../backbone/start-offset.js";
 import type { AnyStreamDescriptor, ConsumedEvent, EventTypeOf, StreamDescriptor, EventTypeDescriptor } from "./stream.js";
 
 export interface ConsumeOptions<S> {

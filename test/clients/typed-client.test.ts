@@ -5,7 +5,7 @@ import { orders, type OrdersEvent, type OrdersEventInit } from "../../generated/
 import { OrderCancelled_Reason } from "../../generated/ts/demo/orders/v1/orders.js";
 import { createClient, verifyWebhook, WebhookVerificationError, type Protocol } from "../../clients/src/index.js";
 import type { WebSocketConstructor } from "../../clients/src/ws.js";
-import type { GapNotice } from "../../src/position/position.js";
+import type { GapNotice } from "../../src/protocol/position.js";
 import { startTestGateway, type TestGateway } from "../support/gateway.js";
 
 const NodeWebSocket = WebSocket as unknown as WebSocketConstructor;

@@ -20,7 +20,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { EventBatch } from "../../generated/ts/streamgate/v1/event.js";
 import type { StoredEvent } from "../../src/backbone/stored-event.js";
 import { loadConfig } from "../../src/config/config.js";
-import { runGateway, type RunningGateway } from "../../src/gateway/run.js";
+import { runGateway, type RunningGateway } from "../../src/app.js";
 import { consume } from "../../src/typed/consumer.js";
 import { createProducer } from "../../src/typed/producer.js";
 import type { AnyStreamDescriptor } from "../../src/typed/stream.js";

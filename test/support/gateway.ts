@@ -1,6 +1,6 @@
 import type { AddressInfo } from "node:net";
 import { loadConfig } from "../../src/config/config.js";
-import { runGateway, type RunningGateway } from "../../src/gateway/run.js";
+import { runGateway, type RunningGateway } from "../../src/app.js";
 import { startTestNats, type TestNats } from "./nats.js";
 
 export interface TestGateway {

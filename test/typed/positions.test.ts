@@ -3,7 +3,7 @@ import { metrics, orders, type OrdersEventInit } from "../../generated/streams/i
 import { OrderShipped } from "../../generated/ts/demo/orders/v1/orders.js";
 import { applyStreams } from "../../src/backbone/provision.js";
 import { readStreamState } from "../../src/backbone/stream-state.js";
-import { InvalidPositionError, type GapNotice, type Position } from "../../src/position/position.js";
+import { InvalidPositionError, type GapNotice, type Position } from "../../src/protocol/position.js";
 import { consume } from "../../src/typed/consumer.js";
 import { createProducer } from "../../src/typed/producer.js";
 import { defineStream } from "../../src/typed/stream.js";

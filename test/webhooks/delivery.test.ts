@@ -8,7 +8,7 @@ import { Webhook as StandardWebhook } from "standardwebhooks";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { AddressInfo } from "node:net";
 import { loadConfig } from "../../src/config/config.js";
-import { runGateway, type RunningGateway } from "../../src/gateway/run.js";
+import { runGateway, type RunningGateway } from "../../src/app.js";
 import { RFC3339_UTC, T, tag } from "../support/events.js";
 import { startTestGateway, type TestGateway } from "../support/gateway.js";
 import { startTestNats, type TestNats } from "../support/nats.js";

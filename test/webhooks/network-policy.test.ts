@@ -9,7 +9,7 @@ import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/config/config.js";
 import { EncodedEvent } from "../../src/fanout/encoded-event.js";
-import { runGateway, type RunningGateway } from "../../src/gateway/run.js";
+import { runGateway, type RunningGateway } from "../../src/app.js";
 import { loadSchemas } from "../../src/schema/registry.js";
 import { Deliverer } from "../../src/webhooks/delivery.js";
 import { NetworkPolicy } from "../../src/webhooks/network-policy.js";

@@ -2,8 +2,8 @@ import type { FastifyPluginAsync } from "fastify";
 import type { z } from "zod";
 import { createWebhookInput, patchWebhookInput, replayInput } from "../../webhooks/registration.js";
 import type { WebhookService } from "../../webhooks/service.js";
-import { invalidShape } from "../event-input.js";
-import { integerParam, type Query } from "../read-request.js";
+import { invalidShape } from "../../publishing/event-input.js";
+import { integerParam, type Query } from "../../protocols/read-request.js";
 
 /** The registration API of PROTOCOL.md section 6. */
 export const webhookRoutes: FastifyPluginAsync<{ service: WebhookService }> = async (app, { service }) => {

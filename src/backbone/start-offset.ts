@@ -1,7 +1,7 @@
 import type { JetStreamClient } from "@nats-io/jetstream";
-import { offsetAtTime } from "../backbone/offset-at-time.js";
-import type { StreamState } from "../backbone/stream-state.js";
-import { InvalidPositionError, positionFromFields, resolvePosition, type GapNotice, type PositionFields } from "./position.js";
+import { offsetAtTime } from "./offset-at-time.js";
+import type { StreamState } from "./stream-state.js";
+import { InvalidPositionError, positionFromFields, resolvePosition, type GapNotice, type PositionFields } from "../protocol/position.js";
 
 /**
  * The exact offset a read starts at, for every kind of position, and its gap notice if any.

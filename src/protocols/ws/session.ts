@@ -3,11 +3,11 @@ import type { FastifyBaseLogger } from "fastify";
 import type { Hub, OpenedReader } from "../../fanout/hub.js";
 import type { Reader } from "../../fanout/reader.js";
 import type { Schemas } from "../../schema/registry.js";
-import type { Metrics } from "../metrics.js";
-import { ApiError, toApiError } from "../errors.js";
-import type { BinaryEventInput, JsonEventInput } from "../event-input.js";
-import type { Publisher } from "../publisher.js";
-import { requireStream } from "../routes/streams.js";
+import type { Metrics } from "../../metrics/metrics.js";
+import { ApiError, toApiError } from "../../gateway/errors.js";
+import type { BinaryEventInput, JsonEventInput } from "../../publishing/event-input.js";
+import type { Publisher } from "../../publishing/publisher.js";
+import { requireStream } from "../../gateway/routes/streams.js";
 import { parseKey, parseTypes } from "../read-request.js";
 import type { ClientOp, Frame, FrameCodec, FrameProblem } from "./frames.js";
 

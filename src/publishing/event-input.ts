@@ -10,7 +10,7 @@ import {
   messageFromJson,
   messageToBinary,
 } from "../schema/transcode.js";
-import { ApiError } from "./errors.js";
+import { ApiError } from "../gateway/errors.js";
 
 /** An event to publish as JSON: PROTOCOL.md section 4 (HTTP) and 5.3 (WebSocket `publish`). */
 export const jsonEventInput = z

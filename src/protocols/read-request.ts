@@ -1,8 +1,8 @@
 import type { StreamDefinition } from "../schema/definitions.js";
 import { keyProblem } from "../backbone/stored-event.js";
-import type { PositionFields } from "../position/position.js";
+import type { PositionFields } from "../protocol/position.js";
 import type { ReadRequest } from "../fanout/hub.js";
-import { ApiError } from "./errors.js";
+import { ApiError } from "../gateway/errors.js";
 
 export type Query = Record<string, string | string[] | undefined>;
 

@@ -5,12 +5,12 @@ import type { WebSocket } from "ws";
 import type { Hub, OpenedReader } from "../../fanout/hub.js";
 import type { Schemas } from "../../schema/registry.js";
 import { parseReadQuery, type Query } from "../read-request.js";
-import type { Metrics } from "../metrics.js";
-import type { Publisher } from "../publisher.js";
-import type { Shutdown } from "../shutdown.js";
-import { JSON_SUBPROTOCOL, PROTO_SUBPROTOCOL, jsonCodec, protoCodec } from "../ws/frames.js";
-import { WsSession, type WsLimits } from "../ws/session.js";
-import { requireStream } from "./streams.js";
+import type { Metrics } from "../../metrics/metrics.js";
+import type { Publisher } from "../../publishing/publisher.js";
+import type { Shutdown } from "../../delivery/shutdown.js";
+import { JSON_SUBPROTOCOL, PROTO_SUBPROTOCOL, jsonCodec, protoCodec } from "./frames.js";
+import { WsSession, type WsLimits } from "./session.js";
+import { requireStream } from "../../gateway/routes/streams.js";
 
 export interface WsRouteOptions {
   hub: Hub;

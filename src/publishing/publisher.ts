@@ -2,7 +2,7 @@ import { DEFAULT_MAX_PAYLOAD, storeEvent, type EventToStore, type StoreResult } 
 import type { Backbone } from "../backbone/connection.js";
 import type { StreamDefinition } from "../schema/definitions.js";
 import { prepareBinaryEvent, prepareJsonEvent, type BinaryEventInput, type JsonEventInput } from "./event-input.js";
-import type { Metrics } from "./metrics.js";
+import type { Metrics } from "../metrics/metrics.js";
 
 /** Checks and stores events for HTTP and WebSocket publishing alike, counting what is stored. */
 export class Publisher {

@@ -1,13 +1,13 @@
 import { join, resolve } from "node:path";
 import type { FastifyInstance } from "fastify";
 import { pino } from "pino";
-import { connectBackbone, type Backbone } from "../backbone/connection.js";
-import { findNatsServer, startNatsServer, type RunningNatsServer } from "../backbone/nats-server.js";
-import { applyStreams } from "../backbone/provision.js";
-import type { GatewayConfig } from "../config/config.js";
-import { loadSchemas, type Schemas } from "../schema/registry.js";
-import { startWebhooks } from "../webhooks/webhooks.js";
-import { createGateway } from "./server.js";
+import { connectBackbone, type Backbone } from "./backbone/connection.js";
+import { findNatsServer, startNatsServer, type RunningNatsServer } from "./backbone/nats-server.js";
+import { applyStreams } from "./backbone/provision.js";
+import type { GatewayConfig } from "./config/config.js";
+import { loadSchemas, type Schemas } from "./schema/registry.js";
+import { startWebhooks } from "./webhooks/webhooks.js";
+import { createGateway } from "./gateway/server.js";
 
 export interface BackboneSession {
   backbone: Backbone;

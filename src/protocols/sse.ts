@@ -1,13 +1,13 @@
 import { once } from "node:events";
 import type { ServerResponse } from "node:http";
 import type { FastifyPluginAsync } from "fastify";
-import type { Hub } from "../../fanout/hub.js";
-import type { Schemas } from "../../schema/registry.js";
-import { ApiError } from "../errors.js";
-import { parseReadQuery, single, type Query } from "../read-request.js";
-import type { Metrics } from "../metrics.js";
-import type { Shutdown } from "../shutdown.js";
-import { requireStream } from "./streams.js";
+import type { Hub } from "../fanout/hub.js";
+import type { Schemas } from "../schema/registry.js";
+import { ApiError } from "../gateway/errors.js";
+import { parseReadQuery, single, type Query } from "./read-request.js";
+import type { Metrics } from "../metrics/metrics.js";
+import type { Shutdown } from "../delivery/shutdown.js";
+import { requireStream } from "../gateway/routes/streams.js";
 
 export interface SseRouteOptions {
   hub: Hub;

@@ -1,17 +1,17 @@
 import type { FastifyPluginAsync } from "fastify";
 import type { JetStreamManager } from "@nats-io/jetstream";
 import { BinaryWriter, WireType } from "@bufbuild/protobuf/wire";
-import { readStreamState } from "../../backbone/stream-state.js";
-import type { EncodedEvent } from "../../fanout/encoded-event.js";
-import type { Hub } from "../../fanout/hub.js";
-import type { GapNotice } from "../../position/position.js";
-import type { Schemas } from "../../schema/registry.js";
-import { GapNotice as GapNoticeMessage } from "../../../generated/ts/streamgate/v1/event.js";
-import { integerParam, parseReadQuery, single, type Query } from "../read-request.js";
-import { ApiError } from "../errors.js";
-import type { Metrics } from "../metrics.js";
-import type { Shutdown } from "../shutdown.js";
-import { requireStream } from "./streams.js";
+import { readStreamState } from "../backbone/stream-state.js";
+import type { EncodedEvent } from "../fanout/encoded-event.js";
+import type { Hub } from "../fanout/hub.js";
+import type { GapNotice } from "../protocol/position.js";
+import type { Schemas } from "../schema/registry.js";
+import { GapNotice as GapNoticeMessage } from "../../generated/ts/streamgate/v1/event.js";
+import { integerParam, parseReadQuery, single, type Query } from "./read-request.js";
+import { ApiError } from "../gateway/errors.js";
+import type { Metrics } from "../metrics/metrics.js";
+import type { Shutdown } from "../delivery/shutdown.js";
+import { requireStream } from "../gateway/routes/streams.js";
 
 export interface PollRouteOptions {
   hub: Hub;

@@ -3,10 +3,10 @@ import { z } from "zod";
 import type { StoreResult } from "../../backbone/publish.js";
 import type { StreamState } from "../../backbone/stream-state.js";
 import type { EncodedEvent } from "../../fanout/encoded-event.js";
-import type { GapNotice, PositionFields } from "../../position/position.js";
+import type { GapNotice, PositionFields } from "../../protocol/position.js";
 import { Anchor, ClientFrame, ServerFrame } from "../../../generated/ts/streamgate/v1/frames.js";
-import type { ErrorCode } from "../errors.js";
-import { jsonEventInput, type BinaryEventInput, type JsonEventInput } from "../event-input.js";
+import type { ErrorCode } from "../../gateway/errors.js";
+import { jsonEventInput, type BinaryEventInput, type JsonEventInput } from "../../publishing/event-input.js";
 
 export const JSON_SUBPROTOCOL = "streamgate.v1.json";
 export const PROTO_SUBPROTOCOL = "streamgate.v1.proto";
