@@ -8,6 +8,11 @@ import type { GatewayConfig } from "./config/config.js";
 import { loadSchemas, type Schemas } from "./schema/registry.js";
 import { startWebhooks } from "./webhooks/webhooks.js";
 import { createGateway } from "./gateway/server.js";
+import { Deliveries } from "./delivery/delivery.js";
+import { Shutdown } from "./delivery/shutdown.js";
+import { Hub } from "./fanout/hub.js";
+import { Metrics } from "./metrics/metrics.js";
+import { Publisher } from "./publishing/publisher.js";
 
 export interface BackboneSession {
   backbone: Backbone;
@@ -64,13 +69,21 @@ export async function runGateway(config: GatewayConfig): Promise<RunningGateway>
       allowedNetworks: config.webhookAllowedNetworks,
       log,
     });
+    const { backbone, schemas } = session;
+    const metrics = new Metrics();
+    const hub = new Hub(backbone, schemas, (stream, err) => log.error({ err, stream }, "live feed failed"));
     const app = createGateway({
-      backbone: session.backbone,
-      schemas: session.schemas,
+      backbone,
+      schemas,
+      deliveries: new Deliveries(backbone, schemas, hub),
+      publisher: new Publisher(backbone, metrics),
+      metrics,
+      shutdown: new Shutdown(),
       webhooks: webhooks.service,
       config,
       logger: log,
     });
+    app.addHook("onClose", async () => hub.close());
     for (const r of results) app.log.info({ stream: r.stream, action: r.action }, "stream provisioned");
     await app.listen({ port: config.port, host: config.host });
     let stopping: Promise<void> | undefined;

@@ -1,12 +1,14 @@
-import type { GapNotice, PositionFields } from "../../src/protocol/position.js";
+import type { ServerMessage } from "../../src/protocol/codec.js";
+import type { GapNotice, Position } from "../../src/protocol/position.js";
+import type { PublishResult } from "../../src/protocol/publish.js";
+import type { ReadSpec } from "../../src/protocol/read-spec.js";
 import type { AnyStreamDescriptor, ConsumedEvent, EventTypeOf, PublishableEvent } from "../../src/typed/stream.js";
 import { backoffMs, sleep } from "./backoff.js";
 import { typed, UnreadableEventError, type Delivery } from "./events.js";
 import { readPoll } from "./poll.js";
-import { ConnectionLostError, RequestRefusedError, type ReadSpec } from "./query.js";
+import { ConnectionLostError, RequestRefusedError } from "./query.js";
 import { readSse } from "./sse.js";
 import { openSocket, readWs, send, type WebSocketConstructor } from "./ws.js";
-import type { ServerFrame } from "../../generated/ts/streamgate/v1/frames.js";
 
 export type Protocol = "ws" | "sse" | "poll";
 
@@ -19,7 +21,7 @@ export interface ClientOptions {
 
 export interface SubscribeOptions<S> {
   /** Where to start; default { from: "now" }. After a reconnect, reading resumes after the last event. */
-  position?: PositionFields;
+  position?: Position;
   epoch?: string;
   types?: readonly EventTypeOf<S>[];
   key?: string;
@@ -39,11 +41,10 @@ export interface PublishOptions {
   via?: "http" | "ws";
 }
 
-export interface Published {
-  offset: number;
-  id: string;
-  duplicate: boolean;
-}
+export type Published = PublishResult;
+
+/** A publish's answer on the shared socket; undefined when the socket closed first. */
+type PublishAnswer = Extract<ServerMessage<never>, { op: "published" | "error" }> | undefined;
 
 const FALLBACK: Protocol[] = ["ws", "sse", "poll"];
 /** Connection failures in a row, never having received anything, before a protocol counts as blocked. */
@@ -51,7 +52,7 @@ const BLOCKED_AFTER = 2;
 
 export class StreamgateClient {
   #baseUrl: string;
-  #publisher?: Promise<{ socket: WebSocket; pending: Map<string, (frame: ServerFrame) => void> }>;
+  #publisher?: Promise<{ socket: WebSocket; pending: Map<string, (answer: PublishAnswer) => void> }>;
   #refs = 0;
 
   constructor(private readonly options: ClientOptions) {
@@ -66,7 +67,7 @@ export class StreamgateClient {
   async *subscribe<S extends AnyStreamDescriptor>(stream: S, options: SubscribeOptions<S> = {}): AsyncGenerator<ConsumedEvent<S>> {
     const signal = options.signal ?? new AbortController().signal;
     let protocol: Protocol = options.protocol ?? (this.#webSocket() ? "ws" : "sse");
-    let position: PositionFields = options.position ?? { from: "now" };
+    let position: Position = options.position ?? { from: "now" };
     let epoch = options.epoch;
     let failures = 0;
     let attempt = 0;
@@ -172,37 +173,29 @@ export class StreamgateClient {
       throw new ConnectionLostError("WebSocket: not connected", false);
     }
     const ref = String(++this.#refs);
-    const answer = new Promise<ServerFrame>((resolve) => pending.set(ref, resolve));
-    send(socket, {
-      op: {
-        $case: "publish",
-        value: { ref, stream, type, data, id: options.id ?? "", ...(options.key !== undefined && { key: options.key }) },
-      },
-    });
-    const frame = (await answer).op;
-    if (frame?.$case === "published") {
-      return { offset: Number(frame.value.offset), id: frame.value.id, duplicate: frame.value.duplicate };
-    }
-    if (frame?.$case === "error") throw new RequestRefusedError(400, frame.value.code, frame.value.message);
+    const answer = new Promise<PublishAnswer>((resolve) => pending.set(ref, resolve));
+    send(socket, { op: "publish", ref, stream, event: { type, data, id: options.id, key: options.key } });
+    const reply = await answer;
+    if (reply?.op === "published") return { offset: reply.offset, id: reply.id, duplicate: reply.duplicate };
+    if (reply?.op === "error") throw new RequestRefusedError(400, reply.code, reply.message);
     throw new ConnectionLostError("WebSocket closed before the publish was acknowledged", true);
   }
 
   async #openPublisher() {
     const WebSocketImpl = this.#webSocket();
     if (!WebSocketImpl) throw new ConnectionLostError("no WebSocket implementation", false);
-    const pending = new Map<string, (frame: ServerFrame) => void>();
+    const pending = new Map<string, (answer: PublishAnswer) => void>();
     const socket = await openSocket(
       WebSocketImpl,
       this.#baseUrl.replace(/^http/, "ws") + "/v1/ws",
-      (frame) => {
-        const ref = frame.op?.$case === "published" || frame.op?.$case === "error" ? frame.op.value.ref : undefined;
-        if (ref === undefined) return;
-        pending.get(ref)?.(frame);
-        pending.delete(ref);
+      (message) => {
+        if ((message.op !== "published" && message.op !== "error") || message.ref === undefined) return;
+        pending.get(message.ref)?.(message);
+        pending.delete(message.ref);
       },
       () => {
         // Everyone waiting learns the socket is gone; the next publish opens a new one.
-        for (const resolve of pending.values()) resolve({ op: undefined });
+        for (const resolve of pending.values()) resolve(undefined);
         pending.clear();
         this.#publisher = undefined;
       },

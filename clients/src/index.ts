@@ -4,4 +4,4 @@ export { UnreadableEventError } from "./events.js";
 export { ConnectionLostError, RequestRefusedError } from "./query.js";
 export { verifyWebhook, WebhookVerificationError } from "./webhook.js";
 export type { VerifyOptions } from "./webhook.js";
-export type { GapNotice, PositionFields } from "../../src/protocol/position.js";
+export type { GapNotice, Position } from "../../src/protocol/position.js";

@@ -1,6 +1,7 @@
-import { EventBatch } from "../../generated/ts/streamgate/v1/event.js";
-import { fromEventMessage, type Delivery } from "./events.js";
-import { getOrLose, readQuery, type ReadSpec } from "./query.js";
+import { protoCodec } from "../../src/protocol/proto-codec.js";
+import { readSpecToQuery, type ReadSpec } from "../../src/protocol/read-spec.js";
+import type { Delivery } from "./events.js";
+import { getOrLose } from "./query.js";
 
 const WAIT_SECONDS = 25;
 
@@ -9,18 +10,17 @@ export async function* readPoll(baseUrl: string, stream: string, spec: ReadSpec,
   let current = spec;
   let polled = false;
   while (!signal.aborted) {
-    const url = `${baseUrl}/v1/streams/${encodeURIComponent(stream)}/poll?${readQuery(current)}&wait=${WAIT_SECONDS}`;
-    const response = await getOrLose(url, "application/x-protobuf", signal, "poll", polled);
+    const url = `${baseUrl}/v1/streams/${encodeURIComponent(stream)}/poll?${readSpecToQuery(current)}&wait=${WAIT_SECONDS}`;
+    const response = await getOrLose(url, protoCodec.contentType, signal, "poll", polled);
     if (!response) return;
     polled = true;
-    const batch = EventBatch.decode(new Uint8Array(await response.arrayBuffer()));
+    const batch = protoCodec.decodeBatch(new Uint8Array(await response.arrayBuffer()));
     if (batch.gap) {
-      const { stream: s, requested, first, epoch } = batch.gap;
-      yield { kind: "gap", gap: { stream: s, requested: Number(requested), first: Number(first), epoch } };
+      yield { kind: "gap", gap: batch.gap };
       // Chained polls carry the current generation, or each would report the same gap again.
-      current = { ...current, epoch };
+      current = { ...current, epoch: batch.gap.epoch };
     }
-    for (const event of batch.events) yield { kind: "event", event: fromEventMessage(event) };
-    current = { ...current, position: { from: Number(batch.next) } };
+    for (const event of batch.events) yield { kind: "event", event };
+    current = { ...current, position: { from: batch.next } };
   }
 }

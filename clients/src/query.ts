@@ -1,26 +1,3 @@
-import type { PositionFields } from "../../src/protocol/position.js";
-
-/** What one connection asks for: where to start, and the filters. */
-export interface ReadSpec {
-  position: PositionFields;
-  epoch?: string;
-  types?: readonly string[];
-  key?: string;
-}
-
-/** The query string of PROTOCOL.md section 3 for a read. */
-export function readQuery(spec: ReadSpec): URLSearchParams {
-  const query = new URLSearchParams();
-  const { from, since, last } = spec.position;
-  if (from !== undefined) query.set("from", String(from));
-  if (since !== undefined) query.set("since", typeof since === "string" ? since : since.toISOString());
-  if (last !== undefined) query.set("last", String(last));
-  if (spec.epoch !== undefined) query.set("epoch", spec.epoch);
-  if (spec.types?.length) query.set("types", spec.types.join(","));
-  if (spec.key !== undefined) query.set("key", spec.key);
-  return query;
-}
-
 /** A refusal the client cannot fix by reconnecting (a 4xx): surfaced, not retried. */
 export class RequestRefusedError extends Error {
   constructor(

@@ -1,6 +1,7 @@
 import { Webhook, WebhookVerificationError } from "standardwebhooks";
 import type { AnyStreamDescriptor, ConsumedEvent } from "../../src/typed/stream.js";
-import { fromEnvelope, typed, type EnvelopeJson, type ReceivedEvent } from "./events.js";
+import { receivedFromEnvelope, type Envelope, type ReceivedEvent } from "../../src/protocol/envelope.js";
+import { typed } from "./events.js";
 
 export { WebhookVerificationError };
 
@@ -47,8 +48,9 @@ export function verifyWebhook<S extends AnyStreamDescriptor>(
 
 /** The event in a delivery: the envelope, or a CloudEvents binary-mode message. */
 function received(headers: Record<string, string>, body: string): ReceivedEvent {
-  if (!headers["ce-specversion"]) return fromEnvelope(JSON.parse(body) as EnvelopeJson);
+  if (!headers["ce-specversion"]) return receivedFromEnvelope(JSON.parse(body) as Envelope);
   return {
+    stream: headers["streamgate-stream"] ?? "",
     offset: Number(headers["streamgate-offset"]),
     id: headers["ce-id"] ?? "",
     type: headers["ce-type"] ?? "",

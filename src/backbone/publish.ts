@@ -2,7 +2,9 @@ import { randomUUID } from "node:crypto";
 import { headers as natsHeaders } from "@nats-io/transport-node";
 import type { JetStreamClient } from "@nats-io/jetstream";
 import { eventSubject, HEADER_KEY, HEADER_TYPE } from "./subjects.js";
-import { EVENT_ID_PATTERN, keyProblem } from "./stored-event.js";
+import { EVENT_ID_PATTERN, type PublishResult } from "../protocol/publish.js";
+import { keyProblem } from "./stored-event.js";
+import { ApiError } from "../protocol/errors.js";
 
 export interface EventToStore {
   stream: string;
@@ -13,12 +15,7 @@ export interface EventToStore {
   data: Uint8Array;
 }
 
-export interface StoreResult {
-  offset: number;
-  id: string;
-  /** The id was already stored within the duplicate window; offset is the first one. */
-  duplicate: boolean;
-}
+export type StoreResult = PublishResult;
 
 export interface PublishRetryOptions {
   /** How long to keep retrying through a leader election or a reconnect. */
@@ -30,20 +27,23 @@ export interface PublishRetryOptions {
 /** nats-server's default max_payload. */
 export const DEFAULT_MAX_PAYLOAD = 1024 * 1024;
 
-export class InvalidEventError extends Error {
-  readonly code = "invalid_argument";
+export class InvalidEventError extends ApiError {
   constructor(
-    message: string,
+    readonly problem: string,
     /** The part of the event at fault. */
     readonly field: "id" | "key",
   ) {
-    super(message);
+    super("invalid_argument", `${field}: ${problem}`, [{ path: field, message: problem }]);
+    this.name = "InvalidEventError";
   }
 }
 
 /** The event with its headers is more than the backbone takes in one message. */
-export class EventTooLargeError extends Error {
-  readonly code = "payload_too_large";
+export class EventTooLargeError extends ApiError {
+  constructor(message: string) {
+    super("payload_too_large", message);
+    this.name = "EventTooLargeError";
+  }
 }
 
 /** Headers and subject, generously: what an event costs on top of its data. */
@@ -67,9 +67,12 @@ export function checkEvent(event: EventToStore, maxPayload = DEFAULT_MAX_PAYLOAD
 }
 
 /** JetStream did not take the event within the retry time; retrying later with the same id is safe. */
-export class BackboneUnavailableError extends Error {
-  readonly code = "unavailable";
-  readonly retryAfter = 1;
+export class BackboneUnavailableError extends ApiError {
+  constructor(message: string, options: { cause?: unknown } = {}) {
+    super("unavailable", message, undefined, 1);
+    this.name = "BackboneUnavailableError";
+    this.cause = options.cause;
+  }
 }
 
 /**

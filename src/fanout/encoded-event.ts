@@ -1,22 +1,9 @@
 import type { JsonValue } from "@bufbuild/protobuf";
 import type { StoredEvent } from "../backbone/stored-event.js";
+import { encodeEventMessage, type Envelope, type WireEvent } from "../protocol/envelope.js";
 import type { Schemas } from "../schema/registry.js";
 import { stringifyJson } from "../schema/json.js";
 import { binaryToJson } from "../schema/transcode.js";
-import { Event } from "../../generated/ts/streamgate/v1/event.js";
-
-/** The JSON envelope of PROTOCOL.md section 2. */
-export interface Envelope {
-  stream: string;
-  offset: number;
-  id: string;
-  type: string;
-  key?: string;
-  time: string;
-  data: JsonValue | null;
-  /** Only when data could not be decoded: the raw payload, so nothing is dropped. */
-  dataBase64?: string;
-}
 
 export interface EventFilter {
   types?: ReadonlySet<string>;
@@ -27,7 +14,7 @@ export interface EventFilter {
  * A stored event with its encodings, each made at most once however many readers share it:
  * the live feed hands one instance to every reader.
  */
-export class EncodedEvent {
+export class EncodedEvent implements WireEvent {
   #json?: string;
   #proto?: Uint8Array;
 
@@ -59,14 +46,12 @@ export class EncodedEvent {
     return { ...head, data: null, dataBase64: Buffer.from(data).toString("base64") };
   }
 
-  /** The envelope as JSON text. */
   get json(): string {
     return (this.#json ??= stringifyJson(this.envelope() as unknown as JsonValue));
   }
 
-  /** The envelope as an encoded streamgate.v1.Event. */
   get proto(): Uint8Array {
-    return (this.#proto ??= Event.encode(toEventMessage(this.stored)).finish());
+    return (this.#proto ??= encodeEventMessage(this.stored));
   }
 
   /**
@@ -76,17 +61,4 @@ export class EncodedEvent {
   get size(): number {
     return this.stored.data.byteLength * 4 + 512;
   }
-}
-
-export function toEventMessage(stored: StoredEvent): Event {
-  const ms = stored.time.getTime();
-  return {
-    stream: stored.stream,
-    offset: BigInt(stored.offset),
-    id: stored.id,
-    type: stored.type,
-    key: stored.key ?? "",
-    time: { seconds: BigInt(Math.floor(ms / 1000)), nanos: (ms % 1000) * 1_000_000 },
-    data: stored.data,
-  };
 }

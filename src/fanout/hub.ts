@@ -1,27 +1,11 @@
 import type { Backbone } from "../backbone/connection.js";
-import { readStreamState, type StreamState } from "../backbone/stream-state.js";
+import type { StreamState } from "../backbone/stream-state.js";
 import { filterSubject } from "../backbone/subjects.js";
-import type { PositionFields } from "../protocol/position.js";
+import type { ReadSpec } from "../protocol/read-spec.js";
 import { resolveStartOffset } from "../backbone/start-offset.js";
 import type { Schemas } from "../schema/registry.js";
 import { DEFAULT_FEED_LIMITS, StreamFeed, type FeedLimits } from "./feed.js";
 import { Reader } from "./reader.js";
-
-/** What a client asks to read: PROTOCOL.md section 3, already parsed. */
-export interface ReadRequest {
-  stream: string;
-  /** As the client gave it: checked against the stream here, so errors can name its range. */
-  position: PositionFields;
-  epoch?: string;
-  types?: readonly string[];
-  key?: string;
-}
-
-export interface OpenedReader {
-  reader: Reader;
-  /** The stream as it stood when the read started. */
-  state: StreamState;
-}
 
 /**
  * Every reader in the process goes through the hub: it keeps one live feed per stream and
@@ -37,9 +21,9 @@ export class Hub {
     private readonly limits: FeedLimits = DEFAULT_FEED_LIMITS,
   ) {}
 
-  async open(request: ReadRequest): Promise<OpenedReader> {
-    const state = await readStreamState(this.backbone.jsm, request.stream);
-    const feed = await this.#feed(request.stream, state.epoch);
+  /** A reader of the stream from the spec's position; `state` is the stream as read just before. */
+  async open(state: StreamState, request: ReadSpec): Promise<Reader> {
+    const feed = await this.#feed(state);
     const { startOffset, gap } = await resolveStartOffset(this.backbone.js, request.position, state, request.epoch);
     const filter = {
       ...(request.types && { types: new Set(request.types) }),
@@ -50,14 +34,14 @@ export class Hub {
         ...this.backbone,
         schemas: this.schemas,
         feed,
-        filterSubject: filterSubject(request.stream, { types: request.types, key: request.key }),
+        filterSubject: filterSubject(state.name, { types: request.types, key: request.key }),
       },
       startOffset,
       filter,
       state.lastOffset,
       gap,
     );
-    return { reader, state };
+    return reader;
   }
 
   close(): void {
@@ -66,7 +50,8 @@ export class Hub {
   }
 
   /** The stream's live feed, made anew when the stream was re-created (its epoch changed). */
-  async #feed(stream: string, epoch: string): Promise<StreamFeed> {
+  async #feed(state: StreamState): Promise<StreamFeed> {
+    const { name: stream, epoch } = state;
     const entry = this.#feeds.get(stream);
     const current = await entry?.catch(() => undefined);
     if (current && (current.epoch !== epoch || current.closed)) {
@@ -78,8 +63,7 @@ export class Hub {
     let feed = this.#feeds.get(stream);
     if (!feed) {
       feed = (async () => {
-        const state = await readStreamState(this.backbone.jsm, stream);
-        const created = new StreamFeed(stream, state.epoch, state.lastOffset + 1, this.limits);
+        const created = new StreamFeed(stream, epoch, state.lastOffset + 1, this.limits);
         created.start(this.backbone.js, this.backbone.jsm, this.schemas, (err) => {
           // A feed that failed is dropped; the next reader starts a fresh one.
           this.#feeds.delete(stream);

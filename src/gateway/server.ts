@@ -1,59 +1,84 @@
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from "fastify";
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
 import cors from "@fastify/cors";
 import type { Backbone } from "../backbone/connection.js";
 import type { GatewayConfig } from "../config/config.js";
-import { Hub } from "../fanout/hub.js";
+import type { Deliveries } from "../delivery/delivery.js";
+import type { Shutdown } from "../delivery/shutdown.js";
+import type { Metrics } from "../metrics/metrics.js";
+import { ApiError } from "../protocol/errors.js";
+import { checkQueryNames, type Query } from "../protocol/read-spec.js";
+import { pollRoutes } from "../protocols/poll.js";
+import { sseRoutes } from "../protocols/sse.js";
+import { wsRoutes } from "../protocols/ws/route.js";
+import type { Publisher } from "../publishing/publisher.js";
+import { publishRoutes } from "../publishing/routes.js";
 import type { Schemas } from "../schema/registry.js";
 import type { WebhookService } from "../webhooks/service.js";
-import { ApiError, toApiError } from "./errors.js";
-import { Metrics } from "../metrics/metrics.js";
-import { Publisher } from "../publishing/publisher.js";
+import { toApiError } from "./errors.js";
+import { RouteTable } from "./route-table.js";
 import { healthRoutes } from "./routes/health.js";
-import { pollRoutes } from "../protocols/poll.js";
-import { publishRoutes } from "../publishing/routes.js";
-import { sseRoutes } from "../protocols/sse.js";
 import { streamRoutes } from "./routes/streams.js";
 import { webhookRoutes } from "./routes/webhooks.js";
-import { wsRoutes } from "../protocols/ws/route.js";
-import { Shutdown } from "../delivery/shutdown.js";
 
-export interface GatewayOptions {
+export interface GatewayParts {
   backbone: Backbone;
   schemas: Schemas;
+  deliveries: Deliveries;
+  publisher: Publisher;
+  metrics: Metrics;
+  shutdown: Shutdown;
   webhooks: WebhookService;
   config: Omit<GatewayConfig, "port" | "host" | "natsUrl" | "dataDir" | "descriptorSet" | "logLevel">;
   logger: FastifyBaseLogger;
 }
 
+declare module "fastify" {
+  interface FastifyContextConfig {
+    /** The query parameters the route takes; any other is refused (PROTOCOL.md section 4). */
+    query?: readonly string[];
+  }
+}
+
 /** The HTTP face of the gateway: one plugin per concern, every error in the protocol's shape. */
-export function createGateway({ backbone, schemas, webhooks, config, logger }: GatewayOptions): FastifyInstance {
+export function createGateway(parts: GatewayParts): FastifyInstance {
+  const { backbone, schemas, deliveries, publisher, metrics, shutdown, webhooks, config, logger } = parts;
+  const sendError = (reply: FastifyReply, error: ApiError) => {
+    if (error.retryAfter !== undefined) void reply.header("retry-after", String(error.retryAfter));
+    return reply.code(error.status).send(error.toJSON());
+  };
   const app = Fastify({
     loggerInstance: logger,
     // One log line per request would drown everything else at the rates a gateway serves.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: config.maxBodyBytes,
     return503OnClosing: true,
+    // A malformed or overlong URL is answered in the protocol's shape too.
+    frameworkErrors: (err, _request, reply) => void sendError(reply, fastifyErrorToApiError(err)),
   });
-  const hub = new Hub(backbone, schemas, (stream, err) => app.log.error({ err, stream }, "live feed failed"));
-  const shutdown = new Shutdown();
-  const metrics = new Metrics();
-  const publisher = new Publisher(backbone, metrics);
+  const routes = new RouteTable();
+  app.addHook("onRoute", (route) => routes.add(route.method, route.url));
   app.addHook("preClose", async () => {
     shutdown.begin();
     // A connection a client opened but never used would hold close() until it times out.
     setTimeout(() => app.server.closeAllConnections(), 1_000).unref();
   });
-  app.addHook("onClose", async () => hub.close());
+  app.addHook("onRequest", async (request: FastifyRequest<{ Querystring: Query }>) => {
+    if (request.method !== "OPTIONS") checkQueryNames(request.query, request.routeOptions.config.query ?? []);
+  });
 
   app.setErrorHandler((err, request, reply) => {
     const apiError = fastifyErrorToApiError(err);
     if (apiError.code === "internal") request.log.error({ err }, "request failed");
-    if (apiError.retryAfter !== undefined) void reply.header("retry-after", String(apiError.retryAfter));
-    return reply.code(apiError.status).send(apiError.toJSON());
+    return sendError(reply, apiError);
   });
   app.setNotFoundHandler((request, reply) => {
-    const apiError = new ApiError("not_found", `no route for ${request.method} ${request.url.split("?")[0]}`);
-    return reply.code(apiError.status).send(apiError.toJSON());
+    const path = request.url.split("?")[0]!;
+    const allowed = routes.allowed(path);
+    if (allowed.length > 0) {
+      void reply.header("allow", allowed.join(", "));
+      return sendError(reply, new ApiError("method_not_allowed", `${request.method} is not allowed on ${path}; it takes ${allowed.join(", ")}`));
+    }
+    return sendError(reply, new ApiError("not_found", `no route for ${request.method} ${path}`));
   });
 
   const origins = config.corsOrigins.split(",").map((o) => o.trim()).filter(Boolean);
@@ -62,24 +87,17 @@ export function createGateway({ backbone, schemas, webhooks, config, logger }: G
   void app.register(streamRoutes, { jsm: backbone.jsm, schemas });
   app.get("/metrics", async (_request, reply) => reply.type("text/plain; version=0.0.4").send(metrics.render()));
   void app.register(publishRoutes, { schemas, publisher });
-  void app.register(sseRoutes, {
-    hub,
-    schemas,
-    shutdown,
-    keepAliveMs: config.sseKeepAliveMs,
-    retryMs: config.sseRetryMs,
-    metrics,
-  });
+  void app.register(sseRoutes, { deliveries, shutdown, metrics, keepAliveMs: config.sseKeepAliveMs, retryMs: config.sseRetryMs });
   void app.register(webhookRoutes, { service: webhooks });
-  void app.register(pollRoutes, { hub, jsm: backbone.jsm, schemas, shutdown, metrics });
+  void app.register(pollRoutes, { deliveries, shutdown, metrics });
   void app.register(wsRoutes, {
-    hub,
+    deliveries,
     publisher,
     schemas,
     shutdown,
+    metrics,
     maxFrameBytes: config.wsMaxFrameBytes,
     pingIntervalMs: config.wsPingIntervalMs,
-    metrics,
     limits: {
       maxSubscriptions: config.wsMaxSubscriptions,
       framesPerSecond: config.wsFramesPerSecond,
@@ -90,7 +108,9 @@ export function createGateway({ backbone, schemas, webhooks, config, logger }: G
   return app;
 }
 
-/** Fastify's own failures (body parsing, limits, content types) mapped onto protocol codes. */
+const ACCEPTED_BODIES = "application/json, or application/x-protobuf where the route takes events";
+
+/** Fastify's own failures (body parsing, limits, content types, URLs) mapped onto protocol codes. */
 function fastifyErrorToApiError(err: unknown): ApiError {
   if (err instanceof Error && "statusCode" in err && typeof err.statusCode === "number" && !(err instanceof ApiError)) {
     switch (err.statusCode) {
@@ -100,8 +120,10 @@ function fastifyErrorToApiError(err: unknown): ApiError {
         return new ApiError("not_found", err.message);
       case 413:
         return new ApiError("payload_too_large", err.message);
+      case 414:
+        return new ApiError("uri_too_long", "a path segment is longer than the gateway takes (stream names are at most 63 characters)");
       case 415:
-        return new ApiError("unsupported_media_type", err.message);
+        return new ApiError("unsupported_media_type", `${err.message}: send ${ACCEPTED_BODIES}`);
     }
   }
   return toApiError(err);

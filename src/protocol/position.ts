@@ -1,8 +1,10 @@
-import type { StreamState } from "../backbone/stream-state.js";
+import { ApiError } from "./errors.js";
+import { rfc3339Problem } from "./time.js";
 
 /**
- * Where a read starts (PROTOCOL.md section 3): exactly one of from, since or last.
- * The same shape is used by the typed consumer, the HTTP query string and WebSocket frames.
+ * Where a read starts (PROTOCOL.md section 3): exactly one of from, since or last. Every read
+ * path (query string, WebSocket frames, webhook bodies, the typed consumer and client) turns
+ * what it was given into this one type, checked, before anything else happens.
  */
 export type Position =
   | { from: number | "first" | "now" }
@@ -11,6 +13,7 @@ export type Position =
   | { last: number };
 
 export const MAX_LAST = 10_000;
+export const MAX_OFFSET = Number.MAX_SAFE_INTEGER;
 
 /** Delivered instead of a silent skip when events asked for are gone or the epoch changed. */
 export interface GapNotice {
@@ -20,22 +23,26 @@ export interface GapNotice {
   epoch: string;
 }
 
-export type ReadStart = { startSeq: number } | { startTime: Date | string };
-
-export interface ResolvedPosition {
-  start: ReadStart;
-  gap?: GapNotice;
+/** What a position is resolved against: the stream as it stands now. */
+export interface StreamRange {
+  name: string;
+  firstOffset: number;
+  lastOffset: number;
+  epoch: string;
 }
 
-/** A position that cannot be served; the message carries the stream's current range. */
-export class InvalidPositionError extends Error {
-  readonly code = "invalid_argument";
+/** A position that cannot be served; once the stream is known the message carries its range. */
+export class InvalidPositionError extends ApiError {
   constructor(
     readonly problem: string,
-    state?: StreamState,
+    range?: StreamRange,
   ) {
-    super(state ? `${problem} (first_offset ${state.firstOffset}, last_offset ${state.lastOffset})` : problem);
+    super("invalid_argument", range ? `${problem} (first_offset ${range.firstOffset}, last_offset ${range.lastOffset})` : problem);
     this.name = "InvalidPositionError";
+  }
+
+  withRange(range: StreamRange): InvalidPositionError {
+    return new InvalidPositionError(this.problem, range);
   }
 }
 
@@ -43,72 +50,90 @@ export function isOffset(value: unknown): value is number {
   return typeof value === "number" && Number.isSafeInteger(value) && value >= 1;
 }
 
-/** Checks a position's values before the stream is even looked at. */
-export function validatePosition(position: Position): void {
-  const kinds = (["from", "since", "last"] as const).filter((k) => k in position);
-  if (kinds.length !== 1) {
-    throw new InvalidPositionError(`give exactly one of from, since and last, not ${kinds.join(" and ") || "none"}`);
-  }
-  if ("from" in position) {
-    if (position.from === "first" || position.from === "now" || isOffset(position.from)) return;
-    throw new InvalidPositionError(`from must be "first", "now" or an offset from 1 to 2^53-1`);
-  }
-  if ("since" in position) {
-    const { since } = position;
-    const valid = typeof since === "string" ? RFC3339.test(since) && !Number.isNaN(Date.parse(since)) : !Number.isNaN(since.getTime());
-    if (valid) return;
-    throw new InvalidPositionError(`since must be an RFC 3339 time, not "${String(since)}"`);
-  }
-  if (!Number.isInteger(position.last) || position.last < 1 || position.last > MAX_LAST) {
-    throw new InvalidPositionError(`last must be an integer from 1 to ${MAX_LAST}`);
-  }
-}
-
-/** Turns a position into the first stored event to read, against the stream as it is now. */
-export function resolvePosition(position: Position, state: StreamState, epoch?: string): ResolvedPosition {
-  validatePosition(position);
-  const requested = "from" in position && typeof position.from === "number" ? position.from : undefined;
-
-  if (epoch !== undefined && epoch !== state.epoch) {
-    return fromOldest(state, requested ?? state.firstOffset);
-  }
-  if ("since" in position) return { start: { startTime: position.since } };
-  if ("last" in position) {
-    return { start: { startSeq: Math.max(state.firstOffset, state.lastOffset - position.last + 1) } };
-  }
-  if (position.from === "first") return { start: { startSeq: state.firstOffset } };
-  if (position.from === "now") return { start: { startSeq: state.lastOffset + 1 } };
-  if (position.from > state.lastOffset + 1) {
-    throw new InvalidPositionError(`from=${position.from} is beyond the end of stream ${state.name}`, state);
-  }
-  if (position.from < state.firstOffset) return fromOldest(state, position.from);
-  return { start: { startSeq: position.from } };
-}
-
-function fromOldest(state: StreamState, requested: number): ResolvedPosition {
-  return {
-    start: { startSeq: state.firstOffset },
-    gap: { stream: state.name, requested, first: state.firstOffset, epoch: state.epoch },
-  };
-}
-
-/** Position parameters as a client sends them (query, WebSocket frame, webhook body). */
+/** Position parameters as JSON carries them (WebSocket frames, webhook bodies). */
 export interface PositionFields {
-  from?: number | "first" | "now" | undefined;
-  since?: string | Date | undefined;
-  last?: number | undefined;
+  from?: unknown;
+  since?: unknown;
+  last?: unknown;
 }
-
-const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
 
 /** The one position the fields name (from=now when none), checked. */
 export function positionFromFields(fields: PositionFields): Position {
   const given = (["from", "since", "last"] as const).filter((k) => fields[k] !== undefined);
   if (given.length > 1) throw new InvalidPositionError(`give at most one of from, since and last, not ${given.join(" and ")}`);
-  let position: Position;
-  if (fields.since !== undefined) position = { since: fields.since };
-  else if (fields.last !== undefined) position = { last: fields.last };
-  else position = { from: fields.from ?? "now" };
-  validatePosition(position);
+  const position: Position =
+    fields.since !== undefined
+      ? { since: fields.since as string }
+      : fields.last !== undefined
+        ? { last: fields.last as number }
+        : { from: (fields.from ?? "now") as number };
+  return checkedPosition(position);
+}
+
+const DIGITS = /^\d{1,16}$/;
+
+/** The position of a query string (every value a string), checked. */
+export function positionFromQuery(get: (name: "from" | "since" | "last") => string | undefined): Position {
+  const from = get("from");
+  const last = get("last");
+  const number = (name: string, text: string) => {
+    if (!DIGITS.test(text)) throw new InvalidPositionError(`${name} must be a whole number, not "${text}"`);
+    return Number(text);
+  };
+  return positionFromFields({
+    from: from === undefined || from === "first" || from === "now" ? from : number("from", from),
+    since: get("since"),
+    last: last === undefined ? undefined : number("last", last),
+  });
+}
+
+/** Checks a position's values before the stream is even looked at. */
+export function checkedPosition(position: Position): Position {
+  const kinds = (["from", "since", "last"] as const).filter((k) => k in position);
+  if (kinds.length !== 1) {
+    throw new InvalidPositionError(`give exactly one of from, since and last, not ${kinds.join(" and ") || "none"}`);
+  }
+  if ("from" in position) {
+    if (position.from === "first" || position.from === "now" || isOffset(position.from)) return position;
+    throw new InvalidPositionError(`from must be "first", "now" or an offset from 1 to 2^53-1`);
+  }
+  if ("since" in position) {
+    const { since } = position;
+    if (since instanceof Date) {
+      if (Number.isNaN(since.getTime())) throw new InvalidPositionError("since must be a valid time");
+      return position;
+    }
+    const problem = typeof since === "string" ? rfc3339Problem(since) : "since must be an RFC 3339 string";
+    if (problem) throw new InvalidPositionError(`since: ${problem}`);
+    return position;
+  }
+  if (!Number.isInteger(position.last) || position.last < 1 || position.last > MAX_LAST) {
+    throw new InvalidPositionError(`last must be an integer from 1 to ${MAX_LAST}`);
+  }
   return position;
+}
+
+/** Where a read starts: an offset, or a time still to be looked up in the stream. */
+export type ReadStart = { startOffset: number; gap?: GapNotice } | { since: Date | string };
+
+/** Turns a checked position into where the read starts, against the stream as it is now. */
+export function resolvePosition(position: Position, range: StreamRange, epoch?: string): ReadStart {
+  const requested = "from" in position && typeof position.from === "number" ? position.from : undefined;
+  if (epoch !== undefined && epoch !== range.epoch) return fromOldest(range, requested ?? range.firstOffset);
+  if ("since" in position) return { since: position.since };
+  if ("last" in position) return { startOffset: Math.max(range.firstOffset, range.lastOffset - position.last + 1) };
+  if (position.from === "first") return { startOffset: range.firstOffset };
+  if (position.from === "now") return { startOffset: range.lastOffset + 1 };
+  if (position.from > range.lastOffset + 1) {
+    throw new InvalidPositionError(`from=${position.from} is beyond the end of stream ${range.name}`, range);
+  }
+  if (position.from < range.firstOffset) return fromOldest(range, position.from);
+  return { startOffset: position.from };
+}
+
+function fromOldest(range: StreamRange, requested: number): ReadStart {
+  return {
+    startOffset: range.firstOffset,
+    gap: { stream: range.name, requested, first: range.firstOffset, epoch: range.epoch },
+  };
 }

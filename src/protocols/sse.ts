@@ -1,84 +1,105 @@
 import { once } from "node:events";
 import type { ServerResponse } from "node:http";
 import type { FastifyPluginAsync } from "fastify";
-import type { Hub } from "../fanout/hub.js";
-import type { Schemas } from "../schema/registry.js";
-import { ApiError } from "../gateway/errors.js";
-import { parseReadQuery, single, type Query } from "./read-request.js";
-import type { Metrics } from "../metrics/metrics.js";
+import { Connection } from "../delivery/connection.js";
+import type { Deliveries } from "../delivery/delivery.js";
 import type { Shutdown } from "../delivery/shutdown.js";
-import { requireStream } from "../gateway/routes/streams.js";
+import type { Transport } from "../delivery/transport.js";
+import type { ReadItem } from "../fanout/reader.js";
+import type { Metrics } from "../metrics/metrics.js";
+import { ApiError } from "../protocol/errors.js";
+import { READ_PARAMS, readSpecFromQuery, single, type Query, type ReadSpec } from "../protocol/read-spec.js";
+import { sseFrames } from "../protocol/sse.js";
 
 export interface SseRouteOptions {
-  hub: Hub;
-  schemas: Schemas;
+  deliveries: Deliveries;
   shutdown: Shutdown;
+  metrics: Metrics;
   keepAliveMs: number;
   retryMs: number;
-  metrics: Metrics;
 }
 
 /** GET /v1/streams/{stream}/sse (PROTOCOL.md section 5.1). */
 export const sseRoutes: FastifyPluginAsync<SseRouteOptions> = async (app, options) => {
-  const { hub, schemas, shutdown, metrics } = options;
+  const { deliveries, shutdown, metrics } = options;
 
-  app.get<{ Params: { stream: string }; Querystring: Query }>("/v1/streams/:stream/sse", async (request, reply) => {
-    const stream = requireStream(schemas, request.params.stream);
-    const read = parseReadQuery(stream, request.query);
-    const resumeAfter = lastEventId(request.headers["last-event-id"], single(request.query, "lastEventId"));
-    if (resumeAfter !== undefined) read.position = { from: resumeAfter + 1 };
-    const { reader } = await hub.open(read);
-
-    const done = new AbortController();
-    const closed = metrics.open("sse");
-    const stopWhenDone = shutdown.onShutdown(() => done.abort());
-    const res = reply.raw;
-    reply.hijack();
-    res.writeHead(200, {
-      ...(reply.getHeaders() as Record<string, string>),
-      "content-type": "text/event-stream; charset=utf-8",
-      "cache-control": "no-cache",
-      "x-accel-buffering": "no",
-      connection: "keep-alive",
-    });
-    res.on("close", () => done.abort());
-    res.flushHeaders();
-
-    let lastWrite = Date.now();
-    const send = async (frame: string) => {
-      lastWrite = Date.now();
-      if (!res.write(frame)) await drained(res, done.signal);
-    };
-    const keepAlive = setInterval(() => {
-      if (Date.now() - lastWrite >= options.keepAliveMs && !res.writableNeedDrain) {
-        lastWrite = Date.now();
-        res.write(": keep-alive\n\n");
-      }
-    }, Math.max(10, Math.floor(options.keepAliveMs / 2)));
-
-    try {
-      await send(`retry: ${options.retryMs}\n\n`);
-      for (;;) {
-        const item = await reader.next({ wait: true, signal: done.signal });
-        if (!item) break;
-        if (item.kind === "gap") await send(`event: gap\ndata: ${JSON.stringify(item.gap)}\n\n`);
-        else {
-          await send(`id: ${item.event.offset}\ndata: ${item.event.json}\n\n`);
-          metrics.delivered.add(1, { protocol: "sse" });
+  app.get<{ Params: { stream: string }; Querystring: Query }>(
+    "/v1/streams/:stream/sse",
+    { config: { query: [...READ_PARAMS, "lastEventId"] } },
+    async (request, reply) => {
+      const read = (): ReadSpec => {
+        const spec = readSpecFromQuery(request.query);
+        const resumeAfter = lastEventId(request.headers["last-event-id"], single(request.query, "lastEventId"));
+        return resumeAfter === undefined ? spec : { ...spec, position: { from: resumeAfter + 1 } };
+      };
+      const res = reply.raw;
+      const connection = new Connection("sse", metrics, shutdown);
+      res.on("close", () => connection.close());
+      try {
+        const delivery = await deliveries.open(connection, request.params.stream, read);
+        reply.hijack();
+        res.writeHead(200, {
+          ...(reply.getHeaders() as Record<string, string>),
+          "content-type": "text/event-stream; charset=utf-8",
+          "cache-control": "no-cache",
+          "x-accel-buffering": "no",
+          connection: "keep-alive",
+        });
+        res.flushHeaders();
+        const transport = new SseTransport(res, connection.signal, options.keepAliveMs);
+        try {
+          transport.write(sseFrames.retry(options.retryMs));
+          await delivery.pump(transport);
+        } catch (err) {
+          request.log.warn({ err, stream: request.params.stream }, "SSE stream failed");
+        } finally {
+          transport.end();
         }
-        if (done.signal.aborted) break;
+      } finally {
+        connection.close();
       }
-    } catch (err) {
-      request.log.warn({ err, stream: stream.name }, "SSE stream failed");
-    } finally {
-      clearInterval(keepAlive);
-      closed();
-      stopWhenDone();
-      reader.close();
-      res.end();
-    }
-  });
+    },
+  );
 };
+
+/** An SSE response: frames written in order, a comment when idle so proxies keep it open. */
+class SseTransport implements Transport {
+  #lastWrite = Date.now();
+  readonly #keepAlive: NodeJS.Timeout;
+
+  constructor(
+    private readonly res: ServerResponse,
+    private readonly gone: AbortSignal,
+    keepAliveMs: number,
+  ) {
+    // Checked twice per interval, so no idle stretch is longer than keepAliveMs.
+    this.#keepAlive = setInterval(() => {
+      if (Date.now() - this.#lastWrite >= keepAliveMs && !res.writableNeedDrain) this.write(sseFrames.keepAlive);
+    }, Math.max(10, Math.floor(keepAliveMs / 2)));
+  }
+
+  write(frame: string): boolean {
+    this.#lastWrite = Date.now();
+    return this.res.write(frame);
+  }
+
+  send(item: ReadItem): boolean {
+    return this.write(item.kind === "gap" ? sseFrames.gap(item.gap) : sseFrames.event(item.event));
+  }
+
+  async drained(): Promise<void> {
+    try {
+      await once(this.res, "drain", { signal: this.gone });
+    } catch {
+      // Aborted: the client went away or the gateway is shutting down.
+    }
+  }
+
+  end(): void {
+    clearInterval(this.#keepAlive);
+    this.res.end();
+  }
+}
 
 /** Last-Event-ID (header) or lastEventId (query): the offset the client saw last. */
 function lastEventId(headerValue: string | string[] | undefined, queryValue: string | undefined): number | undefined {
@@ -89,12 +110,4 @@ function lastEventId(headerValue: string | string[] | undefined, queryValue: str
     throw new ApiError("invalid_argument", `Last-Event-ID must be an offset, not "${raw}"`);
   }
   return offset;
-}
-
-async function drained(res: ServerResponse, signal: AbortSignal): Promise<void> {
-  try {
-    await once(res, "drain", { signal });
-  } catch {
-    // Aborted: the client went away or the gateway is shutting down.
-  }
 }

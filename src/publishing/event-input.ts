@@ -1,35 +1,15 @@
 import type { JsonValue } from "@bufbuild/protobuf";
 import { z } from "zod";
 import { checkEvent, InvalidEventError, type EventToStore } from "../backbone/publish.js";
-import { EVENT_ID_PATTERN } from "../backbone/stored-event.js";
+import type { BinaryEventInput, JsonEventInput } from "../protocol/publish.js";
 import type { EventDefinition, StreamDefinition } from "../schema/definitions.js";
 import {
-  InvalidEventDataError,
   keyFromMessage,
   messageFromBinary,
   messageFromJson,
   messageToBinary,
 } from "../schema/transcode.js";
-import { ApiError } from "../gateway/errors.js";
-
-/** An event to publish as JSON: PROTOCOL.md section 4 (HTTP) and 5.3 (WebSocket `publish`). */
-export const jsonEventInput = z
-  .object({
-    type: z.string().min(1).optional(),
-    data: z.record(z.string(), z.unknown()),
-    key: z.string().optional(),
-    id: z.string().regex(EVENT_ID_PATTERN, `must match ${EVENT_ID_PATTERN.source}`).optional(),
-  })
-  .strict();
-export type JsonEventInput = z.infer<typeof jsonEventInput>;
-
-/** An event to publish as protobuf: its bytes, and type, key and id from headers or frame fields. */
-export interface BinaryEventInput {
-  type: string | undefined;
-  key: string | undefined;
-  id: string | undefined;
-  data: Uint8Array;
-}
+import { ApiError } from "../protocol/errors.js";
 
 /**
  * Checks one JSON event against the stream's schema and everything else storing it needs,
@@ -42,7 +22,7 @@ export function prepareJsonEvent(
   path = "",
 ): EventToStore {
   const event = eventType(stream, input.type, `${path}type`);
-  const message = withDataPath(() => messageFromJson(event, input.data as JsonValue, `${path}data`));
+  const message = messageFromJson(event, input.data as JsonValue, `${path}data`);
   return checked(
     {
       stream: stream.name,
@@ -63,7 +43,7 @@ export function prepareBinaryEvent(
   maxPayload: number,
 ): EventToStore {
   const event = eventType(stream, input.type, "Streamgate-Type");
-  const message = withDataPath(() => messageFromBinary(event, input.data));
+  const message = messageFromBinary(event, input.data);
   return checked(
     {
       stream: stream.name,
@@ -83,7 +63,7 @@ function checked(event: EventToStore, maxPayload: number, path: string): EventTo
   } catch (err) {
     if (!(err instanceof InvalidEventError)) throw err;
     const at = path + err.field;
-    throw new ApiError("invalid_argument", `${at}: ${err.message}`, [{ path: at, message: err.message }]);
+    throw new ApiError("invalid_argument", `${at}: ${err.problem}`, [{ path: at, message: err.problem }]);
   }
   return event;
 }
@@ -104,15 +84,6 @@ function eventType(stream: StreamDefinition, type: string | undefined, path: str
     ]);
   }
   return event;
-}
-
-function withDataPath<T>(parse: () => T): T {
-  try {
-    return parse();
-  } catch (err) {
-    if (!(err instanceof InvalidEventDataError)) throw err;
-    throw new ApiError("invalid_argument", `${err.path}: ${err.message}`, [{ path: err.path, message: err.message }]);
-  }
 }
 
 function nonEmpty(value: string | undefined): string | undefined {

@@ -1,7 +1,8 @@
 import { DEFAULT_MAX_PAYLOAD, storeEvent, type EventToStore, type StoreResult } from "../backbone/publish.js";
 import type { Backbone } from "../backbone/connection.js";
 import type { StreamDefinition } from "../schema/definitions.js";
-import { prepareBinaryEvent, prepareJsonEvent, type BinaryEventInput, type JsonEventInput } from "./event-input.js";
+import { isBinaryInput, type BinaryEventInput, type EventInput, type JsonEventInput } from "../protocol/publish.js";
+import { prepareBinaryEvent, prepareJsonEvent } from "./event-input.js";
 import type { Metrics } from "../metrics/metrics.js";
 
 /** Checks and stores events for HTTP and WebSocket publishing alike, counting what is stored. */
@@ -23,6 +24,11 @@ export class Publisher {
 
   binary(stream: StreamDefinition, input: BinaryEventInput): EventToStore {
     return prepareBinaryEvent(stream, input, this.maxPayload);
+  }
+
+  /** An event in either form, as a WebSocket publish frame carries it. */
+  input(stream: StreamDefinition, input: EventInput): EventToStore {
+    return isBinaryInput(input) ? this.binary(stream, input) : this.json(stream, input);
   }
 
   async store(event: EventToStore): Promise<StoreResult> {

@@ -1,11 +1,11 @@
 import type { FastifyPluginAsync, FastifyReply } from "fastify";
 import { z } from "zod";
 import type { EventToStore, StoreResult } from "../backbone/publish.js";
-import type { Schemas } from "../schema/registry.js";
-import { ApiError } from "../gateway/errors.js";
-import { invalidShape, jsonEventInput } from "./event-input.js";
+import { requireStream, type Schemas } from "../schema/registry.js";
+import { ApiError } from "../protocol/errors.js";
+import { jsonEventInput } from "../protocol/publish.js";
+import { invalidShape } from "./event-input.js";
 import type { Publisher } from "./publisher.js";
-import { requireStream } from "../gateway/routes/streams.js";
 
 export const MAX_BATCH = 1000;
 

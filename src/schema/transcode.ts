@@ -9,15 +9,15 @@ import {
   type Message,
 } from "@bufbuild/protobuf";
 import type { EventDefinition } from "./definitions.js";
+import { ApiError } from "../protocol/errors.js";
 
 /** Event data that does not match its type; `path` is the JSON path of the first bad field. */
-export class InvalidEventDataError extends Error {
-  readonly code = "invalid_argument";
+export class InvalidEventDataError extends ApiError {
   constructor(
     readonly path: string,
     message: string,
   ) {
-    super(message);
+    super("invalid_argument", `${path}: ${message}`, [{ path, message }]);
     this.name = "InvalidEventDataError";
   }
 }

@@ -1,6 +1,7 @@
 import type { JetStreamClient } from "@nats-io/jetstream";
 import { storeEvent, type PublishRetryOptions, type StoreResult } from "../backbone/publish.js";
 import type { AnyStreamDescriptor, PublishableEvent, StreamDescriptor, EventTypeDescriptor } from "./stream.js";
+import { ApiError } from "../protocol/errors.js";
 
 export interface PublishOptions {
   /** Overrides the key read from the event's key field. */
@@ -13,8 +14,11 @@ export interface Producer<S> {
   publish(event: PublishableEvent<S>, options?: PublishOptions): Promise<StoreResult>;
 }
 
-export class UnknownEventTypeError extends Error {
-  readonly code = "invalid_argument";
+export class UnknownEventTypeError extends ApiError {
+  constructor(message: string) {
+    super("invalid_argument", message);
+    this.name = "UnknownEventTypeError";
+  }
 }
 
 export function createProducer<Events extends Record<string, EventTypeDescriptor<unknown>>>(

@@ -3,6 +3,7 @@ import { StringDecoder } from "node:string_decoder";
 import { Agent, request } from "undici";
 import { Webhook as Signer } from "standardwebhooks";
 import type { EncodedEvent } from "../fanout/encoded-event.js";
+import type { JsonValue } from "@bufbuild/protobuf";
 import { stringifyJson } from "../schema/json.js";
 import { hostOf, type NetworkPolicy } from "./network-policy.js";
 import { signingSecrets, type Webhook } from "./registration.js";
@@ -95,7 +96,7 @@ export class Deliverer {
         body = Buffer.from(stored.data);
         headers["content-type"] = "application/x-protobuf";
       } else {
-        body = stringifyJson(envelope.data);
+        body = stringifyJson(envelope.data as JsonValue);
         headers["content-type"] = "application/json";
       }
     } else {

@@ -2,6 +2,7 @@ import { BlockList, isIP } from "node:net";
 import { lookup } from "node:dns/promises";
 import type { LookupFunction } from "node:net";
 import { lookup as lookupCallback } from "node:dns";
+import { ApiError } from "../protocol/errors.js";
 
 /**
  * Where webhooks may not go: every address that is not the public internet. A receiver on
@@ -54,8 +55,11 @@ function forbidden(network: string, prefix: number, what: string, type: "ipv4" |
   return { list, type, label: `${what} (${network}/${prefix})` };
 }
 
-export class ForbiddenTargetError extends Error {
-  readonly code = "invalid_argument";
+export class ForbiddenTargetError extends ApiError {
+  constructor(message: string) {
+    super("invalid_argument", message);
+    this.name = "ForbiddenTargetError";
+  }
 }
 
 export class NetworkPolicy {

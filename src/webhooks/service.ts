@@ -4,7 +4,8 @@ import type { KV } from "@nats-io/kv";
 import { readStreamState } from "../backbone/stream-state.js";
 import { filterSubject } from "../backbone/subjects.js";
 import { keyProblem } from "../backbone/stored-event.js";
-import type { PositionFields } from "../protocol/position.js";
+import { InvalidPositionError, positionFromFields, type Position, type PositionFields } from "../protocol/position.js";
+import { ApiError } from "../protocol/errors.js";
 import { resolveStartOffset } from "../backbone/start-offset.js";
 import type { Schemas } from "../schema/registry.js";
 import type { WebhookLogs, WebhookCounts } from "./logs.js";
@@ -23,12 +24,10 @@ import type { createWebhookInput, patchWebhookInput } from "./registration.js";
 /** How long past its timeout an attempt may take (logging, acking) before JetStream hands the event to another gateway. */
 const ACK_WAIT_MARGIN_MS = 5_000;
 
-export class WebhookError extends Error {
-  constructor(
-    readonly code: "invalid_argument" | "not_found",
-    message: string,
-  ) {
-    super(message);
+export class WebhookError extends ApiError {
+  constructor(code: "invalid_argument" | "not_found", message: string) {
+    super(code, message);
+    this.name = "WebhookError";
   }
 }
 
@@ -231,7 +230,14 @@ export class WebhookService {
   }
 
   async #startOffset(stream: string, fields: PositionFields): Promise<number> {
-    return (await resolveStartOffset(this.js, fields, await readStreamState(this.jsm, stream))).startOffset;
+    const state = await readStreamState(this.jsm, stream);
+    let position: Position;
+    try {
+      position = positionFromFields(fields);
+    } catch (err) {
+      throw err instanceof InvalidPositionError ? err.withRange(state) : err;
+    }
+    return (await resolveStartOffset(this.js, position, state)).startOffset;
   }
 
   #stream(name: string): string {

@@ -1,9 +1,8 @@
 import type { FastifyPluginAsync } from "fastify";
 import type { JetStreamManager } from "@nats-io/jetstream";
-import type { Schemas } from "../../schema/registry.js";
+import { requireStream, type Schemas } from "../../schema/registry.js";
 import type { StreamDefinition } from "../../schema/definitions.js";
 import { readStreamState } from "../../backbone/stream-state.js";
-import { ApiError } from "../errors.js";
 
 export interface StreamsRouteOptions {
   jsm: JetStreamManager;
@@ -35,9 +34,3 @@ export const streamRoutes: FastifyPluginAsync<StreamsRouteOptions> = async (app,
     return streamInfo(requireStream(schemas, request.params.stream));
   });
 };
-
-export function requireStream(schemas: Schemas, name: string): StreamDefinition {
-  const stream = schemas.streams.get(name);
-  if (!stream) throw new ApiError("not_found", `stream "${name}" is not declared in the gateway's schemas`);
-  return stream;
-}

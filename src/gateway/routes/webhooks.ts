@@ -3,7 +3,7 @@ import type { z } from "zod";
 import { createWebhookInput, patchWebhookInput, replayInput } from "../../webhooks/registration.js";
 import type { WebhookService } from "../../webhooks/service.js";
 import { invalidShape } from "../../publishing/event-input.js";
-import { integerParam, type Query } from "../../protocols/read-request.js";
+import { integerParam, type Query } from "../../protocol/read-spec.js";
 
 /** The registration API of PROTOCOL.md section 6. */
 export const webhookRoutes: FastifyPluginAsync<{ service: WebhookService }> = async (app, { service }) => {
@@ -24,11 +24,11 @@ export const webhookRoutes: FastifyPluginAsync<{ service: WebhookService }> = as
   });
   app.post<ById>("/v1/webhooks/:id/replay", async (request) => service.replay(request.params.id, body(replayInput, request.body)));
   app.post<ById>("/v1/webhooks/:id/rotate-secret", async (request) => service.rotateSecret(request.params.id));
-  app.get<ById & { Querystring: Query }>("/v1/webhooks/:id/attempts", async (request) => {
+  app.get<ById & { Querystring: Query }>("/v1/webhooks/:id/attempts", { config: { query: ["limit"] } }, async (request) => {
     const limit = integerParam(request.query, "limit", 1, 1000, 100);
     return { attempts: await service.attempts(request.params.id, limit) };
   });
-  app.get<ById & { Querystring: Query }>("/v1/webhooks/:id/dead-letters", async (request) => {
+  app.get<ById & { Querystring: Query }>("/v1/webhooks/:id/dead-letters", { config: { query: ["limit"] } }, async (request) => {
     const limit = integerParam(request.query, "limit", 1, 1000, 100);
     return { deadLetters: await service.deadLetters(request.params.id, limit) };
   });

@@ -2,18 +2,21 @@ import type { FastifyPluginAsync } from "fastify";
 import websocket from "@fastify/websocket";
 import type { Socket } from "node:net";
 import type { WebSocket } from "ws";
-import type { Hub, OpenedReader } from "../../fanout/hub.js";
-import type { Schemas } from "../../schema/registry.js";
-import { parseReadQuery, type Query } from "../read-request.js";
-import type { Metrics } from "../../metrics/metrics.js";
-import type { Publisher } from "../../publishing/publisher.js";
+import { Connection } from "../../delivery/connection.js";
+import type { Deliveries, Delivery } from "../../delivery/delivery.js";
 import type { Shutdown } from "../../delivery/shutdown.js";
-import { JSON_SUBPROTOCOL, PROTO_SUBPROTOCOL, jsonCodec, protoCodec } from "./frames.js";
+import type { Metrics } from "../../metrics/metrics.js";
+import { SUBPROTOCOLS } from "../../protocol/codec.js";
+import { CLOSE_CODES } from "../../protocol/errors.js";
+import { jsonCodec } from "../../protocol/json-codec.js";
+import { protoCodec } from "../../protocol/proto-codec.js";
+import { READ_PARAMS, readSpecFromQuery, type Query } from "../../protocol/read-spec.js";
+import type { Publisher } from "../../publishing/publisher.js";
+import type { Schemas } from "../../schema/registry.js";
 import { WsSession, type WsLimits } from "./session.js";
-import { requireStream } from "../../gateway/routes/streams.js";
 
 export interface WsRouteOptions {
-  hub: Hub;
+  deliveries: Deliveries;
   publisher: Publisher;
   schemas: Schemas;
   shutdown: Shutdown;
@@ -23,11 +26,9 @@ export interface WsRouteOptions {
   metrics: Metrics;
 }
 
-export const CLOSE_RESTARTING = 1012;
-
-/** GET /v1/ws and GET /v1/streams/{stream}/ws (PROTOCOL.md section 5.3). */
+/** GET /v1/ws and GET /v1/streams/{stream}/ws (PROTOCOL.md section 5.4). */
 export const wsRoutes: FastifyPluginAsync<WsRouteOptions> = async (app, options) => {
-  const { hub, publisher, schemas, shutdown, limits, metrics } = options;
+  const { deliveries, publisher, schemas, shutdown, limits, metrics } = options;
   await app.register(websocket, {
     // A client sending an oversized or broken frame is its own problem, not the gateway's:
     // the close code tells it, and the log stays quiet.
@@ -40,56 +41,66 @@ export const wsRoutes: FastifyPluginAsync<WsRouteOptions> = async (app, options)
       // Bigger frames close the connection with 1009.
       maxPayload: options.maxFrameBytes,
       handleProtocols: (offered: Set<string>) =>
-        offered.has(PROTO_SUBPROTOCOL) ? PROTO_SUBPROTOCOL : offered.has(JSON_SUBPROTOCOL) ? JSON_SUBPROTOCOL : false,
+        offered.has(SUBPROTOCOLS.proto) ? SUBPROTOCOLS.proto : offered.has(SUBPROTOCOLS.json) ? SUBPROTOCOLS.json : false,
     },
   });
 
-  function startSession(socket: WebSocket, transport: Socket): WsSession {
-    const codec = socket.protocol === PROTO_SUBPROTOCOL ? protoCodec : jsonCodec;
-    const session = new WsSession(socket, codec, { hub, publisher, schemas, limits, metrics, log: app.log });
-    const closed = metrics.open("ws");
-    const stopOnShutdown = shutdown.onShutdown(() => socket.close(CLOSE_RESTARTING, "gateway restarting: reconnect and resume"));
+  function startSession(socket: WebSocket, raw: Socket, connection: Connection): WsSession {
+    const codec = socket.protocol === SUBPROTOCOLS.proto ? protoCodec : jsonCodec;
+    const session = new WsSession(socket, raw, codec, connection, { deliveries, publisher, schemas, limits, log: app.log });
     // A peer that misses a whole ping interval is gone: drop it rather than hold its state.
     // But a ping waits behind the data queued before it. While the connection is saturated
     // (data waits in the gateway), bytes only leave as fast as the peer reads, so a peer whose
     // bytes keep leaving is slow, not dead: the slow-consumer rule (4008) is for it.
     let alive = true;
-    let written = transport.bytesWritten;
+    let written = raw.bytesWritten;
     socket.on("pong", () => (alive = true));
     const heartbeat = setInterval(() => {
-      const reading = socket.bufferedAmount > 0 && transport.bytesWritten > written;
-      written = transport.bytesWritten;
+      const reading = socket.bufferedAmount > 0 && raw.bytesWritten > written;
+      written = raw.bytesWritten;
       if (!alive && !reading) return socket.terminate();
       alive = false;
       socket.ping();
     }, options.pingIntervalMs);
-    socket.on("close", () => {
-      clearInterval(heartbeat);
-      closed();
-      stopOnShutdown();
-    });
+    socket.on("close", () => clearInterval(heartbeat));
     return session;
   }
 
+  /** A connection told to reconnect elsewhere when the gateway shuts down; the socket may come later. */
+  const connect = (socket: () => WebSocket | undefined) =>
+    new Connection("ws", metrics, shutdown, () => socket()?.close(CLOSE_CODES.restarting, "gateway restarting: reconnect and resume"));
+
   app.get("/v1/ws", { websocket: true }, (socket, request) => {
-    startSession(socket, request.raw.socket);
+    startSession(socket, request.raw.socket, connect(() => socket));
   });
 
-  // The reader is opened before the upgrade, so a bad query or a position beyond the end is
-  // a plain HTTP error; an opened reader holds nothing until it is read.
-  const opened = new WeakMap<object, OpenedReader>();
+  // The delivery is opened before the upgrade, so a bad query or a position beyond the end is
+  // a plain HTTP error; an opened delivery holds nothing until it is pumped.
+  const opened = new WeakMap<object, { connection: Connection; delivery: Delivery; upgraded(socket: WebSocket): void }>();
   app.get<{ Params: { stream: string }; Querystring: Query }>(
     "/v1/streams/:stream/ws",
     {
       websocket: true,
+      config: { query: READ_PARAMS },
       preValidation: async (request) => {
-        const read = parseReadQuery(requireStream(schemas, request.params.stream), request.query);
-        opened.set(request.raw, await hub.open(read));
+        let upgradedSocket: WebSocket | undefined;
+        const connection = connect(() => upgradedSocket);
+        try {
+          const delivery = await deliveries.open(connection, request.params.stream, () => readSpecFromQuery(request.query));
+          opened.set(request.raw, { connection, delivery, upgraded: (socket) => (upgradedSocket = socket) });
+        } catch (err) {
+          connection.close();
+          throw err;
+        }
       },
     },
     (socket, request) => {
-      startSession(socket, request.raw.socket).adopt(request.params.stream, opened.get(request.raw)!);
+      const { connection, delivery, upgraded } = opened.get(request.raw)!;
       opened.delete(request.raw);
+      upgraded(socket);
+      // Shut down between the check and the upgrade: the client reconnects elsewhere.
+      if (connection.signal.aborted) return socket.close(CLOSE_CODES.restarting, "gateway restarting: reconnect and resume");
+      startSession(socket, request.raw.socket, connection).adopt(request.params.stream, delivery);
     },
   );
 };

@@ -1,15 +1,18 @@
-import type { WebSocket } from "ws";
+import type { Socket } from "node:net";
 import type { FastifyBaseLogger } from "fastify";
-import type { Hub, OpenedReader } from "../../fanout/hub.js";
-import type { Reader } from "../../fanout/reader.js";
-import type { Schemas } from "../../schema/registry.js";
-import type { Metrics } from "../../metrics/metrics.js";
-import { ApiError, toApiError } from "../../gateway/errors.js";
-import type { BinaryEventInput, JsonEventInput } from "../../publishing/event-input.js";
+import type { WebSocket } from "ws";
+import type { Connection } from "../../delivery/connection.js";
+import type { Deliveries, Delivery } from "../../delivery/delivery.js";
+import type { Transport } from "../../delivery/transport.js";
+import type { ReadItem } from "../../fanout/reader.js";
+import { toApiError } from "../../gateway/errors.js";
+import type { DecodedClientMessage, Frame, ServerMessage, WireCodec } from "../../protocol/codec.js";
+import type { WireEvent } from "../../protocol/envelope.js";
+import { ApiError, CLOSE_CODES } from "../../protocol/errors.js";
+import type { EventInput } from "../../protocol/publish.js";
+import type { ReadSpec } from "../../protocol/read-spec.js";
 import type { Publisher } from "../../publishing/publisher.js";
-import { requireStream } from "../../gateway/routes/streams.js";
-import { parseKey, parseTypes } from "../read-request.js";
-import type { ClientOp, Frame, FrameCodec, FrameProblem } from "./frames.js";
+import { requireStream, type Schemas } from "../../schema/registry.js";
 
 export interface WsLimits {
   maxSubscriptions: number;
@@ -22,209 +25,200 @@ export interface WsLimits {
 }
 
 export interface SessionDeps {
-  hub: Hub;
+  deliveries: Deliveries;
   publisher: Publisher;
   schemas: Schemas;
   limits: WsLimits;
   log: FastifyBaseLogger;
-  metrics: Metrics;
-}
-
-export const CLOSE_SLOW_CONSUMER = 4008;
-
-interface Subscription {
-  reader: Reader;
-  stop: AbortController;
 }
 
 /**
- * One WebSocket connection: many subscriptions, each pulling from its own Reader only while
- * the socket has room, so a slow client costs a cursor per subscription, not a queue.
+ * One WebSocket connection: many subscriptions, each a Delivery pulling only while the socket
+ * has room, so a slow client costs a cursor per subscription, not a queue. The session is the
+ * transport: it writes frames and tells its deliveries when the socket has drained.
  */
 export class WsSession {
-  #subs = new Map<string, Subscription>();
+  /** undefined while the subscription's delivery is being opened. */
+  #subs = new Map<string, Delivery | undefined>();
   #tokens: number;
   #refilled = Date.now();
-  #closed = false;
+  #drain?: Promise<void>;
 
   constructor(
     private readonly socket: WebSocket,
-    private readonly codec: FrameCodec,
+    /** The TCP socket under it, whose drain events say when the peer took what was sent. */
+    private readonly raw: Socket,
+    private readonly codec: WireCodec,
+    private readonly connection: Connection,
     private readonly deps: SessionDeps,
   ) {
     this.#tokens = deps.limits.framesPerSecond * 2;
     socket.on("message", (data: Buffer, isBinary: boolean) => {
       try {
-        this.#receive(data, isBinary);
+        this.#receive(isBinary ? data : data.toString("utf8"));
       } catch (err) {
         // A frame this code failed on is still only that frame's problem.
         deps.log.error({ err }, "WebSocket frame failed");
-        this.#send(this.codec.error(problem(err)));
+        this.#error(err, {});
       }
     });
-    socket.on("close", () => this.close());
+    socket.on("close", () => connection.close());
   }
 
-  close(): void {
-    this.#closed = true;
-    for (const sub of this.#subs.values()) this.#end(sub);
-    this.#subs.clear();
+  /** Starts a subscription whose read was asked for in the URL (/v1/streams/{stream}/ws). */
+  adopt(sub: string, delivery: Delivery): void {
+    this.#subs.set(sub, delivery);
+    this.#start(sub, delivery);
   }
 
-  /** Starts a subscription whose reader was opened before the upgrade (/v1/streams/{stream}/ws). */
-  adopt(sub: string, opened: OpenedReader): void {
-    const subscription: Subscription = { reader: opened.reader, stop: new AbortController() };
-    this.#subs.set(sub, subscription);
-    this.#start(sub, subscription, opened);
-  }
-
-  #receive(data: Buffer, isBinary: boolean): void {
+  #receive(frame: Frame): void {
     // A client that sends without reading would make every reply pile up here.
     if (this.socket.bufferedAmount >= this.deps.limits.highWaterBytes) {
-      this.socket.close(CLOSE_SLOW_CONSUMER, "slow consumer: read your replies");
+      this.socket.close(CLOSE_CODES.slowConsumer, "slow consumer: read your replies");
       return;
     }
-    const op = this.codec.decode(data, isBinary);
-    if ("code" in op) {
-      this.#send(this.codec.error(op));
+    const message = this.codec.decodeClient(frame);
+    if ("problem" in message) {
+      const { problem, ...ids } = message;
+      this.#error(new ApiError("invalid_argument", problem), ids);
       return;
     }
     if (!this.#takeToken()) {
       // Decoded first, so the refusal names the request it refuses.
-      const ids = "ref" in op ? { ref: op.ref } : "sub" in op ? { sub: op.sub } : {};
-      const message = `more than ${this.deps.limits.framesPerSecond} frames per second`;
-      this.#send(this.codec.error({ code: "rate_limited", message, ...ids }));
+      const ids = "ref" in message ? { ref: message.ref } : { sub: message.sub };
+      this.#error(new ApiError("rate_limited", `more than ${this.deps.limits.framesPerSecond} frames per second`), ids);
       return;
     }
-    switch (op.op) {
+    this.#handle(message);
+  }
+
+  #handle(message: DecodedClientMessage): void {
+    switch (message.op) {
       case "subscribe":
-        void this.#subscribe(op);
+        void this.#subscribe(message.sub, message.stream, message.read);
         break;
       case "unsubscribe":
-        this.#unsubscribe(op.sub);
+        this.#unsubscribe(message.sub);
         break;
       case "publish":
-        void this.#publish(op.ref, op.stream, op.event);
+        void this.#publish(message.ref, message.stream, message.event);
         break;
       case "ping":
-        this.#send(this.codec.pong(op.ref));
+        this.#send({ op: "pong", ref: message.ref });
         break;
     }
   }
 
-  async #subscribe(op: Extract<ClientOp, { op: "subscribe" }>): Promise<void> {
-    const { sub } = op;
-    const fail = (err: unknown) => this.#send(this.codec.error({ ...problem(err), sub }));
-    if (this.#subs.has(sub)) return fail(new ApiError("invalid_argument", `subscription "${sub}" already exists`));
-    if (this.#subs.size >= this.deps.limits.maxSubscriptions) {
-      return fail(new ApiError("invalid_argument", `at most ${this.deps.limits.maxSubscriptions} subscriptions per connection`));
+  async #subscribe(sub: string, stream: string, read: () => ReadSpec): Promise<void> {
+    const { maxSubscriptions } = this.deps.limits;
+    if (this.#subs.has(sub)) return this.#error(new ApiError("invalid_argument", `subscription "${sub}" already exists`), { sub });
+    if (this.#subs.size >= maxSubscriptions) {
+      return this.#error(new ApiError("invalid_argument", `at most ${maxSubscriptions} subscriptions per connection`), { sub });
     }
-    const stop = new AbortController();
     // Reserved at once, so a quick unsubscribe or a twin subscribe sees it.
-    const pending: Subscription = { reader: undefined as never, stop };
-    this.#subs.set(sub, pending);
+    this.#subs.set(sub, undefined);
     try {
-      const stream = requireStream(this.deps.schemas, op.stream);
-      const opened = await this.deps.hub.open({
-        stream: stream.name,
-        position: op.position,
-        ...(op.epoch !== undefined && { epoch: op.epoch }),
-        ...(op.types && { types: parseTypes(stream, op.types) }),
-        ...(op.key !== undefined && { key: parseKey(op.key) }),
-      });
-      if (stop.signal.aborted || this.#closed) {
-        opened.reader.close();
+      const delivery = await this.deps.deliveries.open(this.connection, stream, read);
+      // Unsubscribed (or the socket closed) while it was being opened.
+      if (!this.#subs.has(sub) || this.#subs.get(sub) !== undefined || this.connection.signal.aborted) {
+        delivery.close();
         return;
       }
-      this.#start(sub, pending, opened);
+      this.#subs.set(sub, delivery);
+      this.#start(sub, delivery);
     } catch (err) {
-      if (this.#subs.get(sub) === pending) this.#subs.delete(sub);
-      fail(err);
+      if (this.#subs.get(sub) === undefined) this.#subs.delete(sub);
+      this.#error(err, { sub });
     }
   }
 
-  #start(sub: string, subscription: Subscription, opened: OpenedReader): void {
-    subscription.reader = opened.reader;
-    this.#send(this.codec.subscribed(sub, opened.state));
-    void this.#pump(sub, subscription).catch((err: unknown) => this.#fail(sub, subscription, err));
+  #start(sub: string, delivery: Delivery): void {
+    const { state } = delivery;
+    this.#send({ op: "subscribed", sub, stream: state.name, first_offset: state.firstOffset, last_offset: state.lastOffset, epoch: state.epoch });
+    void delivery.pump(this.#transport(sub)).then(
+      (ended) => {
+        if (this.#subs.get(sub) !== delivery) return;
+        this.#subs.delete(sub);
+        // The stream's feed ended (re-created, or the backbone failed): the client
+        // subscribes again from its last offset, with its epoch.
+        if (ended === "feed-ended") this.#send({ op: "unsubscribed", sub, reason: "the stream's feed ended: subscribe again from your last offset" });
+      },
+      (err: unknown) => {
+        // A subscription that broke: the client is told, and may subscribe again from its last offset.
+        if (this.#subs.get(sub) === delivery) this.#subs.delete(sub);
+        this.#error(err, { sub });
+      },
+    );
   }
 
-  /** A subscription that broke: the client is told, and may subscribe again from its last offset. */
-  #fail(sub: string, subscription: Subscription, err: unknown): void {
-    if (this.#subs.get(sub) === subscription) this.#subs.delete(sub);
-    this.#end(subscription);
-    this.#send(this.codec.error({ ...problem(err), sub }));
+  #transport(sub: string): Transport {
+    return {
+      send: (item: ReadItem) => {
+        this.#send(item.kind === "gap" ? { op: "gap", sub, gap: item.gap } : { op: "event", sub, event: item.event });
+        return this.socket.bufferedAmount < this.deps.limits.highWaterBytes;
+      },
+      drained: () => this.#drained(),
+    };
   }
 
-  async #pump(sub: string, subscription: Subscription): Promise<void> {
-    const { reader, stop } = subscription;
-    for (;;) {
-      if (!(await this.#roomToSend(stop.signal))) return;
-      const item = await reader.next({ wait: true, signal: stop.signal });
-      if (!item) {
-        // Not asked to stop: the stream's feed ended (the stream was re-created, or the
-        // backbone failed). The client resubscribes from its last offset, with its epoch.
-        if (!stop.signal.aborted && !this.#closed && this.#subs.get(sub) === subscription) {
-          this.#subs.delete(sub);
-          this.#end(subscription);
-          this.#send(this.codec.unsubscribed(sub, "the stream's feed ended: subscribe again from your last offset"));
-        }
-        return;
-      }
-      if (item.kind === "gap") {
-        this.#send(this.codec.gap(sub, item.gap));
-        continue;
-      }
-      this.#send(this.codec.event(sub, item.event));
-      this.deps.metrics.delivered.add(1, { protocol: "ws" });
-    }
-  }
-
-  /** Waits until the socket holds less than high water; false when the subscription ended. */
-  async #roomToSend(signal: AbortSignal): Promise<boolean> {
-    const { highWaterBytes, slowConsumerTimeoutMs } = this.deps.limits;
-    const since = Date.now();
-    while (this.socket.bufferedAmount >= highWaterBytes) {
-      if (signal.aborted || this.#closed) return false;
-      if (Date.now() - since > slowConsumerTimeoutMs) {
-        this.socket.close(CLOSE_SLOW_CONSUMER, "slow consumer: resume from your last offset");
-        return false;
-      }
-      await new Promise((resolve) => setTimeout(resolve, 10));
-    }
-    return !signal.aborted && !this.#closed;
+  /**
+   * Resolves once the socket is below high water again, on the TCP socket's drain events, or
+   * when the connection ends. Shared by every subscription of the connection. A peer that does
+   * not drain for slowConsumerTimeoutMs is closed with 4008: it resumes from its last offset.
+   */
+  #drained(): Promise<void> {
+    return (this.#drain ??= new Promise<void>((resolve) => {
+      const { highWaterBytes, slowConsumerTimeoutMs } = this.deps.limits;
+      const done = () => {
+        clearTimeout(slow);
+        this.raw.off("drain", check);
+        this.connection.signal.removeEventListener("abort", done);
+        this.#drain = undefined;
+        resolve();
+      };
+      const check = () => {
+        if (this.socket.bufferedAmount < highWaterBytes) done();
+      };
+      const slow = setTimeout(() => {
+        this.socket.close(CLOSE_CODES.slowConsumer, "slow consumer: resume from your last offset");
+        done();
+      }, slowConsumerTimeoutMs);
+      this.raw.on("drain", check);
+      this.connection.signal.addEventListener("abort", done, { once: true });
+      if (this.connection.signal.aborted) done();
+      else check();
+    }));
   }
 
   #unsubscribe(sub: string): void {
-    const subscription = this.#subs.get(sub);
-    if (!subscription) {
-      this.#send(this.codec.error({ code: "not_found", message: `no subscription "${sub}"`, sub }));
+    if (!this.#subs.has(sub)) {
+      this.#error(new ApiError("not_found", `no subscription "${sub}"`), { sub });
       return;
     }
+    const delivery = this.#subs.get(sub);
     this.#subs.delete(sub);
-    this.#end(subscription);
-    this.#send(this.codec.unsubscribed(sub));
+    delivery?.close();
+    this.#send({ op: "unsubscribed", sub });
   }
 
-  async #publish(ref: string, streamName: string, input: JsonEventInput | BinaryEventInput): Promise<void> {
+  async #publish(ref: string, streamName: string, input: EventInput): Promise<void> {
     const { publisher } = this.deps;
     try {
-      const stream = requireStream(this.deps.schemas, streamName);
-      const event = isBinary(input) ? publisher.binary(stream, input) : publisher.json(stream, input);
-      this.#send(this.codec.published(ref, await publisher.store(event)));
+      const event = publisher.input(requireStream(this.deps.schemas, streamName), input);
+      this.#send({ op: "published", ref, ...(await publisher.store(event)) });
     } catch (err) {
-      this.#send(this.codec.error({ ...problem(err), ref }));
+      this.#error(err, { ref });
     }
   }
 
-  #end(subscription: Subscription): void {
-    subscription.stop.abort();
-    subscription.reader?.close();
+  #error(err: unknown, ids: { ref?: string; sub?: string }): void {
+    const { code, message } = toApiError(err);
+    this.#send({ op: "error", ...ids, code, message });
   }
 
-  #send(frame: Frame): void {
-    if (this.#closed || this.socket.readyState !== this.socket.OPEN) return;
-    this.socket.send(frame, (err) => {
+  #send(message: ServerMessage<WireEvent>): void {
+    if (this.connection.signal.aborted || this.socket.readyState !== this.socket.OPEN) return;
+    this.socket.send(this.codec.encodeServer(message), (err) => {
       if (err) this.deps.log.debug({ err }, "WebSocket send failed");
     });
   }
@@ -238,13 +232,4 @@ export class WsSession {
     this.#tokens -= 1;
     return true;
   }
-}
-
-function isBinary(input: JsonEventInput | BinaryEventInput): input is BinaryEventInput {
-  return input.data instanceof Uint8Array;
-}
-
-function problem(err: unknown): FrameProblem {
-  const apiError = toApiError(err);
-  return { code: apiError.code, message: apiError.message };
 }

@@ -1,0 +1,171 @@
+import type { Backbone } from "../backbone/connection.js";
+import { readStreamState, type StreamState } from "../backbone/stream-state.js";
+import { keyProblem } from "../backbone/stored-event.js";
+import type { EncodedEvent } from "../fanout/encoded-event.js";
+import type { Hub } from "../fanout/hub.js";
+import type { Reader } from "../fanout/reader.js";
+import { ApiError } from "../protocol/errors.js";
+import type { PollBatch } from "../protocol/codec.js";
+import { InvalidPositionError, type GapNotice } from "../protocol/position.js";
+import type { ReadSpec } from "../protocol/read-spec.js";
+import type { StreamDefinition } from "../schema/definitions.js";
+import { requireStream, type Schemas } from "../schema/registry.js";
+import type { Connection } from "./connection.js";
+import type { Transport } from "./transport.js";
+
+export interface PollLimits {
+  max: number;
+  /** A batch stops growing past this many bytes of event data, whatever `max` says. */
+  maxBytes: number;
+  /** How long to wait for a first event when none is there. */
+  waitMs: number;
+}
+
+/**
+ * Opens deliveries: every read of a stream, whatever the protocol, starts here, so the checks
+ * on what may be read (the stream, its types and key, and the grants to come) are made once.
+ */
+export class Deliveries {
+  constructor(
+    private readonly backbone: Pick<Backbone, "jsm">,
+    private readonly schemas: Schemas,
+    private readonly hub: Hub,
+  ) {}
+
+  /**
+   * A delivery of one stream to one connection. `read` parses what the client asked for; a
+   * position it refuses is refused naming the stream's current range.
+   */
+  async open(connection: Connection, streamName: string, read: () => ReadSpec): Promise<Delivery> {
+    const stream = requireStream(this.schemas, streamName);
+    let spec: ReadSpec | undefined;
+    let refused: InvalidPositionError | undefined;
+    try {
+      spec = admitted(stream, read());
+    } catch (err) {
+      if (!(err instanceof InvalidPositionError)) throw err;
+      refused = err;
+    }
+    const state = await readStreamState(this.backbone.jsm, stream.name);
+    if (refused || !spec) throw (refused ?? new InvalidPositionError("no position")).withRange(state);
+    try {
+      return new Delivery(connection, stream, state, await this.hub.open(state, spec));
+    } catch (err) {
+      throw err instanceof InvalidPositionError ? err.withRange(state) : err;
+    }
+  }
+}
+
+/** The filters must name what the stream can hold. */
+function admitted(stream: StreamDefinition, spec: ReadSpec): ReadSpec {
+  if (spec.types) {
+    const known = new Set(stream.events.map((e) => e.type));
+    const unknown = spec.types.find((type) => !known.has(type));
+    if (unknown !== undefined) {
+      throw new ApiError("invalid_argument", `stream ${stream.name} has no event type "${unknown}" (types: ${[...known].join(", ")})`);
+    }
+    spec = { ...spec, types: [...new Set(spec.types)] };
+  }
+  if (spec.key !== undefined) {
+    const problem = spec.key === "" ? "the key is empty" : keyProblem(spec.key);
+    if (problem) throw new ApiError("invalid_argument", `key: ${problem}`);
+  }
+  return spec;
+}
+
+/**
+ * One read of one stream by one client, the same for every protocol: it pulls from its Reader
+ * only while the transport has room, waits for real drain events when it has not, counts what
+ * it delivers, and stops when its connection ends (the client left, or the gateway shuts down).
+ */
+export class Delivery {
+  readonly #stop = new AbortController();
+  readonly #onConnectionEnd = () => this.close();
+
+  constructor(
+    private readonly connection: Connection,
+    readonly stream: StreamDefinition,
+    /** The stream as it stood when the read started. */
+    readonly state: StreamState,
+    private readonly reader: Reader,
+  ) {
+    connection.signal.addEventListener("abort", this.#onConnectionEnd, { once: true });
+    if (connection.signal.aborted) this.close();
+  }
+
+  /** The next offset to read: `from=` to resume exactly here. */
+  get cursor(): number {
+    return this.reader.cursor;
+  }
+
+  get stopped(): boolean {
+    return this.#stop.signal.aborted;
+  }
+
+  /**
+   * Sends events and gap notices until the delivery is stopped ("stopped") or the stream's
+   * live feed ends ("feed-ended": the stream was re-created or the backbone failed, and the
+   * client should read again from its last offset).
+   */
+  async pump(transport: Transport): Promise<"stopped" | "feed-ended"> {
+    const signal = this.#stop.signal;
+    try {
+      for (;;) {
+        const item = await this.reader.next({ wait: true, signal });
+        if (!item) return signal.aborted ? "stopped" : "feed-ended";
+        const room = transport.send(item);
+        if (item.kind === "event") this.connection.delivered();
+        if (!room) await transport.drained();
+      }
+    } finally {
+      this.close();
+    }
+  }
+
+  /**
+   * A long poll: waits up to waitMs for a first event, then takes what is already there, up to
+   * the limits. A gap after events ends the batch, so the next poll (from `next`) reports it.
+   */
+  async collect(limits: PollLimits): Promise<PollBatch<EncodedEvent>> {
+    const signal = this.#stop.signal;
+    // A plain timer held here: a timeout signal composed into another is only weakly held,
+    // and after a garbage collection it never fires (the poll would hang until an event came).
+    const waited = new AbortController();
+    const timer = setTimeout(() => waited.abort(), limits.waitMs);
+    const events: EncodedEvent[] = [];
+    let gap: GapNotice | undefined;
+    let bytes = 0;
+    try {
+      while (events.length < limits.max && bytes < limits.maxBytes) {
+        const item = await this.reader.next({ wait: events.length === 0 && waited.signal, signal });
+        if (!item) break;
+        if (item.kind === "gap") {
+          if (events.length > 0 || gap) break;
+          gap = item.gap;
+          continue;
+        }
+        events.push(item.event);
+        bytes += item.event.stored.data.byteLength;
+      }
+    } finally {
+      clearTimeout(timer);
+      this.close();
+    }
+    this.connection.delivered(events.length);
+    const next = this.reader.cursor;
+    return {
+      events,
+      next,
+      first_offset: gap ? gap.first : this.state.firstOffset,
+      // Events may have come since the read began: the stream holds at least what was read.
+      last_offset: Math.max(this.state.lastOffset, next - 1),
+      ...(gap && { gap }),
+    };
+  }
+
+  close(): void {
+    this.#stop.abort();
+    this.connection.signal.removeEventListener("abort", this.#onConnectionEnd);
+    this.reader.close();
+  }
+}
