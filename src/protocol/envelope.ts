@@ -51,14 +51,8 @@ export interface WireEvent {
   readonly proto: Uint8Array;
 }
 
-/** An event as a client received it, before it is typed. */
-export interface ReceivedEvent {
-  stream: string;
-  offset: number;
-  id: string;
-  type: string;
-  key: string | undefined;
-  time: Date;
+/** An event as a client received it, before it is typed: JSON, bytes, or what the gateway could not decode. */
+export interface ReceivedEvent extends Omit<EventFields, "data"> {
   data: { json: unknown } | { bytes: Uint8Array } | { undecodable: string };
 }
 
