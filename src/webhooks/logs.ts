@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { DeliverPolicy, RetentionPolicy, type JetStreamClient, type JetStreamManager, type StreamConfig } from "@nats-io/jetstream";
 import { nanos } from "@nats-io/transport-node";
 import type { KV } from "@nats-io/kv";
+import type { GapNotice } from "../protocol/position.js";
 
 /** One HTTP attempt, as GET /v1/webhooks/{id}/attempts shows it. */
 export interface AttemptRecord {
@@ -15,6 +16,15 @@ export interface AttemptRecord {
   /** The start of the receiver's answer, at most 1 KiB. */
   response?: string;
 }
+
+/** A gap notice and when the webhook met it. */
+export type SeenGap = GapNotice & { at: string };
+
+/** Events retention removed before the webhook delivered them, in the attempts log. */
+export type GapEntry = { kind: "gap" } & SeenGap;
+
+/** An entry of GET /v1/webhooks/{id}/attempts. */
+export type AttemptsLogEntry = AttemptRecord | GapEntry;
 
 /** An event that ran out of retries. */
 export interface DeadLetter {
@@ -30,6 +40,7 @@ export interface WebhookCounts {
   failedAttempts: number;
   deadLetters: number;
   lastError?: { at: string; message: string };
+  lastGap?: SeenGap;
 }
 
 const ATTEMPTS = "SG_WEBHOOK_ATTEMPTS";
@@ -47,6 +58,8 @@ const STREAMS: (Partial<StreamConfig> & { name: string })[] = [
   { name: DEAD, subjects: ["streamgate_wh.dead.*"], max_msgs_per_subject: 10_000, max_age: nanos(30 * DAY_MS) },
   { name: REDELIVER, subjects: ["streamgate_wh.redeliver.*"], retention: RetentionPolicy.Workqueue },
 ];
+
+const newest = <T extends { at: string }>(a: T | undefined, b: T | undefined): T | undefined => (!a || (b && b.at > a.at) ? b : a);
 
 /** The records webhooks keep in the backbone beside their registrations. */
 export class WebhookLogs {
@@ -86,6 +99,15 @@ export class WebhookLogs {
     this.#publish(attemptsSubject(webhookId), record);
   }
 
+  /** Awaited, unlike an attempt: a gap whose record is lost would be a silent skip. */
+  async recordGap(webhookId: string, gap: GapNotice): Promise<void> {
+    const seen = { ...gap, at: new Date().toISOString() };
+    this.#countsOf(webhookId).lastGap = seen;
+    this.#dirty.add(webhookId);
+    const entry: GapEntry = { kind: "gap", ...seen };
+    await this.js.publish(attemptsSubject(webhookId), JSON.stringify(entry));
+  }
+
   async recordDeadLetter(webhookId: string, letter: DeadLetter): Promise<void> {
     this.#countsOf(webhookId).deadLetters++;
     this.#dirty.add(webhookId);
@@ -93,8 +115,8 @@ export class WebhookLogs {
   }
 
   /** Newest first. */
-  async attempts(webhookId: string, limit: number): Promise<AttemptRecord[]> {
-    return (await this.#readAll<AttemptRecord>(ATTEMPTS, attemptsSubject(webhookId))).map((r) => r.value).reverse().slice(0, limit);
+  async attempts(webhookId: string, limit: number): Promise<AttemptsLogEntry[]> {
+    return (await this.#readAll<AttemptsLogEntry>(ATTEMPTS, attemptsSubject(webhookId))).map((r) => r.value).reverse().slice(0, limit);
   }
 
   /** Newest first. */
@@ -126,7 +148,8 @@ export class WebhookLogs {
       total.delivered += counts.delivered;
       total.failedAttempts += counts.failedAttempts;
       total.deadLetters += counts.deadLetters;
-      if (counts.lastError && (!total.lastError || counts.lastError.at > total.lastError.at)) total.lastError = counts.lastError;
+      total.lastError = newest(total.lastError, counts.lastError);
+      total.lastGap = newest(total.lastGap, counts.lastGap);
     }
     return total;
   }

@@ -4,11 +4,11 @@ import type { KV } from "@nats-io/kv";
 import { readStreamState } from "../backbone/stream-state.js";
 import { filterSubject } from "../backbone/subjects.js";
 import { keyProblem } from "../backbone/stored-event.js";
-import { InvalidPositionError, positionFromFields, type Position, type PositionFields } from "../protocol/position.js";
+import { InvalidPositionError, positionFromFields, type GapNotice, type Position, type PositionFields } from "../protocol/position.js";
 import { ApiError } from "../protocol/errors.js";
 import { resolveStartOffset } from "../backbone/start-offset.js";
 import type { Schemas } from "../schema/registry.js";
-import type { WebhookLogs, WebhookCounts } from "./logs.js";
+import type { WebhookLogs, WebhookCounts, SeenGap } from "./logs.js";
 import { REDELIVER, redeliverSubject } from "./logs.js";
 import type { NetworkPolicy } from "./network-policy.js";
 import {
@@ -36,8 +36,13 @@ export interface WebhookView extends Omit<Webhook, "secrets" | "generation"> {
   /** The next offset to deliver. */
   position: number;
   lastError?: { at: string; message: string };
-  counts: Omit<WebhookCounts, "lastError">;
+  /** The last time retention had removed events before the webhook delivered them. */
+  lastGap?: SeenGap;
+  counts: Omit<WebhookCounts, "lastError" | "lastGap">;
 }
+
+/** A create or replay answer: the gap notice when the position asked for is no longer held. */
+export type StartedWebhookView = WebhookView & { gap?: GapNotice };
 
 /**
  * Registrations (a KV bucket) and the durable consumer each webhook delivers from. Any number
@@ -53,7 +58,7 @@ export class WebhookService {
     private readonly policy: NetworkPolicy,
   ) {}
 
-  async create(input: z.infer<typeof createWebhookInput>): Promise<WebhookView & { secret: string }> {
+  async create(input: z.infer<typeof createWebhookInput>): Promise<StartedWebhookView & { secret: string }> {
     const stream = this.#stream(input.stream);
     await this.policy.checkUrl(input.url);
     this.#checkFilters(input.stream, input.types, input.key);
@@ -76,9 +81,14 @@ export class WebhookService {
       updatedAt: now,
       generation: 1,
     };
-    await this.#createConsumers(webhook, await this.#startOffset(stream, input));
+    const { startOffset, gap } = await this.#startOffset(stream, input);
+    await this.#createConsumers(webhook, startOffset);
+    // Logged before the worker can start, so the log shows the gap before the first attempt.
+    if (gap) await this.logs.recordGap(webhook.id, gap);
+    // Seen before the worker starts: the position is where delivery starts.
+    const view = await this.#view(webhook);
     await this.registrations.create(webhook.id, JSON.stringify(webhook));
-    return { ...(await this.#view(webhook)), secret: webhook.secrets[0]!.secret };
+    return { ...view, ...(gap && { gap }), secret: webhook.secrets[0]!.secret };
   }
 
   async list(): Promise<WebhookView[]> {
@@ -147,12 +157,15 @@ export class WebhookService {
     await this.logs.forget(id);
   }
 
-  async replay(id: string, position: PositionFields): Promise<WebhookView> {
+  async replay(id: string, position: PositionFields): Promise<StartedWebhookView> {
     const webhook = await this.#require(id);
-    await this.#recreateConsumer(webhook, await this.#startOffset(webhook.stream, position));
+    const { startOffset, gap } = await this.#startOffset(webhook.stream, position);
+    await this.#recreateConsumer(webhook, startOffset);
+    if (gap) await this.logs.recordGap(webhook.id, gap);
     const next = { ...webhook, generation: webhook.generation + 1, updatedAt: new Date().toISOString() };
+    const view = await this.#view(next);
     await this.#save(next);
-    return this.#view(next);
+    return { ...view, ...(gap && { gap }) };
   }
 
   async rotateSecret(id: string): Promise<WebhookView & { secret: string }> {
@@ -189,8 +202,8 @@ export class WebhookService {
 
   async #view(webhook: Webhook): Promise<WebhookView> {
     const { secrets: _secrets, generation: _generation, ...shown } = webhook;
-    const { lastError, ...counts } = await this.logs.counts(webhook.id);
-    return { ...shown, position: await this.#position(webhook), ...(lastError && { lastError }), counts };
+    const { lastError, lastGap, ...counts } = await this.logs.counts(webhook.id);
+    return { ...shown, position: await this.#position(webhook), ...(lastError && { lastError }), ...(lastGap && { lastGap }), counts };
   }
 
   /** The first offset not yet settled (delivered or dead-lettered). */
@@ -229,7 +242,7 @@ export class WebhookService {
     await this.#createConsumers(webhook, startOffset);
   }
 
-  async #startOffset(stream: string, fields: PositionFields): Promise<number> {
+  async #startOffset(stream: string, fields: PositionFields): Promise<{ startOffset: number; gap?: GapNotice }> {
     const state = await readStreamState(this.jsm, stream);
     let position: Position;
     try {
@@ -237,7 +250,7 @@ export class WebhookService {
     } catch (err) {
       throw err instanceof InvalidPositionError ? err.withRange(state) : err;
     }
-    return (await resolveStartOffset(this.js, position, state)).startOffset;
+    return resolveStartOffset(this.js, position, state);
   }
 
   #stream(name: string): string {

@@ -1,11 +1,12 @@
-import type { JetStreamClient, JetStreamManager, JsMsg } from "@nats-io/jetstream";
+import type { Consumer, JetStreamClient, JetStreamManager, JsMsg } from "@nats-io/jetstream";
 import type { FastifyBaseLogger } from "fastify";
 import { fromStoredMsg, toStoredEvent } from "../backbone/reader.js";
-import { EncodedEvent } from "../fanout/encoded-event.js";
+import { EncodedEvent, type EventFilter } from "../fanout/encoded-event.js";
 import type { Schemas } from "../schema/registry.js";
 import type { Deliverer } from "./delivery.js";
 import { REDELIVER, type WebhookLogs } from "./logs.js";
 import { retryDelayMs, type Webhook } from "./registration.js";
+import { SkipWatch } from "./skip-watch.js";
 
 export interface WorkerDeps {
   js: JetStreamClient;
@@ -34,23 +35,24 @@ export class WebhookWorker {
   #stopping = new AbortController();
   #inFlight = new Set<Promise<unknown>>();
   #loops: Promise<void>[] = [];
+  #skips?: SkipWatch;
+  readonly #filter: EventFilter;
 
   constructor(
     readonly webhook: Webhook,
     private readonly deps: WorkerDeps,
-  ) {}
+  ) {
+    this.#filter = { types: webhook.types && new Set(webhook.types), key: webhook.key };
+  }
 
   start(): void {
+    const { stream } = this.webhook;
+    const opened = async (consumer: Consumer) => {
+      // The info consumers.get read, before any pull: a fresh read would count what pulls took.
+      this.#skips ??= new SkipWatch(this.deps.jsm, stream, SkipWatch.resumingAt(await consumer.info(true)));
+    };
     this.#loops = [
-      this.#run(this.webhook.stream, async (msg) => {
-        const event = new EncodedEvent(toStoredEvent(this.webhook.stream, msg), this.deps.schemas);
-        // Two or more types cannot be one filter subject on the server: the rest are skipped here.
-        if (this.webhook.types && !this.webhook.types.includes(event.stored.type)) {
-          msg.ack();
-          return undefined;
-        }
-        return { event, msg };
-      }),
+      this.#run(stream, (msg) => this.#fromStream(msg), opened),
       this.#run(REDELIVER, async (msg) => {
         const { offset } = msg.json<{ offset: number }>();
         const stored = await this.deps.jsm.streams.getMessage(this.webhook.stream, { seq: offset }).catch(() => null);
@@ -64,6 +66,21 @@ export class WebhookWorker {
     ];
   }
 
+  async #fromStream(msg: JsMsg): Promise<Job | undefined> {
+    const skips = this.#skips!;
+    const gap = await skips.gapBefore(msg.seq);
+    // Taken only once recorded: if recording fails, the redelivered event looks again.
+    if (gap) await this.deps.logs.recordGap(this.webhook.id, gap);
+    skips.taken(msg.seq);
+    const event = new EncodedEvent(toStoredEvent(this.webhook.stream, msg), this.deps.schemas);
+    // Two or more types cannot be one filter subject on the server: the rest are skipped here.
+    if (!event.matches(this.#filter)) {
+      msg.ack();
+      return undefined;
+    }
+    return { event, msg };
+  }
+
   /** Stops taking events and waits for the attempts under way. */
   async stop(): Promise<void> {
     this.#stopping.abort();
@@ -71,11 +88,16 @@ export class WebhookWorker {
     await Promise.allSettled([...this.#inFlight]);
   }
 
-  async #run(stream: string, toJob: (msg: JsMsg) => Promise<Job | undefined>): Promise<void> {
+  async #run(
+    stream: string,
+    toJob: (msg: JsMsg) => Promise<Job | undefined>,
+    opened: (consumer: Consumer) => Promise<void> = async () => undefined,
+  ): Promise<void> {
     const signal = this.#stopping.signal;
     while (!signal.aborted) {
       try {
         const consumer = await this.deps.js.consumers.get(stream, this.webhook.id);
+        await opened(consumer);
         const messages = await consumer.consume({ max_messages: this.webhook.maxInFlight, expires: 5_000 });
         const stop = () => void messages.stop();
         signal.addEventListener("abort", stop, { once: true });
