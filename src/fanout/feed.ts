@@ -3,8 +3,8 @@ import { readStreamState } from "../backbone/stream-state.js";
 import { readStoredEvents } from "../backbone/reader.js";
 import { filterSubject } from "../backbone/subjects.js";
 import type { Schemas } from "../schema/registry.js";
-import { unlessAborted } from "./abort.js";
 import { EncodedEvent } from "./encoded-event.js";
+import type { Wakeup } from "./wakeup.js";
 
 export interface FeedLimits {
   /** Most events kept for readers at or near the live edge. */
@@ -30,8 +30,8 @@ export class StreamFeed {
   #head = 0;
   #bytes = 0;
   #firstOffset: number;
-  /** Who waits for the next event; each waiter removes itself when its wait is aborted. */
-  #waiters = new Set<() => void>();
+  /** Who waits for the next event or the close; each waiter leaves when its wait ends. */
+  #waiters = new Set<Wakeup>();
   readonly #abort = new AbortController();
 
   constructor(
@@ -99,13 +99,15 @@ export class StreamFeed {
     return this.#window[this.#head + offset - this.#firstOffset];
   }
 
-  /** Resolves once lastOffset >= offset, the feed closes, or signal aborts. */
-  async waitFor(offset: number, signal?: AbortSignal): Promise<void> {
-    while (this.lastOffset < offset && !this.closed && !signal?.aborted) {
-      let waiter!: () => void;
-      const changed = new Promise<void>((resolve) => this.#waiters.add((waiter = resolve)));
-      await unlessAborted(changed, signal);
-      this.#waiters.delete(waiter);
+  /**
+   * Resolves once lastOffset >= offset, the feed closes, or stop() holds when the wakeup is
+   * woken (by this feed or by a signal it watches).
+   */
+  async waitFor(offset: number, wakeup: Wakeup, stop: () => boolean): Promise<void> {
+    while (this.lastOffset < offset && !this.closed && !stop()) {
+      this.#waiters.add(wakeup);
+      await wakeup.next();
+      this.#waiters.delete(wakeup);
     }
   }
 
@@ -140,8 +142,7 @@ export class StreamFeed {
   }
 
   #notify(): void {
-    const waiters = this.#waiters;
-    this.#waiters = new Set();
-    for (const wake of waiters) wake();
+    // Woken waiters leave the set only when they run again, after this loop.
+    for (const waiter of this.#waiters) waiter.wake();
   }
 }

@@ -1,6 +1,5 @@
 import { DeliverPolicy, type Consumer, type JetStreamClient, type JsMsg } from "@nats-io/jetstream";
 import type { StreamState } from "../backbone/stream-state.js";
-import { unlessAborted } from "./abort.js";
 import { READ_EXPIRES_MS, toStoredEvent } from "../backbone/reader.js";
 import { readStreamState } from "../backbone/stream-state.js";
 import type { JetStreamManager } from "@nats-io/jetstream";
@@ -8,6 +7,7 @@ import type { GapNotice } from "../protocol/position.js";
 import type { Schemas } from "../schema/registry.js";
 import { EncodedEvent, type EventFilter } from "./encoded-event.js";
 import type { StreamFeed } from "./feed.js";
+import { STOPPED, Wakeup } from "./wakeup.js";
 
 export type ReadItem = { kind: "event"; event: EncodedEvent } | { kind: "gap"; gap: GapNotice };
 
@@ -40,6 +40,8 @@ export class Reader {
   #gaps: GapNotice[] = [];
   #catchUp?: CatchUp;
   #closed = false;
+  /** Every wait of this reader: feed changes, close() and the caller's signals end it. */
+  readonly #wakeup = new Wakeup();
 
   /**
    * @param storedUpTo the stream's last offset when the read began: events up to it exist,
@@ -65,20 +67,29 @@ export class Reader {
    * The next event or gap notice, or undefined when there is none to give: the reader is at
    * the live edge and `wait` is false or has aborted, or `signal` aborted, or it was closed.
    * `wait` bounds only the waiting for new events; reading stored ones always completes.
+   *
+   * The reader listens to both signals itself (never to a signal composed of them) and keeps
+   * listening across calls until close(): a caller that waits many times passes the same
+   * signals each time at no cost.
    */
   async next(options: { wait: boolean | AbortSignal; signal?: AbortSignal }): Promise<ReadItem | undefined> {
     const { feed } = this.ctx;
+    const { wait, signal } = options;
+    this.#wakeup.watch([signal, typeof wait === "boolean" ? undefined : wait]);
+    const stopped = () => this.#closed || signal?.aborted === true;
+    const liveWaitOver = () => stopped() || wait === false || (wait !== true && wait.aborted);
     for (;;) {
-      if (this.#closed || options.signal?.aborted) return undefined;
+      if (stopped()) return undefined;
       const gap = this.#gaps.shift();
       if (gap) return { kind: "gap", gap };
 
-      if (this.#catchUp) {
-        const item = await this.#catchUp.next(this.#cursor, options.signal);
-        if (item === "aborted") return undefined;
+      const catchUp = this.#catchUp;
+      if (catchUp) {
+        const item = await catchUp.next(this.#cursor, this.#wakeup, stopped);
+        if (item === STOPPED || this.#closed) return undefined;
         if (item === "done") {
-          this.#cursor = Math.max(this.#cursor, this.#catchUp.target);
-          this.#catchUp.close();
+          this.#cursor = Math.max(this.#cursor, catchUp.target);
+          catchUp.close();
           this.#catchUp = undefined;
           continue;
         }
@@ -101,21 +112,22 @@ export class Reader {
         if (event.matches(this.filter)) return { kind: "event", event };
         continue;
       }
-      const { wait, signal } = options;
       if (feed.closed) return undefined;
       if (this.#cursor <= this.storedUpTo) {
-        await feed.waitFor(this.#cursor, signal);
+        await feed.waitFor(this.#cursor, this.#wakeup, stopped);
         continue;
       }
-      if (wait === false || (wait !== true && wait.aborted)) return undefined;
-      await feed.waitFor(this.#cursor, wait === true ? signal : anyOf(wait, signal));
+      if (liveWaitOver()) return undefined;
+      await feed.waitFor(this.#cursor, this.#wakeup, liveWaitOver);
     }
   }
 
+  /** Ends a wait in progress (next() answers undefined) and lets go of the caller's signals. */
   close(): void {
     this.#closed = true;
     this.#catchUp?.close();
     this.#catchUp = undefined;
+    this.#wakeup.dispose();
   }
 
   async #startCatchUp(): Promise<void> {
@@ -146,6 +158,7 @@ export class Reader {
  */
 class CatchUp {
   #batch: JsMsg[] = [];
+  #fetching: Promise<void> | undefined;
   #done: boolean;
   /** The stream's first offset and epoch when a skipping batch was last checked. */
   #firstOffset = 0;
@@ -180,13 +193,15 @@ class CatchUp {
 
   /**
    * The next event below target, a gap notice when offsets from `cursor` on were removed, or
-   * "done" once JetStream holds no more matching events below target.
+   * "done" once JetStream holds no more matching events below target; STOPPED when stop()
+   * held while it waited for a fetch.
    */
-  async next(cursor: number, signal?: AbortSignal): Promise<EncodedEvent | GapNotice | "done" | "aborted"> {
+  async next(cursor: number, wakeup: Wakeup, stop: () => boolean): Promise<EncodedEvent | GapNotice | "done" | typeof STOPPED> {
     if (this.#batch.length === 0) {
       if (this.#done) return "done";
-      const fetched = await unlessAborted(this.#fetch(), signal);
-      if (fetched === "aborted") return "aborted";
+      // A fetch given up on goes on: the next call takes its batch rather than pull beside it.
+      this.#fetching ??= this.#fetch().finally(() => (this.#fetching = undefined));
+      if ((await wakeup.until(this.#fetching, stop)) === STOPPED) return STOPPED;
     }
     // Where this read goes on: the next message, or the live window when none is left below it.
     const msg = this.#batch[0];
@@ -201,8 +216,7 @@ class CatchUp {
       return "done";
     }
     this.#batch.shift();
-    // No more matching events were stored when this one was sent: none lie below target.
-    if (msg.info.pending === 0) this.#done = true;
+    if (this.#isLastBelowTarget(msg)) this.#done = true;
     return new EncodedEvent(toStoredEvent(this.ctx.feed.stream, msg), this.ctx.schemas);
   }
 
@@ -212,7 +226,7 @@ class CatchUp {
     const batch: JsMsg[] = [];
     for await (const msg of messages) {
       batch.push(msg);
-      if (msg.info.pending === 0) break;
+      if (this.#isLastBelowTarget(msg)) break;
     }
     this.#batch = batch;
     if (batch.length > 0) this.#eventBytes = Math.max(1, batch.reduce((sum, m) => sum + m.data.byteLength, 0) / batch.length);
@@ -225,6 +239,16 @@ class CatchUp {
       this.#epoch = state.epoch;
     }
     if (batch.length > 0) this.#nextExpected = batch.at(-1)!.seq + 1;
+  }
+
+  /**
+   * Whether no matching event below target can follow msg: none was stored after it when it
+   * was sent, or it is the last offset below target. Not the count alone: nats-server 2.9
+   * still counts purged events in it, and a fetch waiting for those ran out only after
+   * READ_EXPIRES_MS.
+   */
+  #isLastBelowTarget(msg: JsMsg): boolean {
+    return msg.info.pending === 0 || msg.seq >= this.target - 1;
   }
 
   /**
@@ -246,8 +270,4 @@ class CatchUp {
     this.#batch = [];
     void this.consumer.delete().catch(() => undefined);
   }
-}
-
-function anyOf(a: AbortSignal, b: AbortSignal | undefined): AbortSignal {
-  return b ? AbortSignal.any([a, b]) : a;
 }
