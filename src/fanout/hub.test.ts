@@ -4,8 +4,12 @@
  * stale epoch, and a new feed when the stream is re-created. Against a real nats-server.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Hub, type OpenedReader, type ReadRequest } from "./hub.js";
+import { readStreamState, type StreamState } from "../backbone/stream-state.js";
+import type { ReadSpec } from "../protocol/read-spec.js";
+import { Hub } from "./hub.js";
 import type { Reader } from "./reader.js";
+
+type ReadRequest = ReadSpec & { stream: string };
 import { range } from "../../test/support/events.js";
 import { many, readEvents, readToEnd, shape, startFanoutBench, within, type FanoutBench } from "../../test/support/fanout.js";
 
@@ -27,10 +31,11 @@ afterAll(async () => {
 });
 
 /** hub.open, with the reader closed after the file. */
-async function opened(request: ReadRequest): Promise<OpenedReader> {
-  const read = await hub.open(request);
-  readers.push(read.reader);
-  return read;
+async function opened({ stream, ...spec }: ReadRequest): Promise<{ reader: Reader; state: StreamState }> {
+  const state = await readStreamState(bench.jsm, stream);
+  const reader = await hub.open(state, spec);
+  readers.push(reader);
+  return { reader, state };
 }
 const open = async (request: ReadRequest) => (await opened(request)).reader;
 

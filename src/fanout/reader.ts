@@ -5,6 +5,7 @@ import { readStreamState } from "../backbone/stream-state.js";
 import type { JetStreamManager } from "@nats-io/jetstream";
 import type { GapNotice } from "../protocol/position.js";
 import type { Schemas } from "../schema/registry.js";
+import { gapBefore } from "./gap.js";
 import { EncodedEvent, type EventFilter } from "./encoded-event.js";
 import type { StreamFeed } from "./feed.js";
 import { STOPPED, Wakeup } from "./wakeup.js";
@@ -160,9 +161,8 @@ class CatchUp {
   #batch: JsMsg[] = [];
   #fetching: Promise<void> | undefined;
   #done: boolean;
-  /** The stream's first offset and epoch when a skipping batch was last checked. */
-  #firstOffset = 0;
-  #epoch = "";
+  /** The stream as it stood when a skipping batch was last checked. */
+  #checked: Pick<StreamState, "name" | "firstOffset" | "epoch"> = { name: "", firstOffset: 0, epoch: "" };
   #nextExpected: number;
   /** The mean size of the events fetched last, which sizes the next fetch. */
   #eventBytes = 1024;
@@ -206,10 +206,8 @@ class CatchUp {
     // Where this read goes on: the next message, or the live window when none is left below it.
     const msg = this.#batch[0];
     const next = Math.min(msg?.seq ?? this.target, this.target);
-    if (next > cursor && cursor < this.#firstOffset) {
-      const { stream } = this.ctx.feed;
-      return { stream, requested: cursor, first: Math.min(next, this.#firstOffset), epoch: this.#epoch };
-    }
+    const gap = gapBefore(cursor, next, this.#checked);
+    if (gap) return gap;
     if (!msg || msg.seq >= this.target) {
       this.#done = true;
       this.#batch = [];
@@ -234,9 +232,7 @@ class CatchUp {
     const contiguous =
       batch.length > 0 && batch[0]!.seq === this.#nextExpected && batch.every((m, i) => i === 0 || m.seq === batch[i - 1]!.seq + 1);
     if (!contiguous) {
-      const state = await readStreamState(this.ctx.jsm, this.ctx.feed.stream);
-      this.#firstOffset = state.firstOffset;
-      this.#epoch = state.epoch;
+      this.#checked = await readStreamState(this.ctx.jsm, this.ctx.feed.stream);
     }
     if (batch.length > 0) this.#nextExpected = batch.at(-1)!.seq + 1;
   }
