@@ -9,9 +9,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { orders } from "../../generated/streams/index.js";
 import { createProducer, type Producer } from "../../src/typed/producer.js";
 import { startTestGateway, type TestGateway } from "../support/gateway.js";
+import { SseConnection } from "../support/sse-frames.js";
 import { until } from "../support/wait.js";
 import { envelopeProblems, publishOrders, type PublishedEvent } from "./support/published.js";
-import { SseParser, type SseMessage } from "./support/sse-parser.js";
 
 let gw: TestGateway;
 let producer: Producer<typeof orders>;
@@ -126,51 +126,43 @@ describe("the eventsource npm client", () => {
 });
 
 describe("the SSE wire format", () => {
-  /** Opens the SSE endpoint with fetch and reads until `count` events arrived. */
+  /** Opens the SSE endpoint with fetch, reads until `count` events arrived, and closes it. */
   async function readRaw(path: string, count: number, headers: Record<string, string> = {}) {
-    const controller = new AbortController();
-    const res = await fetch(gw.url + path, { headers, signal: controller.signal });
-    const parser = new SseParser();
-    const messages: SseMessage[] = [];
+    const sse = await SseConnection.open(gw.url + path, { headers });
     try {
-      expect(res.status).toBe(200);
-      const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
-      const deadline = setTimeout(() => controller.abort(), 10_000);
-      try {
-        while (messages.length < count) {
-          const { value, done } = await reader.read();
-          if (done) break;
-          messages.push(...parser.push(value));
-        }
-      } finally {
-        clearTimeout(deadline);
-      }
+      expect(sse.status).toBe(200);
+      await sse.waitForEvents(count);
     } finally {
-      controller.abort();
+      await sse.close();
     }
-    return { res, parser, messages };
+    // Every message that carries data: events, and notices if the gateway sent any.
+    return { sse, messages: sse.messages().filter((m) => m.data !== undefined) };
   }
 
   it("starts with a retry line, then sends id: <offset> and one-line data: <envelope>, with the SSE and CORS headers", async () => {
     const events = await publishOrders(producer, "wire", 3);
     const from = events[0]!.offset;
-    const { res, parser, messages } = await readRaw(`/v1/streams/orders/sse?from=${from}`, 3, { Origin: "http://127.0.0.1:1" });
+    const { sse, messages } = await readRaw(`/v1/streams/orders/sse?from=${from}`, 3, { Origin: "http://127.0.0.1:1" });
 
-    expect(res.headers.get("content-type")).toMatch(/^text\/event-stream/);
-    expect(res.headers.get("cache-control")).toContain("no-cache");
-    expect(res.headers.get("x-accel-buffering")).toBe("no");
-    expect(res.headers.get("access-control-allow-origin")).toMatch(/^(\*|http:\/\/127\.0\.0\.1:1)$/);
+    expect(sse.headers.get("content-type")).toMatch(/^text\/event-stream/);
+    expect(sse.headers.get("cache-control")).toContain("no-cache");
+    expect(sse.headers.get("x-accel-buffering")).toBe("no");
+    expect(sse.headers.get("access-control-allow-origin")).toMatch(/^(\*|http:\/\/127\.0\.0\.1:1)$/);
 
-    expect(parser.firstLine).toMatch(/^retry: ?\d+$/);
-    const retry = parser.retries[0]!;
+    expect(sse.raw.split(/\r\n|\r|\n/)[0]).toMatch(/^retry: ?\d+$/);
+    const retry = Number(sse.messages()[0]!.retry);
     console.log(`[sse wire] retry: ${retry} ms`);
     expect(retry).toBeGreaterThanOrEqual(100);
     expect(retry).toBeLessThanOrEqual(5_000);
 
-    expect(messages.map((m) => m.event)).toEqual([undefined, undefined, undefined]);
+    // Each event is exactly an id line and one data line: no event field, no second data line.
+    expect(messages.map((m) => m.fields.map(([name]) => name))).toEqual([
+      ["id", "data"],
+      ["id", "data"],
+      ["id", "data"],
+    ]);
     expect(messages.map((m) => m.id)).toEqual(events.map((e) => String(e.offset)));
-    expect(messages.every((m) => !m.data.includes("\n"))).toBe(true);
-    expect(messages.flatMap((m, i) => envelopeProblems(JSON.parse(m.data), events[i]!))).toEqual([]);
+    expect(messages.flatMap((m, i) => envelopeProblems(JSON.parse(m.data!), events[i]!))).toEqual([]);
   });
 
   it("resumes after the Last-Event-ID header or the lastEventId query, overriding the position", async () => {

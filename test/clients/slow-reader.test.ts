@@ -6,17 +6,18 @@
  * The gateway runs as a child process (what `npm start` runs) over a test nats-server, so its
  * resident memory (VmRSS) is its own; ~50 MB of events are stored while the client is paused,
  * after the same amount went through it once (see warm-up 2 for why). A test-only preload
- * (support/memory-probe.ts) also reports what the gateway holds after a full GC.
+ * (support/gc-probe.ts) also reports what the gateway holds after a full GC.
  */
 import { get, type IncomingMessage } from "node:http";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { orders } from "../../generated/streams/index.js";
 import { connectBackbone } from "../../src/backbone/connection.js";
 import { createProducer } from "../../src/typed/producer.js";
+import { cleanupsAfterEach } from "../support/cleanups.js";
+import { startGatewayProcess } from "../support/gateway-process.js";
 import { startTestNats } from "../support/nats.js";
+import { SseParser } from "../support/sse-frames.js";
 import { until } from "../support/wait.js";
-import { startChildGateway } from "./support/child-gateway.js";
-import { SseParser } from "./support/sse-parser.js";
 
 /** A first small batch, read in full before anything is measured. */
 const WARMUP_EVENTS = 50;
@@ -35,10 +36,7 @@ const RETAINED_GROWTH_BOUND = 8 * 1024 * 1024;
  */
 const RSS_GROWTH_BOUND = 48 * 1024 * 1024;
 
-const cleanups: (() => Promise<unknown>)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => undefined);
-});
+const cleanups = cleanupsAfterEach();
 
 const MB = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MB`;
 
@@ -47,7 +45,7 @@ describe("a paused SSE reader", () => {
     const t0 = Date.now();
     const nats = await startTestNats();
     cleanups.push(() => nats.stop());
-    const gateway = await startChildGateway(nats.url, {}, { memoryProbe: true });
+    const gateway = await startGatewayProcess(nats.url, {}, { probes: { gc: true }, stopTimeoutMs: 10_000 });
     cleanups.push(() => gateway.stop());
     const backbone = await connectBackbone(nats.url, "slow-reader-test");
     cleanups.push(() => backbone.nc.close());
@@ -75,6 +73,8 @@ describe("a paused SSE reader", () => {
     const notices: string[] = [];
     const parser = new SseParser();
     let bytes = 0;
+    /** Frames parsed: messages (the retry: line first) and comments. */
+    let frames = 0;
     let ended = false;
     const req = get(`${gateway.url}/v1/streams/orders/sse?from=now`, { agent: false });
     cleanups.push(async () => req.destroy());
@@ -84,6 +84,8 @@ describe("a paused SSE reader", () => {
     res.on("data", (chunk: string) => {
       bytes += chunk.length;
       for (const m of parser.push(chunk)) {
+        frames++;
+        if (m.kind !== "message" || m.data === undefined) continue;
         if (m.event !== undefined) {
           notices.push(`${m.event}: ${m.data}`);
           continue;
@@ -109,11 +111,11 @@ describe("a paused SSE reader", () => {
     };
 
     // Warm-up 1: the read has started once the response is there; a first small batch is read.
-    await until(() => parser.firstLine !== undefined, "the first line of the SSE response", 10_000);
+    await until(() => frames > 0, "the first frame of the SSE response (its retry: line)", 10_000);
     await publishMany("warm", WARMUP_EVENTS);
     await until(() => received.length >= WARMUP_EVENTS, `${WARMUP_EVENTS} warm-up events`, 15_000, state);
     const cold = await settle();
-    const coldRetained = await gateway.retained();
+    const coldRetained = await gateway.collectGarbage();
 
     // Warm-up 2: as much as the flood, read as it comes. Moving ~50 MB through the gateway grows
     // its V8 heap and malloc arenas (by 40-100 MB, alike with a reader that keeps up and with a
@@ -138,7 +140,7 @@ describe("a paused SSE reader", () => {
       // Stop reading, let the gateway settle, then flood the stream.
       res.pause();
       warm = await settle();
-      warmRetained = await gateway.retained();
+      warmRetained = await gateway.collectGarbage();
       floodFrom = samples.length;
       const floodStart = Date.now();
       await publishMany("flood", FLOOD_EVENTS);
@@ -154,7 +156,7 @@ describe("a paused SSE reader", () => {
     const baseline = Math.max(throughputPeak, ...warm);
     const floodSamples = samples.slice(floodFrom);
     const peak = Math.max(...rss(floodFrom));
-    const pausedRetained = await gateway.retained();
+    const pausedRetained = await gateway.collectGarbage();
     const receivedWhilePaused = received.length;
     const bytesBeforeResume = bytes;
     const lastOffset = Math.max(...expected.keys());
@@ -166,7 +168,7 @@ describe("a paused SSE reader", () => {
     await new Promise((resolve) => setTimeout(resolve, 300));
     const drainMs = Date.now() - resumeAt;
     const after = gateway.rssBytes();
-    const drainedRetained = await gateway.retained();
+    const drainedRetained = await gateway.collectGarbage();
     const held = (m: { heapUsed: number; external: number }) => m.heapUsed + m.external;
     const retainedGrowth = held(pausedRetained) - held(warmRetained);
 

@@ -25,8 +25,8 @@ import { take } from "../support/collect.js";
 import { RFC3339_UTC } from "../support/events.js";
 import type { TestGateway } from "../support/gateway.js";
 import { send } from "../support/http.js";
-import { startReceiver, type Receiver } from "../support/receiver.js";
-import type { Envelope } from "../support/sse-frames.js";
+import { startReceiver, type Receiver } from "../support/webhook-receiver.js";
+import type { Envelope } from "../support/envelope.js";
 import { WsClient, wsUrl, type MsgOf, type WsEvent } from "../support/ws-client.js";
 import { diffMessages, hasNaN, showScalar, unknownFields } from "./compare.js";
 import { Coverage, FULL_CYCLE, generateMessages } from "./generate.js";
@@ -394,7 +394,7 @@ export class Contract {
       case "webhook": {
         const prefix = `/hook/${stream}`;
         const mine = () => this.#receiver.requests.filter((r) => r.path === prefix);
-        await this.#receiver.waitFor(() => mine().length >= count, timeoutMs, `${count} webhook deliveries of ${stream}`);
+        await this.#receiver.until(() => mine().length >= count, `${count} webhook deliveries of ${stream}`, timeoutMs);
         await new Promise((resolve) => setTimeout(resolve, 200));
         return mine().map((r) => {
           let envelope: Envelope;

@@ -8,7 +8,9 @@ import { orders, type OrdersEventInit } from "../../generated/streams/index.js";
 import { createProducer } from "../../src/typed/producer.js";
 import { range, T, tag } from "../support/events.js";
 import type { TestGateway } from "../support/gateway.js";
-import { SseConnection, type Envelope, type GapNoticeJson, type ReadItem } from "../support/sse-frames.js";
+import { send, type HttpResponse } from "../support/http.js";
+import type { Envelope, GapNoticeJson, ReadItem } from "../support/envelope.js";
+import { SseConnection } from "../support/sse-frames.js";
 
 export type { Envelope, GapNoticeJson, ReadItem };
 
@@ -80,44 +82,13 @@ export interface PollBody {
   gap?: GapNoticeJson;
 }
 
-export interface PollResponse {
-  status: number;
-  headers: Headers;
-  body: any;
-  text: string;
-  /** Milliseconds from sending the request to having read the whole answer. */
-  ms: number;
-}
-
-export async function pollRaw(
-  gw: TestGateway,
-  stream: string,
-  query: Query,
-  headers: Record<string, string> = {},
-  timeoutMs = 75_000,
-): Promise<PollResponse & { bytes: Uint8Array }> {
-  const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(), timeoutMs);
-  const started = performance.now();
-  try {
-    const res = await fetch(`${gw.url}/v1/streams/${stream}/poll?${qs(query)}`, { headers, signal: controller.signal });
-    const bytes = new Uint8Array(await res.arrayBuffer());
-    const ms = performance.now() - started;
-    const text = new TextDecoder().decode(bytes);
-    let body: unknown;
-    try {
-      body = JSON.parse(text);
-    } catch {
-      body = undefined;
-    }
-    return { status: res.status, headers: res.headers, body, text, ms, bytes };
-  } finally {
-    clearTimeout(timer);
-  }
+/** A poll's answer, read whole (see send): JSON or protobuf, error or not. */
+export function pollRaw(gw: TestGateway, stream: string, query: Query, headers: Record<string, string> = {}, timeoutMs = 75_000): Promise<HttpResponse> {
+  return send(gw.url, { path: `/v1/streams/${stream}/poll?${qs(query)}`, headers }, timeoutMs);
 }
 
 /** One JSON poll that must answer 200 with the protocol's body shape. */
-export type PollAnswer = Omit<PollResponse, "body"> & { body: PollBody };
+export type PollAnswer = Omit<HttpResponse, "body"> & { body: PollBody };
 
 export async function poll(gw: TestGateway, query: Query, stream = "orders"): Promise<PollAnswer> {
   const res = await pollRaw(gw, stream, query);
@@ -174,9 +145,13 @@ export async function readPoll(
 // ---------------------------------------------------------------------------------------------
 // Server-Sent Events
 
-export function sseUrl(gw: TestGateway, query: Query, stream = "orders"): string {
+export function ssePath(query: Query, stream = "orders"): string {
   const q = qs(query);
-  return `${gw.url}/v1/streams/${stream}/sse${q ? `?${q}` : ""}`;
+  return `/v1/streams/${stream}/sse${q ? `?${q}` : ""}`;
+}
+
+export function sseUrl(gw: TestGateway, query: Query, stream = "orders"): string {
+  return gw.url + ssePath(query, stream);
 }
 
 /** Opens an SSE read that must answer 200; close it in a finally. */
@@ -224,35 +199,4 @@ export async function read(
 ): Promise<ReadItem[]> {
   if (protocol === "sse") return (await readSse(gw, position, filter, count, options)).items;
   return (await readPoll(gw, position, filter, count, options)).items;
-}
-
-/** Asserts the protocol's error shape and code. */
-export function expectApiError(res: { status: number; body: any; text: string }, status: number, code: string): void {
-  const where = `-> ${res.status} ${res.text.slice(0, 400)}`;
-  expect(res.status, where).toBe(status);
-  expect(res.body?.error?.code, where).toBe(code);
-  expect(typeof res.body?.error?.message, where).toBe("string");
-}
-
-/** A plain GET read to its end (for SSE answers that are errors, not streams). */
-export async function getText(url: string, headers: Record<string, string> = {}): Promise<{ status: number; headers: Headers; body: any; text: string }> {
-  const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(), 10_000);
-  try {
-    const res = await fetch(url, { headers, signal: controller.signal });
-    if (res.headers.get("content-type")?.startsWith("text/event-stream")) {
-      await res.body?.cancel().catch(() => undefined);
-      return { status: res.status, headers: res.headers, body: undefined, text: "(an event stream)" };
-    }
-    const text = await res.text();
-    let body: unknown;
-    try {
-      body = JSON.parse(text);
-    } catch {
-      body = undefined;
-    }
-    return { status: res.status, headers: res.headers, body, text };
-  } finally {
-    clearTimeout(timer);
-  }
 }

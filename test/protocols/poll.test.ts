@@ -9,9 +9,10 @@ import { EventBatch } from "../../generated/ts/streamgate/v1/event.js";
 import { OrderCancelled_Reason } from "../../generated/ts/demo/orders/v1/orders.js";
 import { range, T, tag } from "../support/events.js";
 import { startTestGateway, type TestGateway } from "../support/gateway.js";
+import { scrapeMetrics, seriesValue } from "../support/metrics.js";
 import { sleep } from "../support/wait.js";
+import { expectError } from "../support/http.js";
 import {
-  expectApiError,
   poll,
   pollRaw,
   publish,
@@ -63,7 +64,7 @@ describe("max", () => {
     ["wait=abc", { wait: "abc" }],
   ])("%s: 400 invalid_argument", async (_name, query) => {
     const res = await pollRaw(gw, "orders", { from: "first", wait: 0, ...query });
-    expectApiError(res, 400, "invalid_argument");
+    expectError(res, 400, "invalid_argument");
     expect(res.ms).toBeLessThan(2_000);
   });
 });
@@ -183,18 +184,19 @@ describe("wait", () => {
 
 describe("abandoned long polls", () => {
   it("are released on the server when the client goes away (streamgate_open_connections)", async () => {
-    const openPolls = async () => {
-      const text = await (await fetch(`${gw.url}/metrics`)).text();
-      const line = text.split("\n").find((l) => l.startsWith('streamgate_open_connections{protocol="poll"}'));
-      return line ? Number(line.split(/\s+/).at(-1)) : 0;
-    };
+    // Throws while the series is missing, which expect.poll retries.
+    const openPolls = async () => seriesValue(await scrapeMetrics(gw.url), 'streamgate_open_connections{protocol="poll"}');
+    const goneAway = new Error("the client went away");
     const controllers = Array.from({ length: 5 }, () => new AbortController());
-    const pending = controllers.map((c) =>
-      fetch(`${gw.url}/v1/streams/orders/poll?wait=30`, { signal: c.signal }).then((r) => r.arrayBuffer()).catch(() => undefined),
-    );
+    const pending = controllers.map(async (c) => {
+      const res = await fetch(`${gw.url}/v1/streams/orders/poll?wait=30`, { signal: c.signal });
+      // Only the abort may end these: an answer before it means the poll did not wait.
+      await res.arrayBuffer();
+      throw new Error(`the long poll answered ${res.status} before the client went away`);
+    });
     await expect.poll(openPolls, { timeout: 3_000, interval: 50 }).toBe(5);
-    for (const c of controllers) c.abort();
-    await Promise.all(pending);
+    for (const c of controllers) c.abort(goneAway);
+    for (const outcome of await Promise.allSettled(pending)) expect(outcome).toEqual({ status: "rejected", reason: goneAway });
     await expect.poll(openPolls, { timeout: 3_000, interval: 50 }).toBe(0);
   });
 });
@@ -227,7 +229,7 @@ describe("an empty stream (metrics: nothing published in this suite)", () => {
   });
 
   it("from=2: 400, it is beyond last_offset + 1", async () => {
-    expectApiError(await pollRaw(gw, "metrics", { from: 2, wait: 0 }), 400, "invalid_argument");
+    expectError(await pollRaw(gw, "metrics", { from: 2, wait: 0 }), 400, "invalid_argument");
   });
 
   it("a long poll from=first gets the stream's first event as soon as it is stored", async () => {

@@ -8,19 +8,18 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { range, T, tag } from "../support/events.js";
 import { startTestGateway, type TestGateway } from "../support/gateway.js";
 import { sleep } from "../support/wait.js";
+import { expectError, send } from "../support/http.js";
 import {
-  expectApiError,
-  getText,
   openSse,
   poll,
+  pollRaw,
   PROTOCOLS,
   publish,
   publishShipped,
-  qs,
   read,
   readPoll,
   shapeOf,
-  sseUrl,
+  ssePath,
   streamInfo,
   type OrderSpec,
   type Query,
@@ -253,7 +252,7 @@ describe("sse: resuming with Last-Event-ID / lastEventId", () => {
     ["a lastEventId that is not an offset", {}, { lastEventId: "abc" }],
     ["a Last-Event-ID beyond the end of the stream", { "last-event-id": "999999" }, {}],
   ])("%s: 400 invalid_argument", async (_name, headers, query) => {
-    expectApiError(await getText(sseUrl(gw, query), headers), 400, "invalid_argument");
+    expectError(await send(gw.url, { path: ssePath(query), headers }), 400, "invalid_argument");
   });
 
   it("a reconnect with the last id seen loses nothing and repeats nothing", async () => {
@@ -375,12 +374,12 @@ describe.each(PROTOCOLS)("%s: malformed or conflicting positions", (protocol) =>
   ];
 
   async function answer(query: Query) {
-    return protocol === "sse" ? getText(sseUrl(gw, query)) : getText(`${gw.url}/v1/streams/orders/poll?${qs({ ...query, wait: 0 })}`);
+    return protocol === "sse" ? send(gw.url, { path: ssePath(query) }) : pollRaw(gw, "orders", { ...query, wait: 0 });
   }
 
   it.each(cases)("%s: 400 invalid_argument", async (_name, make) => {
     const info = await streamInfo(gw);
-    expectApiError(await answer(make(info.last_offset)), 400, "invalid_argument");
+    expectError(await answer(make(info.last_offset)), 400, "invalid_argument");
   });
 
   it("from=<last_offset + 2>: the message names the stream's first_offset and last_offset", async () => {
@@ -408,7 +407,7 @@ describe.each(PROTOCOLS)("%s: malformed or conflicting positions", (protocol) =>
 
   it("an unknown stream: 404 not_found", async () => {
     const path = protocol === "sse" ? "/v1/streams/nope/sse" : "/v1/streams/nope/poll?wait=0";
-    expectApiError(await getText(gw.url + path), 404, "not_found");
+    expectError(await send(gw.url, { path }), 404, "not_found");
   });
 });
 

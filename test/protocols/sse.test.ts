@@ -50,9 +50,7 @@ describe("the response", () => {
     try {
       await sse.until(() => sse.raw.length > 0 && sse.items.length > 0, "the first frame", 5_000);
       expect(sse.raw).toMatch(/^retry: \d+\r?\n/);
-      const first = sse.items[0]!;
-      expect(first.kind).toBe("message");
-      if (first.kind === "message") expect(first.fields).toEqual([["retry", expect.stringMatching(/^\d+$/)]]);
+      expect(sse.items[0]).toMatchObject({ kind: "message", fields: [["retry", expect.stringMatching(/^\d+$/)]] });
       expect(Number(sse.raw.match(/^retry: (\d+)/)![1])).toBeGreaterThan(0);
     } finally {
       await sse.close();

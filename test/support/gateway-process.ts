@@ -4,6 +4,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { listenToProbes, needsIpc, probeNodeArgs, type ProbeOptions, type Probes } from "./gateway-probes.js";
 
 /** How a child process ended. */
 export interface ProcessExit {
@@ -13,7 +14,7 @@ export interface ProcessExit {
   at: number;
 }
 
-export interface GatewayProcess {
+export interface GatewayProcess extends Probes {
   child: ChildProcess;
   /** The gateway's own node process (tsx is loaded with --import, so there is no wrapper). */
   pid: number;
@@ -34,14 +35,10 @@ export interface GatewayProcess {
 }
 
 export interface GatewayProcessOptions {
-  /** Node flags ahead of `--import tsx`, e.g. --cpu-prof or --expose-gc (not allowed in NODE_OPTIONS). */
+  /** Node flags ahead of `--import tsx`, e.g. --cpu-prof (not allowed in NODE_OPTIONS). */
   nodeArgs?: string[];
-  /** Modules preloaded after tsx (`--import <path>` each), so they may be TypeScript: test probes. */
-  imports?: string[];
-  /** Opens an IPC channel to the child (stdio "ipc"), for a preloaded probe that reports with process.send. */
-  ipc?: boolean;
-  /** Called right after the spawn, before anything is awaited: for listeners that must see every message. */
-  onSpawn?: (child: ChildProcess) => void;
+  /** Test probes preloaded into the gateway (see gateway-probes.ts). */
+  probes?: ProbeOptions;
   /** Runs on this data dir and leaves it in place; by default on a fresh temporary one that stop() removes. */
   dataDir?: string;
   /** How long /readyz may take to answer 200 (default 30 s). */
@@ -91,17 +88,11 @@ export async function startGatewayProcess(
     ...env,
   };
   for (const [name, value] of Object.entries(childEnv)) if (value === undefined) delete childEnv[name];
-  const args = [
-    ...(options.nodeArgs ?? []),
-    "--import",
-    "tsx",
-    ...(options.imports ?? []).flatMap((module) => ["--import", module]),
-    "src/cli/main.ts",
-    "serve",
-  ];
-  const stdio: StdioOptions = ["ignore", "pipe", "pipe", ...(options.ipc ? (["ipc"] as const) : [])];
+  const probeOptions = options.probes ?? {};
+  const args = [...(options.nodeArgs ?? []), "--import", "tsx", ...probeNodeArgs(probeOptions), "src/cli/main.ts", "serve"];
+  const stdio: StdioOptions = ["ignore", "pipe", "pipe", ...(needsIpc(probeOptions) ? (["ipc"] as const) : [])];
   const child = spawn(process.execPath, args, { env: childEnv, stdio });
-  options.onSpawn?.(child);
+  const probes = listenToProbes(child, probeOptions);
   let output = "";
   child.stdout!.on("data", (d: Buffer) => (output += d));
   child.stderr!.on("data", (d: Buffer) => (output += d));
@@ -147,6 +138,7 @@ export async function startGatewayProcess(
     output: () => output,
     rssBytes: () => rssBytesOf(child.pid!),
     stop,
+    ...probes,
   };
 }
 

@@ -17,11 +17,15 @@ export interface HttpResponse {
   /** The parsed JSON body, or undefined when the body is not JSON. */
   body: any;
   text: string;
+  /** The body as it came. */
+  bytes: Uint8Array;
+  /** Milliseconds from sending the request to having read the whole answer. */
+  ms: number;
 }
 
 /**
  * Sends one request and reads the whole answer. A 200 text/event-stream answer is not read to
- * its end (it never ends): its body is cancelled and `text` is "".
+ * its end (it never ends): its body is cancelled, and `text` and `bytes` are empty.
  */
 export async function send(baseUrl: string, req: HttpRequest, timeoutMs = 20_000): Promise<HttpResponse> {
   const headers: Record<string, string> = { ...req.headers };
@@ -32,6 +36,7 @@ export async function send(baseUrl: string, req: HttpRequest, timeoutMs = 20_000
   }
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(), timeoutMs);
+  const started = performance.now();
   try {
     const res = await fetch(baseUrl + req.path, {
       method: req.method ?? (body === undefined ? "GET" : "POST"),
@@ -41,17 +46,19 @@ export async function send(baseUrl: string, req: HttpRequest, timeoutMs = 20_000
       signal: controller.signal,
     });
     if (res.headers.get("content-type")?.startsWith("text/event-stream")) {
-      await res.body?.cancel().catch(() => undefined);
-      return { status: res.status, headers: res.headers, body: undefined, text: "" };
+      await res.body?.cancel();
+      return { status: res.status, headers: res.headers, body: undefined, text: "", bytes: new Uint8Array(), ms: performance.now() - started };
     }
-    const text = await res.text();
+    const bytes = new Uint8Array(await res.arrayBuffer());
+    const ms = performance.now() - started;
+    const text = new TextDecoder().decode(bytes);
     let parsed: unknown;
     try {
       parsed = JSON.parse(text);
     } catch {
       parsed = undefined;
     }
-    return { status: res.status, headers: res.headers, body: parsed, text };
+    return { status: res.status, headers: res.headers, body: parsed, text, bytes, ms };
   } finally {
     clearTimeout(timer);
   }

@@ -1,23 +1,20 @@
 import type { ConsumerInfo, JetStreamManager } from "@nats-io/jetstream";
-import { untilNotified } from "./wait.js";
+import { Observed } from "./observed.js";
 
 /**
  * Reads an async iterable in the background, so a test can act (publish, restart the server)
  * while a read is pending, and then wait on what has arrived. The iterable is opened with an
  * AbortSignal; stop() aborts it and waits for the loop to end.
  */
-export class LiveRead<T> {
+export class LiveRead<T> extends Observed {
   readonly items: T[] = [];
   /** Date.now() when each item arrived. */
   readonly arrivals: number[] = [];
-  /** Set when the iterable threw. */
-  failure: unknown;
-  ended = false;
   private readonly controller = new AbortController();
-  private readonly listeners = new Set<() => void>();
   private readonly loop: Promise<void>;
 
   constructor(open: (signal: AbortSignal) => AsyncIterable<T>) {
+    super();
     const iterable = open(this.controller.signal);
     this.loop = (async () => {
       try {
@@ -40,21 +37,6 @@ export class LiveRead<T> {
     return this.until(() => this.items.length >= count, `${count} items`, timeoutMs).then(() => this.items);
   }
 
-  /** Resolves once `condition` holds, re-checked after every arrival. */
-  until(condition: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
-    return untilNotified(
-      this.listeners,
-      condition,
-      timeoutMs,
-      () => {
-        if (!this.ended) return undefined;
-        const reason = this.failure === undefined ? "the read ended" : `the read failed: ${String(this.failure)}`;
-        return new Error(`waiting for ${what}: ${reason} after ${this.items.length} items`);
-      },
-      () => new Error(`timed out after ${timeoutMs} ms waiting for ${what}; got ${this.items.length} items`),
-    );
-  }
-
   /** Aborts the read and waits for it to end; returns everything that arrived. */
   async stop(): Promise<T[]> {
     this.controller.abort();
@@ -62,8 +44,8 @@ export class LiveRead<T> {
     return this.items;
   }
 
-  private changed(): void {
-    for (const listener of [...this.listeners]) listener();
+  protected describe(): string {
+    return `${this.items.length} items`;
   }
 }
 

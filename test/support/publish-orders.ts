@@ -1,7 +1,6 @@
 import { orders } from "../../generated/streams/orders.js";
 import { connectBackbone, type Backbone } from "../../src/backbone/connection.js";
 import { createProducer } from "../../src/typed/producer.js";
-import { sleep } from "./wait.js";
 
 /**
  * Publishes `count` small OrderShipped events straight to the backbone, `window` at a time,
@@ -35,14 +34,4 @@ export async function publishOrders(
 /** A backbone connection for a test's own publishing. */
 export function connectPublisher(natsUrl: string): Promise<Backbone> {
   return connectBackbone(natsUrl, "webhooks-durability-publisher");
-}
-
-/** Polls check every interval ms until it is true; throws describe() after timeoutMs. */
-export async function waitFor(check: () => boolean, timeoutMs: number, describe: () => string, interval = 25): Promise<number> {
-  const started = Date.now();
-  while (!check()) {
-    if (Date.now() - started > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms: ${describe()}`);
-    await sleep(interval);
-  }
-  return Date.now() - started;
 }

@@ -4,7 +4,8 @@
  * message with its fields in order, so tests can check the wire format itself, not only
  * what an EventSource would surface.
  */
-import { untilNotified } from "./wait.js";
+import type { Envelope, GapNoticeJson, ReadItem } from "./envelope.js";
+import { Observed } from "./observed.js";
 
 export type SseItem =
   | { kind: "comment"; text: string }
@@ -71,27 +72,6 @@ export class SseParser {
   }
 }
 
-export interface GapNoticeJson {
-  stream: string;
-  requested: number;
-  first: number;
-  epoch: string;
-}
-
-/** What a reader saw, in order: the union both protocols' readers return. */
-export type ReadItem = { kind: "gap"; gap: GapNoticeJson } | { kind: "event"; event: Envelope };
-
-export interface Envelope {
-  stream: string;
-  offset: number;
-  id: string;
-  type: string;
-  key?: string;
-  time: string;
-  data: unknown;
-  dataBase64?: string;
-}
-
 export interface OpenSseOptions {
   headers?: Record<string, string>;
   /** How long to wait for the response headers. */
@@ -102,20 +82,19 @@ export interface OpenSseOptions {
  * One SSE response being read in the background. Abort it with close(); every wait has a
  * timeout, so a test never hangs on a stream that stays open.
  */
-export class SseConnection {
+export class SseConnection extends Observed {
   readonly items: SseItem[] = [];
   /** Date.now() when each item arrived. */
   readonly arrivals: number[] = [];
   raw = "";
-  ended = false;
-  failure: unknown;
-  private readonly listeners = new Set<() => void>();
   private loop: Promise<void> = Promise.resolve();
 
   private constructor(
     readonly response: Response,
     private readonly controller: AbortController,
-  ) {}
+  ) {
+    super();
+  }
 
   get status(): number {
     return this.response.status;
@@ -171,21 +150,6 @@ export class SseConnection {
     return this.envelopes();
   }
 
-  /** Resolves once `condition` holds, re-checked after every item; rejects on timeout or end. */
-  until(condition: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
-    return untilNotified(
-      this.listeners,
-      condition,
-      timeoutMs,
-      () => {
-        if (!this.ended) return undefined;
-        const reason = this.failure === undefined ? "the stream ended" : `the stream failed: ${String(this.failure)}`;
-        return new Error(`waiting for ${what}: ${reason}; got ${this.describe()}`);
-      },
-      () => new Error(`timed out after ${timeoutMs} ms waiting for ${what}; got ${this.describe()}`),
-    );
-  }
-
   /** Waits `quietMs`, then returns the items that arrived meanwhile. */
   async quiet(quietMs: number): Promise<SseItem[]> {
     const before = this.items.length;
@@ -199,7 +163,7 @@ export class SseConnection {
     await this.loop;
   }
 
-  private describe(): string {
+  protected describe(): string {
     const offsets = this.offsets();
     const shown = offsets.length > 20 ? [...offsets.slice(0, 10), "...", ...offsets.slice(-10)] : offsets;
     return `${this.items.length} items, events at offsets [${shown.join(",")}], raw so far ${JSON.stringify(this.raw.slice(0, 300))}`;
@@ -230,9 +194,5 @@ export class SseConnection {
       this.ended = true;
       this.changed();
     }
-  }
-
-  private changed(): void {
-    for (const listener of [...this.listeners]) listener();
   }
 }

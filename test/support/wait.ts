@@ -2,7 +2,10 @@ export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-/** Polls `condition` every 10 ms until it holds; rejects after timeoutMs with `what` and `detail()`. */
+/**
+ * Polls `condition` every 10 ms until it holds; rejects after timeoutMs with `what` and
+ * `detail()`. For state that nothing announces: wait on what an Observed watches with its until().
+ */
 export async function until(condition: () => boolean, what: string, timeoutMs = 10_000, detail: () => string = () => ""): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!condition()) {
@@ -12,39 +15,4 @@ export async function until(condition: () => boolean, what: string, timeoutMs = 
     }
     await sleep(10);
   }
-}
-
-/**
- * Resolves once `condition` holds, checked now and again whenever `listeners` are called (the
- * source calls them on every change). Rejects with `endedError()` when that gives an error (the
- * source ended first), with what `condition` throws, or with `timeoutError()` after timeoutMs.
- */
-export function untilNotified(
-  listeners: Set<() => void>,
-  condition: () => boolean,
-  timeoutMs: number,
-  endedError: () => Error | undefined,
-  timeoutError: () => Error,
-): Promise<void> {
-  return new Promise<void>((resolve, reject) => {
-    const check = () => {
-      let holds: boolean;
-      try {
-        holds = condition();
-      } catch (err) {
-        return finish(() => reject(err));
-      }
-      if (holds) return finish(resolve);
-      const ended = endedError();
-      if (ended) return finish(() => reject(ended));
-    };
-    const timer = setTimeout(() => finish(() => reject(timeoutError())), timeoutMs);
-    const finish = (settle: () => void) => {
-      clearTimeout(timer);
-      listeners.delete(check);
-      settle();
-    };
-    listeners.add(check);
-    check();
-  });
 }

@@ -1,181 +1,209 @@
-import { readdir, readFile, readlink } from "node:fs/promises";
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+/**
+ * A webhook receiver for tests: a node:http server on 127.0.0.1 (loopback only) that records
+ * every request (headers, body, times, how it ended) and answers as a programmable behaviour says.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
+import { Observed } from "./observed.js";
+import { holderOf, tcpSocket } from "./tcp-sockets.js";
 
-/** One POST a webhook receiver got. */
 export interface ReceivedRequest {
-  /** Arrival order over the whole receiver, from 0. */
-  seq: number;
+  /** 0-based, in the order the bodies were complete (the order of `requests`). */
+  index: number;
+  method: string;
+  /** Path and query. */
   path: string;
+  /** Lower-case names; repeated headers joined with ", ". */
+  headers: Record<string, string>;
+  body: string;
+  /** Date.now() when the headers arrived: comparable with other processes' times. */
+  at: number;
+  /** performance.now() when the headers arrived (monotonic, for gaps). */
+  t: number;
+  /** performance.now() when the exchange ended (answered or cut off); undefined while it is open. */
+  endT?: number;
+  /** Date.now() when the exchange ended. */
+  endAt?: number;
+  /** The connection closed before the whole answer was sent (the client went away, or `destroy`). */
+  aborted: boolean;
+  /** streamgate-offset, streamgate-attempt and webhook-id, parsed for convenience. */
   offset: number;
   attempt: number;
-  eventId: string;
-  /** Date.now() when the whole request body had arrived. */
-  arrivedAt: number;
-  /** Date.now() when the response was completely handed to the OS. */
-  finishedAt?: number;
-  /** The client closed the connection before the response was written. */
-  aborted?: boolean;
-  /** The process that opened the connection, when owners() named it (Linux /proc). */
+  webhookId: string;
+  /** The process that opened the connection, when the receiver was given `owners` (Linux /proc). */
   gatewayPid?: number;
 }
 
-/** How to answer one request: after delayMs with status, or never ("hang"). */
-export type Answer = { delayMs?: number; status?: number } | "hang";
+export interface Reply {
+  status?: number;
+  headers?: Record<string, string>;
+  body?: string;
+  /** Wait this long before answering. */
+  delayMs?: number;
+  /** Drop the connection instead of answering. */
+  destroy?: boolean;
+  /** Never answer (close() drops the connection). */
+  hang?: boolean;
+}
+
+/** Decides the answer to one request; `receiver.requests` already holds it (last). */
+export type Behaviour = (req: ReceivedRequest, receiver: Receiver) => Reply | number | Promise<Reply | number>;
+
+export const accept: Behaviour = () => ({ status: 204 });
 
 export interface ReceiverOptions {
-  answer?: (request: ReceivedRequest) => Answer;
-  /** Pids that may be the sender; each connection is attributed to one of them. */
+  /** Pids that may be the sender: each connection is attributed to the one holding its other end. */
   owners?: () => number[];
-  onRequest?: (request: ReceivedRequest) => void;
 }
 
-export interface Receiver {
-  url: string;
-  port: number;
-  requests: ReceivedRequest[];
-  /** Requests whose answer has not been written yet. */
-  open(): ReceivedRequest[];
-  /** The most requests one path had open at once. */
-  maxConcurrent(path: string): number;
-  close(): Promise<void>;
-}
+/** The sender's pid of each attributed connection. */
+const ownerOf = new WeakMap<Socket, number>();
 
-/** A local node:http webhook receiver on 127.0.0.1 that records every delivery. */
-export async function startReceiver(options: ReceiverOptions = {}): Promise<Receiver> {
-  const requests: ReceivedRequest[] = [];
-  const openRequests = new Set<ReceivedRequest>();
-  const concurrent = new Map<string, { now: number; max: number }>();
-  const owners = new WeakMap<Socket, Promise<number | undefined>>();
-  const hanging = new Set<ServerResponse>();
-  let port = 0;
+export class Receiver extends Observed {
+  readonly requests: ReceivedRequest[] = [];
+  readonly #sockets = new Set<Socket>();
+  readonly #open = new Set<ReceivedRequest>();
+  readonly #maxOpen = new Map<string | undefined, number>();
 
-  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
-    const chunks: Buffer[] = [];
-    req.on("data", (c: Buffer) => chunks.push(c));
-    req.on("end", () => {
-      const path = (req.url ?? "/").split("?")[0]!;
-      const record: ReceivedRequest = {
-        seq: requests.length,
-        path,
-        offset: Number(req.headers["streamgate-offset"]),
-        attempt: Number(req.headers["streamgate-attempt"]),
-        eventId: String(req.headers["webhook-id"]),
-        arrivedAt: Date.now(),
-      };
-      requests.push(record);
-      openRequests.add(record);
-      const c = concurrent.get(path) ?? { now: 0, max: 0 };
-      c.now++;
-      c.max = Math.max(c.max, c.now);
-      concurrent.set(path, c);
-      const owner = owners.get(req.socket);
-      if (owner) void owner.then((pid) => pid !== undefined && (record.gatewayPid = pid));
-      const settle = () => {
-        if (!openRequests.delete(record)) return;
-        c.now--;
-      };
-      res.on("finish", () => {
-        record.finishedAt = Date.now();
-        settle();
-      });
-      res.on("close", () => {
-        if (record.finishedAt === undefined) record.aborted = true;
-        settle();
-      });
-      options.onRequest?.(record);
-      const answer = options.answer?.(record) ?? {};
-      if (answer === "hang") {
-        hanging.add(res);
+  /** Takes over a listening server; see startReceiver. */
+  constructor(
+    private readonly server: Server,
+    readonly port: number,
+    public behaviour: Behaviour,
+    options: ReceiverOptions,
+  ) {
+    super();
+    server.on("connection", (socket: Socket) => this.#connected(socket, options.owners));
+    server.on("request", (req: IncomingMessage, res: ServerResponse) => void this.#handle(req, res));
+  }
+
+  /** http://127.0.0.1:<port>, for webhooks on paths of their own. */
+  get origin(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  /** The receiver's default webhook URL, <origin>/hook. */
+  get url(): string {
+    return `${this.origin}/hook`;
+  }
+
+  /** Requests whose exchange has not ended yet. */
+  open(): ReceivedRequest[] {
+    return [...this.#open];
+  }
+
+  /** The most requests open at once, on one path or on all of them. */
+  maxOpen(path?: string): number {
+    return this.#maxOpen.get(path) ?? 0;
+  }
+
+  /** Waits until `count` requests (in total) have arrived. */
+  async waitForCount(count: number, timeoutMs?: number): Promise<ReceivedRequest[]> {
+    await this.until(() => this.requests.length >= count, `${count} requests`, timeoutMs);
+    return this.requests;
+  }
+
+  /** A one-line-per-request summary (the first and last ones of many), for failure messages. */
+  summary(): string {
+    const line = (r: ReceivedRequest) => `#${r.index} ${r.method} ${r.path} offset=${r.offset} attempt=${r.attempt} id=${r.webhookId} t=${Math.round(r.t)}`;
+    const { requests } = this;
+    if (requests.length === 0) return "(no requests)";
+    if (requests.length <= 40) return requests.map(line).join("\n");
+    return [...requests.slice(0, 10).map(line), `... ${requests.length - 30} more ...`, ...requests.slice(-20).map(line)].join("\n");
+  }
+
+  async close(): Promise<void> {
+    for (const socket of this.#sockets) socket.destroy();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    this.ended = true;
+    this.changed();
+  }
+
+  protected describe(): string {
+    return this.summary();
+  }
+
+  #connected(socket: Socket, owners: (() => number[]) | undefined): void {
+    this.#sockets.add(socket);
+    socket.on("close", () => this.#sockets.delete(socket));
+    if (!owners) return;
+    const inode = tcpSocket(socket.remotePort!, this.port)?.inode;
+    const pid = inode === undefined ? undefined : holderOf(inode, owners());
+    if (pid !== undefined) ownerOf.set(socket, pid);
+  }
+
+  async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const headers: Record<string, string> = {};
+    for (const [name, value] of Object.entries(req.headers)) {
+      if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(", ") : value;
+    }
+    const t = performance.now();
+    const record: ReceivedRequest = {
+      index: -1,
+      method: req.method ?? "",
+      path: req.url ?? "",
+      headers,
+      body: "",
+      at: Date.now(),
+      t,
+      aborted: false,
+      offset: Number(headers["streamgate-offset"]),
+      attempt: Number(headers["streamgate-attempt"]),
+      webhookId: headers["webhook-id"] ?? "",
+      ...(ownerOf.has(req.socket) && { gatewayPid: ownerOf.get(req.socket)! }),
+    };
+    this.#opened(record);
+    const end = (aborted: boolean) => {
+      if (!this.#open.delete(record)) return;
+      record.endT = performance.now();
+      record.endAt = Date.now();
+      record.aborted = aborted;
+      this.changed();
+    };
+    res.on("finish", () => end(false));
+    res.on("close", () => end(!res.writableFinished));
+    try {
+      const chunks: Buffer[] = [];
+      for await (const chunk of req) chunks.push(chunk as Buffer);
+      record.body = Buffer.concat(chunks).toString("utf8");
+      record.index = this.requests.length;
+      this.requests.push(record);
+      this.changed();
+      const decided = await this.behaviour(record, this);
+      const reply: Reply = typeof decided === "number" ? { status: decided } : decided;
+      this.changed();
+      if (reply.hang) return;
+      if (reply.delayMs) await new Promise((resolve) => setTimeout(resolve, reply.delayMs));
+      if (res.destroyed) return;
+      if (reply.destroy) {
+        req.socket.destroy();
         return;
       }
-      const send = () => {
-        if (res.destroyed) return;
-        res.writeHead(answer.status ?? 200, { "content-type": "text/plain" });
-        res.end("ok");
-      };
-      if (answer.delayMs) setTimeout(send, answer.delayMs);
-      else send();
-    });
-  });
+      res.writeHead(reply.status ?? 204, reply.headers);
+      res.end(reply.body);
+    } catch {
+      res.destroy();
+    }
+  }
+
+  #opened(record: ReceivedRequest): void {
+    this.#open.add(record);
+    const onPath = [...this.#open].filter((r) => r.path === record.path).length;
+    this.#maxOpen.set(undefined, Math.max(this.maxOpen(), this.#open.size));
+    this.#maxOpen.set(record.path, Math.max(this.maxOpen(record.path), onPath));
+  }
+}
+
+/** Listens on a free port of 127.0.0.1. */
+export async function startReceiver(behaviour: Behaviour = accept, options: ReceiverOptions = {}): Promise<Receiver> {
+  const server = createServer();
   // Keep connections, so the sender of each can still be found while it delivers.
   server.keepAliveTimeout = 120_000;
   server.headersTimeout = 0;
   server.requestTimeout = 0;
-  if (options.owners) {
-    server.on("connection", (socket: Socket) => {
-      owners.set(socket, ownerOf(socket.remotePort!, port, options.owners!()));
-    });
-  }
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  port = (server.address() as AddressInfo).port;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    port,
-    requests,
-    open: () => [...openRequests],
-    maxConcurrent: (path) => concurrent.get(path)?.max ?? 0,
-    async close() {
-      for (const res of hanging) res.destroy();
-      server.closeAllConnections();
-      await new Promise((resolve) => server.close(resolve));
-    },
-  };
-}
-
-/** Which of pids holds the client end (local port clientPort) of a connection to serverPort. */
-async function ownerOf(clientPort: number, serverPort: number, pids: number[]): Promise<number | undefined> {
-  try {
-    const hex = (n: number) => n.toString(16).toUpperCase().padStart(4, "0");
-    let inode: string | undefined;
-    for (const table of ["/proc/net/tcp", "/proc/net/tcp6"]) {
-      const lines = (await readFile(table, "utf8").catch(() => "")).split("\n").slice(1);
-      for (const line of lines) {
-        const f = line.trim().split(/\s+/);
-        if (f.length < 10) continue;
-        if (f[1]!.endsWith(":" + hex(clientPort)) && f[2]!.endsWith(":" + hex(serverPort))) inode = f[9];
-      }
-      if (inode) break;
-    }
-    if (!inode) return undefined;
-    const target = `socket:[${inode}]`;
-    for (const pid of pids) {
-      const fds = await readdir(`/proc/${pid}/fd`).catch(() => [] as string[]);
-      for (const fd of fds) {
-        if ((await readlink(`/proc/${pid}/fd/${fd}`).catch(() => "")) === target) return pid;
-      }
-    }
-  } catch {
-    // Attribution is best effort.
-  }
-  return undefined;
-}
-
-/** First delivery of each offset, in arrival order, and how many requests beyond the first there were. */
-export function summarize(requests: ReceivedRequest[], path?: string) {
-  const mine = path === undefined ? requests : requests.filter((r) => r.path === path);
-  const first = new Map<number, ReceivedRequest>();
-  const counts = new Map<number, number>();
-  for (const r of mine) {
-    if (!first.has(r.offset)) first.set(r.offset, r);
-    counts.set(r.offset, (counts.get(r.offset) ?? 0) + 1);
-  }
-  const firstOrder = [...first.values()].sort((a, b) => a.seq - b.seq).map((r) => r.offset);
-  const outOfOrder: [number, number][] = [];
-  for (let i = 1; i < firstOrder.length; i++) {
-    if (firstOrder[i]! < firstOrder[i - 1]!) outOfOrder.push([firstOrder[i - 1]!, firstOrder[i]!]);
-  }
-  return {
-    requests: mine.length,
-    distinct: first.size,
-    duplicates: mine.length - first.size,
-    firstOrder,
-    outOfOrder,
-    duplicatedOffsets: [...counts].filter(([, n]) => n > 1).map(([o]) => o),
-  };
-}
-
-export function missing(expected: Iterable<number>, requests: ReceivedRequest[], path?: string): number[] {
-  const got = new Set((path === undefined ? requests : requests.filter((r) => r.path === path)).map((r) => r.offset));
-  return [...expected].filter((o) => !got.has(o));
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => resolve());
+  });
+  return new Receiver(server, (server.address() as AddressInfo).port, behaviour, options);
 }

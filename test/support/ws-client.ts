@@ -6,26 +6,20 @@
  * decode is recorded as `{op: "invalid"}` and fails whoever waits on it) into one normalized
  * shape, queued, and taken with next(predicate, timeout).
  */
-import { request as httpRequest } from "node:http";
 import WebSocket from "ws";
 import { Anchor, ClientFrame, ServerFrame, type Subscribe } from "../../generated/ts/streamgate/v1/frames.js";
 import type { Timestamp } from "../../generated/ts/google/protobuf/timestamp.js";
+import type { Envelope } from "./envelope.js";
 import { sleep } from "./wait.js";
 
 export type Kind = "json" | "proto";
 export const SUBPROTOCOL = { json: "streamgate.v1.json", proto: "streamgate.v1.proto" } as const;
 
 /** The event of an `event` frame. JSON clients fill `data` (and `dataBase64`), proto clients `bytes`. */
-export interface WsEvent {
-  stream: string;
-  offset: number;
-  id: string;
-  type: string;
-  key?: string;
+export interface WsEvent extends Omit<Envelope, "data"> {
   /** RFC 3339; for proto, made from the Timestamp with millisecond precision. */
   time: string;
   data?: unknown;
-  dataBase64?: string;
   /** The proto subprotocol's Event.data. */
   bytes?: Uint8Array;
   /** The proto subprotocol's Event.time, as sent. */

@@ -3,17 +3,16 @@
  * up another webhook on the same stream, and its growing backlog must not grow the gateway:
  * the backlog stays in the backbone, not in the gateway's memory.
  */
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
+import { cleanupsAfterEach } from "../support/cleanups.js";
+import { missing, summarize } from "../support/deliveries.js";
 import { createWebhook, freePort, getWebhook, startGatewayProcess } from "../support/gateway-process.js";
 import { startTestNats } from "../support/nats.js";
-import { connectPublisher, publishOrders, waitFor } from "../support/publish-orders.js";
-import { sleep } from "../support/wait.js";
-import { missing, startReceiver, summarize } from "../support/webhook-receiver.js";
+import { connectPublisher, publishOrders } from "../support/publish-orders.js";
+import { sleep, until } from "../support/wait.js";
+import { startReceiver } from "../support/webhook-receiver.js";
 
-const cleanups: (() => Promise<unknown>)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => undefined);
-});
+const cleanups = cleanupsAfterEach();
 
 const MiB = 1024 * 1024;
 const mib = (bytes: number) => (bytes / MiB).toFixed(1);
@@ -31,7 +30,7 @@ describe("a stuck webhook is isolated", () => {
     cleanups.push(() => nats.stop());
     const healthy = await startReceiver();
     cleanups.push(() => healthy.close());
-    const hanging = await startReceiver({ answer: () => "hang" });
+    const hanging = await startReceiver(() => ({ hang: true }));
     cleanups.push(() => hanging.close());
     const deadPort = await freePort(); // nothing listens there: connection refused
     const gw = await startGatewayProcess(nats.url);
@@ -40,7 +39,7 @@ describe("a stuck webhook is isolated", () => {
     // Retries that never run out during the test, so both stay stuck on their first events.
     const stuckRetries = Array.from({ length: 50 }, () => "200ms");
     const hang = await createWebhook(gw.url, {
-      url: hanging.url + "/hang",
+      url: hanging.origin + "/hang",
       stream: "orders",
       from: "now",
       maxInFlight: 4,
@@ -55,7 +54,7 @@ describe("a stuck webhook is isolated", () => {
       timeoutMs: 500,
       retrySchedule: stuckRetries,
     });
-    const ok = await createWebhook(gw.url, { url: healthy.url + "/ok", stream: "orders", from: "now", timeoutMs: 5_000 });
+    const ok = await createWebhook(gw.url, { url: healthy.origin + "/ok", stream: "orders", from: "now", timeoutMs: 5_000 });
     const publisher = await connectPublisher(nats.url);
     cleanups.push(() => publisher.nc.close());
 
@@ -63,9 +62,9 @@ describe("a stuck webhook is isolated", () => {
     const t0 = Date.now();
     const first = await publishOrders(publisher, 200, { prefix: "lag" });
     const published = Date.now();
-    await waitFor(() => missing(first, healthy.requests).length === 0, 30_000, () => `healthy missing ${missing(first, healthy.requests).length} of 200`);
+    await until(() => missing(first, healthy.requests).length === 0, "200 events at the healthy receiver", 30_000, () => `healthy missing ${missing(first, healthy.requests).length} of 200`);
     const lagMs = Date.now() - published;
-    const worstLagMs = Math.max(...healthy.requests.map((r) => r.arrivedAt - t0));
+    const worstLagMs = Math.max(...healthy.requests.map((r) => r.at - t0));
     console.log(
       `[isolation] 200 events: published in ${published - t0} ms, all at the healthy receiver ${lagMs} ms after publishing ended` +
         ` (latest arrival ${worstLagMs} ms after publishing began); hanging receiver got ${hanging.requests.length} requests (${hanging.open().length} open)`,
@@ -88,8 +87,9 @@ describe("a stuck webhook is isolated", () => {
     const t1 = Date.now();
     const backlog = await publishOrders(publisher, BACKLOG_EVENTS, { prefix: "backlog", padBytes: PAD_BYTES });
     const published2 = Date.now();
-    await waitFor(
+    await until(
       () => missing(backlog, healthy.requests).length === 0,
+      "the backlog at the healthy receiver",
       45_000,
       () => `healthy missing ${missing(backlog, healthy.requests).length} of ${BACKLOG_EVENTS}`,
     );
@@ -106,7 +106,7 @@ describe("a stuck webhook is isolated", () => {
         ` (${Math.round((BACKLOG_EVENTS / (Date.now() - 3_000 - t1)) * 1000)} events/s);` +
         ` gateway RSS baseline ${mib(baseline)} MiB, peak ${mib(peak)} MiB (+${mib(peak - baseline)}), end ${mib(end)} MiB (+${mib(end - baseline)}),` +
         ` bound +${mib(RSS_GROWTH_BOUND)} MiB; hanging: position ${hangView.position}, ${hanging.requests.length} requests,` +
-        ` most open at once ${hanging.maxConcurrent("/hang")}; dead: position ${deadView.position}, counts ${JSON.stringify(deadView.counts)}`,
+        ` most open at once ${hanging.maxOpen("/hang")}; dead: position ${deadView.position}, counts ${JSON.stringify(deadView.counts)}`,
     );
     expect(missing(backlog, healthy.requests)).toEqual([]);
     expect(summarize(healthy.requests).duplicates).toBe(0);
@@ -143,7 +143,12 @@ describe("a stuck webhook is isolated", () => {
     });
     expect(resume.status).toBe(200);
     const resumedAt = Date.now();
-    await waitFor(() => missing(third, healthy.requests).length === 0, 30_000, () => `healthy missing ${missing(third, healthy.requests).length} after resuming`);
+    await until(
+      () => missing(third, healthy.requests).length === 0,
+      "the paused backlog at the healthy receiver",
+      30_000,
+      () => `healthy missing ${missing(third, healthy.requests).length} after resuming`,
+    );
     console.log(
       `[isolation] healthy paused, stuck-only backlog +${BACKLOG_EVENTS} (${third.at(-1)! - first[0]! + 1} events behind each stuck webhook):` +
         ` gateway RSS baseline ${mib(baseline3)} MiB, peak ${mib(peak3)} MiB (+${mib(peak3 - baseline3)}), end ${mib(end3)} MiB (+${mib(end3 - baseline3)}),` +
@@ -154,7 +159,7 @@ describe("a stuck webhook is isolated", () => {
     expect(summarize(healthy.requests).duplicates).toBe(0);
 
     // The stuck ones really were stuck, with no more than maxInFlight attempts at once.
-    expect(hanging.maxConcurrent("/hang")).toBeLessThanOrEqual(4);
+    expect(hanging.maxOpen("/hang")).toBeLessThanOrEqual(4);
     expect(hangView.position).toBeLessThan(first[0]! + 10);
     expect(deadView.position).toBeLessThan(first[0]! + 10);
   }, 90_000);

@@ -2,17 +2,16 @@
  * The fan-out bench (bench/webhooks-fanout.ts) at a small size: 50 webhooks on one stream,
  * 100 events, every one of the 5,000 deliveries arrives exactly once, each webhook in offset order.
  */
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
+import { cleanupsAfterEach } from "../support/cleanups.js";
+import { summarize } from "../support/deliveries.js";
 import { createWebhook, startGatewayProcess } from "../support/gateway-process.js";
 import { startTestNats } from "../support/nats.js";
-import { connectPublisher, publishOrders, waitFor } from "../support/publish-orders.js";
+import { connectPublisher, publishOrders } from "../support/publish-orders.js";
 import { sleep } from "../support/wait.js";
-import { startReceiver, summarize } from "../support/webhook-receiver.js";
+import { startReceiver } from "../support/webhook-receiver.js";
 
-const cleanups: (() => Promise<unknown>)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => undefined);
-});
+const cleanups = cleanupsAfterEach();
 
 const WEBHOOKS = 50;
 const EVENTS = 100;
@@ -32,7 +31,7 @@ describe("many webhooks on one stream", () => {
     for (let start = 0; start < WEBHOOKS; start += 10) {
       const batch = [];
       for (let i = start; i < Math.min(WEBHOOKS, start + 10); i++) {
-        batch.push(createWebhook(gw.url, { url: `${receiver.url}/h/${i}`, stream: "orders", from: "now", timeoutMs: 10_000 }));
+        batch.push(createWebhook(gw.url, { url: `${receiver.origin}/h/${i}`, stream: "orders", from: "now", timeoutMs: 10_000 }));
       }
       for (const w of await Promise.all(batch)) ids.push(w.id);
     }
@@ -48,7 +47,7 @@ describe("many webhooks on one stream", () => {
     const offsets = await publishOrders(publisher, EVENTS, { prefix: "many" });
     const total = WEBHOOKS * EVENTS;
     const distinct = () => new Set(receiver.requests.map((r) => `${r.path}@${r.offset}`)).size;
-    await waitFor(() => receiver.requests.length >= total && distinct() === total, 60_000, () => `${distinct()} of ${total} delivered`, 100);
+    await receiver.until(() => receiver.requests.length >= total && distinct() === total, "every delivery", 60_000, () => `${distinct()} of ${total} delivered`);
     const seconds = (Date.now() - started) / 1000;
     await sleep(1_000);
     console.log(

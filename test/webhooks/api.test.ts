@@ -7,7 +7,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { RFC3339_UTC, T } from "../support/events.js";
 import { startTestGateway, type TestGateway } from "../support/gateway.js";
 import { client, detailPaths, expectError, type Client, type HttpRequest, type HttpResponse } from "../support/http.js";
-import { startReceiver, type Receiver } from "../support/receiver.js";
+import { startReceiver, type Receiver } from "../support/webhook-receiver.js";
 import { expectSecret, Hooks, publishShipped, streamInfo } from "../support/webhooks.js";
 
 let gw: TestGateway;

@@ -17,7 +17,7 @@ import type { Webhook } from "../../src/webhooks/registration.js";
 import { startTestGateway, type TestGateway } from "../support/gateway.js";
 import { client, expectError, type Client } from "../support/http.js";
 import { startTestNats } from "../support/nats.js";
-import { startReceiver, type Receiver } from "../support/receiver.js";
+import { startReceiver, type Receiver } from "../support/webhook-receiver.js";
 import { sleep } from "../support/wait.js";
 import { Hooks, publishShipped } from "../support/webhooks.js";
 

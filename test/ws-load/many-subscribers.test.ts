@@ -14,10 +14,10 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { orders } from "../../generated/streams/index.js";
 import { connectBackbone, type Backbone } from "../../src/backbone/connection.js";
 import { createProducer, type Producer } from "../../src/typed/producer.js";
+import { startGatewayProcess, type GatewayProcess } from "../support/gateway-process.js";
 import { startTestNats, type TestNats } from "../support/nats.js";
 import { seededRandom } from "../support/random.js";
 import { sleep, until } from "../support/wait.js";
-import { startChildGateway, type ChildGateway } from "./support/child-gateway.js";
 import { firstDifference } from "./support/util.js";
 
 const SEED = Number(process.env.WS_LOAD_SEED ?? 20261122);
@@ -99,19 +99,19 @@ function matches(event: Published, filter: Filter): boolean {
 }
 
 let nats: TestNats;
-let gateway: ChildGateway;
+let gateway: GatewayProcess;
 let backbone: Backbone;
 let producer: Producer<typeof orders>;
 
 beforeAll(async () => {
   nats = await startTestNats();
-  gateway = await startChildGateway(nats.url);
+  gateway = await startGatewayProcess(nats.url);
   backbone = await connectBackbone(nats.url, "ws-load-test");
   producer = createProducer(backbone.js, orders);
 });
 
 afterAll(async () => {
-  await backbone?.nc.close().catch(() => undefined);
+  await backbone?.nc.close();
   await gateway?.stop();
   await nats?.stop();
 });

@@ -7,13 +7,15 @@
  * of each WebSocket (bufferedAmount, close codes), so the test sees that the client really
  * stopped reading and that the gateway held its socket at high water rather than queueing.
  */
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { orders } from "../../generated/streams/index.js";
 import { connectBackbone } from "../../src/backbone/connection.js";
 import { createProducer } from "../../src/typed/producer.js";
+import { cleanupsAfterEach } from "../support/cleanups.js";
+import { startGatewayProcess, type GatewayProcess } from "../support/gateway-process.js";
 import { startTestNats } from "../support/nats.js";
+import { tcpSocket } from "../support/tcp-sockets.js";
 import { sleep, until } from "../support/wait.js";
-import { startChildGateway, tcpQueues, type ChildGateway } from "./support/child-gateway.js";
 import { JsonClient, runProblems } from "./support/json-client.js";
 import { publishBigOrders } from "./support/orders.js";
 import { MB } from "./support/util.js";
@@ -44,15 +46,12 @@ const LIVE_GROWTH_BOUND = 8 * 1024 * 1024;
  */
 const NO_HEARTBEAT = { STREAMGATE_WS_PING_INTERVAL_MS: "600000" };
 
-const cleanups: (() => Promise<unknown>)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => undefined);
-});
+const cleanups = cleanupsAfterEach();
 
-async function setup(env: NodeJS.ProcessEnv, nodeArgs: string[] = []) {
+async function setup(env: NodeJS.ProcessEnv, gc = false) {
   const nats = await startTestNats();
   cleanups.push(() => nats.stop());
-  const gateway = await startChildGateway(nats.url, env, { probe: true, nodeArgs });
+  const gateway = await startGatewayProcess(nats.url, env, { probes: { webSockets: true, gc }, stopTimeoutMs: 10_000 });
   cleanups.push(() => gateway.stop());
   const backbone = await connectBackbone(nats.url, "ws-slow-consumer-test");
   cleanups.push(() => backbone.nc.close());
@@ -60,14 +59,14 @@ async function setup(env: NodeJS.ProcessEnv, nodeArgs: string[] = []) {
   return { nats, gateway, producer };
 }
 
-async function connect(gateway: ChildGateway): Promise<JsonClient> {
+async function connect(gateway: GatewayProcess): Promise<JsonClient> {
   const client = await JsonClient.open(gateway.wsUrl);
   cleanups.push(async () => client.ws.terminate());
   return client;
 }
 
 /** What the probe last reported about the server side of this client's connection. */
-function serverSide(gateway: ChildGateway, client: JsonClient) {
+function serverSide(gateway: GatewayProcess, client: JsonClient) {
   const samples = gateway.reports.flatMap((r) =>
     r.sockets.filter((s) => s.remotePort === client.localPort).map((s) => ({ at: r.at, bufferedAmount: s.bufferedAmount, readyState: s.readyState })),
   );
@@ -77,7 +76,7 @@ function serverSide(gateway: ChildGateway, client: JsonClient) {
 describe("a WebSocket client that stops reading", () => {
   it("does not make the gateway buffer ~50 MB, and then gets every event once, in order", { timeout: 120_000 }, async () => {
     const t0 = Date.now();
-    const { gateway, producer } = await setup(NO_HEARTBEAT, ["--expose-gc"]);
+    const { gateway, producer } = await setup(NO_HEARTBEAT, true);
     const published = new Map<number, string>();
     const client = await connect(gateway);
     const subscribed = await client.subscribe({ sub: "slow", from: "now" });
@@ -132,8 +131,8 @@ describe("a WebSocket client that stops reading", () => {
     // The client really stopped reading, and the gateway's socket sits at high water.
     const stalledEvents = client.events.length;
     const tail = floodSamples.filter((s) => s.at >= floodStart + floodMs);
-    const clientQueue = tcpQueues(client.localPort, gateway.port);
-    const serverQueue = tcpQueues(gateway.port, client.localPort);
+    const clientQueue = tcpSocket(client.localPort, gateway.port);
+    const serverQueue = tcpSocket(gateway.port, client.localPort);
     await sleep(300); // one more probe report
     const server = serverSide(gateway, client);
     const duringFlood = server.samples.filter((s) => s.at >= floodStart);

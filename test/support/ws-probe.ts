@@ -30,14 +30,6 @@ export interface ProbeReport {
   memory: NodeJS.MemoryUsage;
 }
 
-export interface GcDone {
-  kind: "gc-done";
-  id: number;
-  /** False when node runs without --expose-gc: nothing was collected. */
-  collected: boolean;
-  memory: NodeJS.MemoryUsage;
-}
-
 const sockets = new Set<WebSocket>();
 const pending: ProbeCall[] = [];
 const proto = WebSocket.prototype as WebSocket & Record<string, unknown>;
@@ -80,14 +72,6 @@ proto.terminate = function (this: WebSocket) {
 };
 
 if (process.send) {
-  // A test may ask for a full collection (when node runs with --expose-gc), to tell live memory from garbage.
-  process.on("message", (m: { kind?: string; id?: number }) => {
-    if (m?.kind !== "gc") return;
-    const gc = (globalThis as { gc?: () => void }).gc;
-    gc?.();
-    const done: GcDone = { kind: "gc-done", id: m.id ?? 0, collected: gc !== undefined, memory: process.memoryUsage() };
-    process.send?.(done);
-  });
   setInterval(() => {
     const report: ProbeReport = {
       kind: "ws-probe",
