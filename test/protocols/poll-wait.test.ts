@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { T } from "../support/events.js";
 import { client } from "../support/http.js";
 import { startTestNats, type TestNats } from "../support/nats.js";
-import { startChildGateway, type ChildGateway } from "../ws-load/support/child-gateway.js";
+import { startGatewayProcess, type GatewayProcess } from "../support/gateway-process.js";
 import { qs, type PollBody, type Query } from "./harness.js";
 
 const WAIT_S = 1;
@@ -23,10 +23,10 @@ const MARGIN_MS = 2_000;
 const GIVE_UP_MS = WAIT_S * 1000 + 10_000;
 
 let nats: TestNats;
-let gateway: ChildGateway;
+let gateway: GatewayProcess;
 beforeAll(async () => {
   nats = await startTestNats();
-  gateway = await startChildGateway(nats.url, {}, { probe: true, nodeArgs: ["--expose-gc"] });
+  gateway = await startGatewayProcess(nats.url, {}, { probes: { gc: true } });
 });
 afterAll(async () => {
   await gateway?.stop();

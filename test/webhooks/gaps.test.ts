@@ -16,7 +16,7 @@ import { RFC3339_UTC, T } from "../support/events.js";
 import { startTestGateway, type TestGateway } from "../support/gateway.js";
 import { client, type Client } from "../support/http.js";
 import { publishOrders } from "../support/publish-orders.js";
-import { startReceiver, type Receiver } from "../support/receiver.js";
+import { startReceiver, type Receiver } from "../support/webhook-receiver.js";
 import { Hooks, publish, publishShipped, shipped, type EventSpec } from "../support/webhooks.js";
 import { readStreamState } from "../../src/backbone/stream-state.js";
 import { loadSchemas } from "../../src/schema/registry.js";
