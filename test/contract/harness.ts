@@ -186,7 +186,8 @@ export class Contract {
 
   async close(): Promise<void> {
     for (const id of this.#webhooks) {
-      await send(this.config.gateway.url, { method: "DELETE", path: `/v1/webhooks/${id}` }).catch(() => undefined);
+      const res = await send(this.config.gateway.url, { method: "DELETE", path: `/v1/webhooks/${id}` });
+      if (res.status !== 204) throw new Error(`DELETE /v1/webhooks/${id} -> ${res.status} ${res.text}`);
     }
     await this.#receiver.close();
   }

@@ -2,6 +2,7 @@
  * Something a test watches fill up in the background (a read, a response's frames, a webhook
  * receiver's requests). The subclass calls changed() on every change and sets `ended` (and
  * `failure`) when it is over; until() re-checks a condition on each change, with a deadline.
+ * So a condition must change only with what is watched: wait on anything else with wait.ts's until.
  */
 export abstract class Observed {
   ended = false;

@@ -56,14 +56,17 @@ export interface ReceiverOptions {
   owners?: () => number[];
 }
 
-/** The sender's pid of each attributed connection. */
-const ownerOf = new WeakMap<Socket, number>();
-
+/**
+ * Its until() re-checks on every request, every answer decided and every exchange ended, and
+ * after `behaviour` ran, so a condition may read what the behaviour records.
+ */
 export class Receiver extends Observed {
   readonly requests: ReceivedRequest[] = [];
   readonly #sockets = new Set<Socket>();
   readonly #open = new Set<ReceivedRequest>();
   readonly #maxOpen = new Map<string | undefined, number>();
+  /** The sender's pid of each attributed connection. */
+  readonly #owners = new WeakMap<Socket, number>();
 
   /** Takes over a listening server; see startReceiver. */
   constructor(
@@ -129,7 +132,7 @@ export class Receiver extends Observed {
     if (!owners) return;
     const inode = tcpSocket(socket.remotePort!, this.port)?.inode;
     const pid = inode === undefined ? undefined : holderOf(inode, owners());
-    if (pid !== undefined) ownerOf.set(socket, pid);
+    if (pid !== undefined) this.#owners.set(socket, pid);
   }
 
   async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -150,7 +153,7 @@ export class Receiver extends Observed {
       offset: Number(headers["streamgate-offset"]),
       attempt: Number(headers["streamgate-attempt"]),
       webhookId: headers["webhook-id"] ?? "",
-      ...(ownerOf.has(req.socket) && { gatewayPid: ownerOf.get(req.socket)! }),
+      ...(this.#owners.has(req.socket) && { gatewayPid: this.#owners.get(req.socket)! }),
     };
     this.#opened(record);
     const end = (aborted: boolean) => {

@@ -93,9 +93,11 @@ export class Hooks {
     return res.body.deadLetters;
   }
 
+  /** Deletes every webhook registered here: 204, or 404 for one the test deleted itself. */
   async cleanup(): Promise<void> {
     for (const id of this.ids.splice(0)) {
-      await this.api.send({ method: "DELETE", path: `/v1/webhooks/${id}` }).catch(() => undefined);
+      const res = await this.api.send({ method: "DELETE", path: `/v1/webhooks/${id}` });
+      expect([204, 404], `DELETE /v1/webhooks/${id} -> ${res.status} ${res.text}`).toContain(res.status);
     }
   }
 }
