@@ -14,6 +14,7 @@ import type { Publisher } from "../publishing/publisher.js";
 import { publishRoutes } from "../publishing/routes.js";
 import type { Schemas } from "../schema/registry.js";
 import type { WebhookService } from "../webhooks/service.js";
+import { answerClientError } from "./client-errors.js";
 import { toApiError } from "./errors.js";
 import { RouteTable } from "./route-table.js";
 import { healthRoutes } from "./routes/health.js";
@@ -53,7 +54,9 @@ export function createGateway(parts: GatewayParts): FastifyInstance {
     bodyLimit: config.maxBodyBytes,
     return503OnClosing: true,
     // A malformed or overlong URL is answered in the protocol's shape too.
-    frameworkErrors: (err, _request, reply) => void sendError(reply, fastifyErrorToApiError(err)),
+    frameworkErrors: (err, request, reply) => void sendError(reply, fastifyErrorToApiError(err, request)),
+    // So is a request Node's HTTP parser refuses before fastify sees it (431, say).
+    clientErrorHandler: answerClientError,
   });
   const routes = new RouteTable();
   app.addHook("onRoute", (route) => routes.add(route.method, route.url));
@@ -62,12 +65,14 @@ export function createGateway(parts: GatewayParts): FastifyInstance {
     // A connection a client opened but never used would hold close() until it times out.
     setTimeout(() => app.server.closeAllConnections(), 1_000).unref();
   });
-  app.addHook("onRequest", async (request: FastifyRequest<{ Querystring: Query }>) => {
+  // Not onRequest: a WebSocket route's socket is only closed after a refusal once
+  // @fastify/websocket's own onRequest hook has marked the request as an upgrade.
+  app.addHook("preValidation", async (request: FastifyRequest<{ Querystring: Query }>) => {
     if (request.method !== "OPTIONS") checkQueryNames(request.query, request.routeOptions.config.query ?? []);
   });
 
   app.setErrorHandler((err, request, reply) => {
-    const apiError = fastifyErrorToApiError(err);
+    const apiError = fastifyErrorToApiError(err, request);
     if (apiError.code === "internal") request.log.error({ err }, "request failed");
     return sendError(reply, apiError);
   });
@@ -111,7 +116,7 @@ export function createGateway(parts: GatewayParts): FastifyInstance {
 const ACCEPTED_BODIES = "application/json, or application/x-protobuf where the route takes events";
 
 /** Fastify's own failures (body parsing, limits, content types, URLs) mapped onto protocol codes. */
-function fastifyErrorToApiError(err: unknown): ApiError {
+function fastifyErrorToApiError(err: unknown, request: FastifyRequest): ApiError {
   if (err instanceof Error && "statusCode" in err && typeof err.statusCode === "number" && !(err instanceof ApiError)) {
     switch (err.statusCode) {
       case 400:
@@ -123,7 +128,7 @@ function fastifyErrorToApiError(err: unknown): ApiError {
       case 414:
         return new ApiError("uri_too_long", "a path segment is longer than the gateway takes (stream names are at most 63 characters)");
       case 415:
-        return new ApiError("unsupported_media_type", `${err.message}: send ${ACCEPTED_BODIES}`);
+        return new ApiError("unsupported_media_type", `Content-Type ${request.headers["content-type"] ?? "(none)"} is not taken here: send ${ACCEPTED_BODIES}`);
     }
   }
   return toApiError(err);

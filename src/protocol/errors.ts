@@ -12,6 +12,7 @@ export const ERROR_CATALOG = {
   payload_too_large: { status: 413, temporary: false, close: 1009 },
   uri_too_long: { status: 414, temporary: false },
   unsupported_media_type: { status: 415, temporary: false },
+  request_timeout: { status: 408, temporary: true },
   headers_too_large: { status: 431, temporary: false },
   rate_limited: { status: 429, temporary: true },
   internal: { status: 500, temporary: true, close: 1011 },

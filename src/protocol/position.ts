@@ -99,11 +99,10 @@ export function checkedPosition(position: Position): Position {
   }
   if ("since" in position) {
     const { since } = position;
-    if (since instanceof Date) {
-      if (Number.isNaN(since.getTime())) throw new InvalidPositionError("since must be a valid time");
-      return position;
-    }
-    const problem = typeof since === "string" ? rfc3339Problem(since) : "since must be an RFC 3339 string";
+    if (since instanceof Date && Number.isNaN(since.getTime())) throw new InvalidPositionError("since must be a valid time");
+    // A Date is held to what its text can say, so that every wire form can carry it.
+    const text = since instanceof Date ? since.toISOString() : since;
+    const problem = typeof text === "string" ? rfc3339Problem(text) : "since must be an RFC 3339 string";
     if (problem) throw new InvalidPositionError(`since: ${problem}`);
     return position;
   }

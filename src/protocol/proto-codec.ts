@@ -155,12 +155,13 @@ export const protoCodec: WireCodec = {
   },
 };
 
-/** The proto form has no schema for ids: the same 1 to 128 characters the JSON form requires. */
+/** The proto form has no schema for ids: the same lengths the JSON form requires (a ping's ref may be empty). */
 function checkIds(op: ClientFrame["op"]): FrameProblem | undefined {
-  if (!op || op.$case === "ping") return undefined;
-  const [name, value] = op.$case === "publish" ? ["ref", op.value.ref] : ["sub", op.value.sub];
-  if (value.length >= 1 && value.length <= MAX_ID_LENGTH) return undefined;
-  return { problem: `${name} must be 1 to ${MAX_ID_LENGTH} characters` };
+  if (!op) return undefined;
+  const [name, value] = op.$case === "publish" || op.$case === "ping" ? ["ref", op.value.ref] : ["sub", op.value.sub];
+  const min = op.$case === "ping" ? 0 : 1;
+  if (value.length >= min && value.length <= MAX_ID_LENGTH) return undefined;
+  return { problem: `${name} must be ${min} to ${MAX_ID_LENGTH} characters` };
 }
 
 function bytes(frame: Frame): Uint8Array {

@@ -117,7 +117,8 @@ export function readSpecFromProto(subscribe: SubscribeRead): ReadSpec {
 
 export function readSpecToProto(spec: ReadSpec): SubscribeRead {
   return {
-    position: protoPosition(spec.position),
+    // Checked here too: protoPosition would quietly write an unchecked position as another one.
+    position: protoPosition(checkedPosition(spec.position)),
     epoch: spec.epoch ?? "",
     types: [...(spec.types ?? [])],
     ...(spec.key !== undefined && { key: spec.key }),

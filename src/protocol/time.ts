@@ -16,7 +16,15 @@ export function rfc3339Problem(text: string): string | undefined {
   if (day < 1 || day > days) return `"${text}" is not a date: ${year}-${m[2]} has ${days} days`;
   if (hour > 23 || minute > 59 || second > 59) return `"${text}" is not a time of day (leap seconds are not accepted)`;
   if (m[9] && (Number(m[10]) > 23 || Number(m[11]) > 59)) return `"${text}" has an impossible UTC offset`;
+  // Else an offset could name an instant the Z form (and so the proto form) cannot write.
+  const utcYear = new Date(wholeSecondsMs(text)).getUTCFullYear();
+  if (utcYear < 0 || utcYear > 9999) return `"${text}" is outside the years 0000 to 9999 in UTC`;
   return undefined;
+}
+
+/** The instant of a matching RFC 3339 string, less its fraction; Date applies the offset. */
+function wholeSecondsMs(text: string): number {
+  return Date.parse(text.replace(/\.\d+/, ""));
 }
 
 function daysInMonth(year: number, month: number): number {
@@ -30,14 +38,14 @@ export function timestampFromRfc3339(text: string): Timestamp {
   if (!m) throw new RangeError(rfc3339Problem(text));
   const fraction = m[7] ? m[7].slice(1).padEnd(9, "0") : "0";
   // Whole seconds through Date (offsets included), the fraction added exactly.
-  const wholeSeconds = Date.parse(text.replace(/\.\d+/, "")) / 1000;
-  return { seconds: BigInt(wholeSeconds), nanos: Number(fraction) };
+  return { seconds: BigInt(wholeSecondsMs(text) / 1000), nanos: Number(fraction) };
 }
 
 /** A Timestamp as RFC 3339 in UTC with nine fraction digits; undefined when out of range. */
 export function rfc3339FromTimestamp({ seconds, nanos }: Timestamp): string | undefined {
   const date = new Date(Number(seconds) * 1000);
-  if (Number.isNaN(date.getTime()) || nanos < 0 || nanos > 999_999_999 || date.getUTCFullYear() > 9999) return undefined;
+  const year = date.getUTCFullYear();
+  if (Number.isNaN(date.getTime()) || nanos < 0 || nanos > 999_999_999 || year < 0 || year > 9999) return undefined;
   return `${date.toISOString().slice(0, 19)}.${String(nanos).padStart(9, "0")}Z`;
 }
 
