@@ -233,3 +233,18 @@ describe("bad frames decode to a problem, echoing ref and sub when they can be r
     expect(problemOf(protoCodec.decodeClient(frame)).problem).toContain(named);
   });
 });
+
+describe("JSON frames are parsed as strictly as HTTP bodies", () => {
+  it.each(['{"op":"publish","ref":"r","stream":"orders","data":{"__proto__":{"x":1}}}', '{"op":"ping","ref":"r","constructor":{"prototype":{}}}'])(
+    "a __proto__ or constructor key is refused, not silently dropped: %s",
+    (frame) => {
+      const decoded = jsonCodec.decodeClient(frame);
+      expect(decoded).toEqual({ problem: "the frame is not JSON (or holds a __proto__ or constructor key)" });
+    },
+  );
+
+  it("an empty epoch names no generation, in every form", () => {
+    const decoded = jsonCodec.decodeClient('{"op":"subscribe","sub":"s","stream":"orders","from":1,"epoch":""}');
+    expect("op" in decoded && decoded.op === "subscribe" && decoded.read()).toEqual({ position: { from: 1 } });
+  });
+});

@@ -1,3 +1,4 @@
+import secureJson from "secure-json-parse";
 import { z } from "zod";
 import { receivedFromEnvelope, type Envelope } from "./envelope.js";
 import { MAX_ID_LENGTH, SUBPROTOCOLS, type Frame, type ServerMessage, type WireCodec } from "./codec.js";
@@ -80,9 +81,10 @@ export const jsonCodec: WireCodec = {
     if (typeof frame !== "string") return { problem: `binary frames are not part of ${SUBPROTOCOLS.json}` };
     let json: unknown;
     try {
-      json = JSON.parse(frame);
+      // As HTTP bodies are parsed: a __proto__ or constructor key is refused, not silently lost.
+      json = secureJson.parse(frame, undefined, { protoAction: "error", constructorAction: "error" });
     } catch {
-      return { problem: "the frame is not JSON" };
+      return { problem: "the frame is not JSON (or holds a __proto__ or constructor key)" };
     }
     const parsed = clientFrames.safeParse(json);
     if (!parsed.success) {

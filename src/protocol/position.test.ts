@@ -165,3 +165,7 @@ describe("resolvePosition", () => {
     expect(() => resolvePosition({ from: 11 }, range)).toThrow("from=11 is beyond the end of stream orders (first_offset 5, last_offset 9)");
   });
 });
+
+it("an empty epoch= in a query names no generation", () => {
+  expect(readSpecFromQuery({ from: "3", epoch: "" })).toEqual({ position: { from: 3 } });
+});

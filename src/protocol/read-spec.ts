@@ -50,7 +50,8 @@ export function readSpecFromQuery(query: Query): ReadSpec {
   const get = (name: string) => single(query, name);
   const spec: ReadSpec = { position: positionFromQuery(get) };
   const epoch = get("epoch");
-  if (epoch !== undefined) spec.epoch = epoch;
+  // An empty epoch names no generation, as an unset one in the protobuf form.
+  if (epoch) spec.epoch = epoch;
   const types = get("types");
   if (types !== undefined) spec.types = types.split(",");
   const key = get("key");
@@ -80,7 +81,7 @@ export interface ReadSpecJson extends PositionFields {
 export function readSpecFromJson(fields: ReadSpecJson): ReadSpec {
   return {
     position: positionFromFields(fields),
-    ...(fields.epoch !== undefined && { epoch: fields.epoch }),
+    ...(fields.epoch && { epoch: fields.epoch }),
     // An empty list filters nothing, as an empty repeated field does in the proto form.
     ...(fields.types?.length && { types: fields.types }),
     ...(fields.key !== undefined && { key: fields.key }),
