@@ -1,23 +1,9 @@
-// Written from PROTOCOL.md, not imported from src/ or clients/: black-box tests hold those to it.
+// Types only: what tests hold the gateway to are their assertions on the JSON itself.
+import type { Envelope } from "../../src/protocol/envelope.js";
+import type { GapNotice } from "../../src/protocol/position.js";
 
-/** The JSON envelope of one event, as every protocol delivers it (PROTOCOL.md section 2). */
-export interface Envelope {
-  stream: string;
-  offset: number;
-  id: string;
-  type: string;
-  key?: string;
-  time: string;
-  data: unknown;
-  dataBase64?: string;
-}
-
-export interface GapNoticeJson {
-  stream: string;
-  requested: number;
-  first: number;
-  epoch: string;
-}
+export type { Envelope };
+export type GapNoticeJson = GapNotice;
 
 /** What a reader saw, in order: the union the SSE and poll readers return. */
 export type ReadItem = { kind: "gap"; gap: GapNoticeJson } | { kind: "event"; event: Envelope };
