@@ -126,7 +126,8 @@ describe("SIGTERM (section 7)", () => {
     await expectGracefulExit(stack().gateway, clients);
   });
 
-  for (const launch of ["npx", "npm start"] as const) {
+  // The launches PROTOCOL.md section 7 names (`streamgate serve` comes with the installed package).
+  for (const launch of ["npm start"] as const) {
     it(`to the process a supervisor started (${launch}): the same`, async () => {
       const own = await startStack({}, launch);
       try {
