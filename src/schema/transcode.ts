@@ -9,6 +9,7 @@ import {
   type Message,
 } from "@bufbuild/protobuf";
 import type { EventDefinition } from "./definitions.js";
+import { rfc3339Problem } from "../protocol/time.js";
 import { ApiError } from "../protocol/errors.js";
 
 /** Event data that does not match its type; `path` is the JSON path of the first bad field. */
@@ -52,13 +53,46 @@ export function keyFromMessage(event: EventDefinition, message: Message): string
 }
 
 function parseJson(desc: DescMessage, json: JsonValue, path: string): Message {
+  let message: Message;
   try {
-    return fromJson(desc, json);
+    message = fromJson(desc, json);
   } catch (err) {
     const located = locate(desc, json, path);
     throw new InvalidEventDataError(located.path, located.message ?? (err as Error).message);
   }
+  checkTimestamps(desc, json, path);
+  return message;
 }
+
+/**
+ * @bufbuild/protobuf reads a Timestamp through Date, which moves an impossible date
+ * (2026-02-30) to a real one (March 2): such values are refused instead, as positions are.
+ */
+function checkTimestamps(desc: DescMessage, json: JsonValue, path: string): void {
+  if (typeof json !== "object" || json === null || Array.isArray(json) || WELL_KNOWN.test(desc.typeName)) return;
+  for (const [name, value] of Object.entries(json)) {
+    const field = desc.fields.find((f) => f.jsonName === name || f.name === name);
+    if (!field?.message || value === null) continue;
+    const fieldPath = `${path}.${name}`;
+    const items: [string, JsonValue][] =
+      field.fieldKind === "message"
+        ? [[fieldPath, value]]
+        : field.fieldKind === "list" && Array.isArray(value)
+          ? value.map((item, i) => [`${fieldPath}[${i}]`, item])
+          : field.fieldKind === "map" && typeof value === "object" && !Array.isArray(value)
+            ? Object.entries(value).map(([key, item]) => [`${fieldPath}.${key}`, item])
+            : [];
+    for (const [itemPath, item] of items) {
+      if (field.message.typeName !== TIMESTAMP) checkTimestamps(field.message, item, itemPath);
+      else if (typeof item === "string") {
+        const problem = rfc3339Problem(item);
+        if (problem) throw new InvalidEventDataError(itemPath, problem);
+      }
+    }
+  }
+}
+
+const TIMESTAMP = "google.protobuf.Timestamp";
 
 /**
  * @bufbuild/protobuf names the failing field but not where it sits, so the path is found by

@@ -98,6 +98,8 @@ const publishRows: Row[] = [
   { name: "field: reason is an object", request: publish({ type: CANCELLED, data: { orderId: "o", reason: {} } }), status: 400, code: "invalid_argument", detailsPath: "data.reason" },
   { name: 'field: createdAt "yesterday"', request: publish(created({ createdAt: "yesterday" })), status: 400, code: "invalid_argument", detailsPath: "data.createdAt" },
   { name: "field: createdAt month 13", request: publish(created({ createdAt: "2026-13-01T00:00:00Z" })), status: 400, code: "invalid_argument", detailsPath: "data.createdAt" },
+  { name: "field: createdAt on February 30th", request: publish(created({ createdAt: "2026-02-30T00:00:00Z" })), status: 400, code: "invalid_argument", detailsPath: "data.createdAt" },
+  { name: "field: createdAt at 24:00", request: publish(created({ createdAt: "2026-03-01T24:00:00Z" })), status: 400, code: "invalid_argument", detailsPath: "data.createdAt" },
   { name: "field: createdAt is a number", request: publish(created({ createdAt: 1700000000 })), status: 400, code: "invalid_argument", detailsPath: "data.createdAt" },
   { name: 'field: metrics value "abc"', request: publish({ type: SAMPLE, data: { name: "m", value: "abc" } }, {}, "metrics"), status: 400, code: "invalid_argument", detailsPath: "data.value" },
   { name: 'field: metrics labels "x"', request: publish({ type: SAMPLE, data: { name: "m", labels: "x" } }, {}, "metrics"), status: 400, code: "invalid_argument", detailsPath: "data.labels" },
