@@ -7,7 +7,15 @@ import { binaryToJson } from "../schema/transcode.js";
 
 export interface EventFilter {
   types?: ReadonlySet<string>;
-  key?: string;
+  key?: string | undefined;
+}
+
+/** The filter of a read or a webhook (PROTOCOL.md section 3): no types or no key filters nothing. */
+export function eventFilter(filters: { types?: readonly string[] | undefined; key?: string | undefined }): EventFilter {
+  return {
+    ...(filters.types && { types: new Set(filters.types) }),
+    ...(filters.key !== undefined && { key: filters.key }),
+  };
 }
 
 /**

@@ -5,6 +5,7 @@ import type { ReadSpec } from "../protocol/read-spec.js";
 import { resolveStartOffset } from "../backbone/start-offset.js";
 import type { Schemas } from "../schema/registry.js";
 import { DEFAULT_FEED_LIMITS, StreamFeed, type FeedLimits } from "./feed.js";
+import { eventFilter } from "./encoded-event.js";
 import { Reader } from "./reader.js";
 
 /**
@@ -25,10 +26,6 @@ export class Hub {
   async open(state: StreamState, request: ReadSpec): Promise<Reader> {
     const feed = await this.#feed(state);
     const { startOffset, gap } = await resolveStartOffset(this.backbone.js, request.position, state, request.epoch);
-    const filter = {
-      ...(request.types && { types: new Set(request.types) }),
-      ...(request.key !== undefined && { key: request.key }),
-    };
     const reader = new Reader(
       {
         ...this.backbone,
@@ -37,8 +34,8 @@ export class Hub {
         filterSubject: filterSubject(state.name, { types: request.types, key: request.key }),
       },
       startOffset,
-      filter,
-      state.lastOffset,
+      eventFilter(request),
+      state,
       gap,
     );
     return reader;

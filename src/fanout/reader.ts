@@ -44,18 +44,21 @@ export class Reader {
   /** Every wait of this reader: feed changes, close() and the caller's signals end it. */
   readonly #wakeup = new Wakeup();
 
-  /**
-   * @param storedUpTo the stream's last offset when the read began: events up to it exist,
-   * so a reader below it is never "at the live edge", even while the feed still lags.
-   */
+  /** The stream as the read began, until a first catch-up has used it instead of reading it again. */
+  #opened: StreamState | undefined;
+  /** The stream's last offset when the read began: a reader below it is never at the live edge, even while the feed lags. */
+  private readonly storedUpTo: number;
+
   constructor(
     private readonly ctx: ReaderContext,
     startOffset: number,
     private readonly filter: EventFilter,
-    private readonly storedUpTo: number,
+    opened: StreamState,
     initialGap?: GapNotice,
   ) {
     this.#cursor = startOffset;
+    this.#opened = opened;
+    this.storedUpTo = opened.lastOffset;
     if (initialGap) this.#gaps.push(initialGap);
   }
 
@@ -132,8 +135,9 @@ export class Reader {
   }
 
   async #startCatchUp(): Promise<void> {
-    const { js, jsm, feed, schemas } = this.ctx;
-    const state = await readStreamState(jsm, feed.stream);
+    const { jsm, feed } = this.ctx;
+    const state = this.#opened ?? (await readStreamState(jsm, feed.stream));
+    this.#opened = undefined;
     if (this.#cursor < state.firstOffset) {
       this.#gaps.push({ stream: feed.stream, requested: this.#cursor, first: state.firstOffset, epoch: state.epoch });
       this.#cursor = state.firstOffset;

@@ -1,7 +1,7 @@
 import type { Consumer, JetStreamClient, JetStreamManager, JsMsg } from "@nats-io/jetstream";
 import type { FastifyBaseLogger } from "fastify";
 import { fromStoredMsg, toStoredEvent } from "../backbone/reader.js";
-import { EncodedEvent, type EventFilter } from "../fanout/encoded-event.js";
+import { EncodedEvent, eventFilter, type EventFilter } from "../fanout/encoded-event.js";
 import type { Schemas } from "../schema/registry.js";
 import type { Deliverer } from "./delivery.js";
 import { REDELIVER, type WebhookLogs } from "./logs.js";
@@ -42,7 +42,7 @@ export class WebhookWorker {
     readonly webhook: Webhook,
     private readonly deps: WorkerDeps,
   ) {
-    this.#filter = { types: webhook.types && new Set(webhook.types), key: webhook.key };
+    this.#filter = eventFilter(webhook);
   }
 
   start(): void {

@@ -10,7 +10,7 @@ import { connectBackbone, type Backbone } from "../../src/backbone/connection.js
 import { storeEvent } from "../../src/backbone/publish.js";
 import { readStreamState } from "../../src/backbone/stream-state.js";
 import { filterSubject } from "../../src/backbone/subjects.js";
-import type { EventFilter } from "../../src/fanout/encoded-event.js";
+import { eventFilter } from "../../src/fanout/encoded-event.js";
 import { DEFAULT_FEED_LIMITS, StreamFeed, type FeedLimits } from "../../src/fanout/feed.js";
 import { Reader, type ReadItem } from "../../src/fanout/reader.js";
 import { loadSchemas, type Schemas } from "../../src/schema/registry.js";
@@ -75,12 +75,8 @@ export async function startFanoutBench(): Promise<FanoutBench> {
     },
     async reader(feed, startOffset, filter = {}) {
       const state = await readStreamState(backbone.jsm, feed.stream);
-      const eventFilter: EventFilter = {
-        ...(filter.types && { types: new Set(filter.types) }),
-        ...(filter.key !== undefined && { key: filter.key }),
-      };
       const ctx = { ...backbone, schemas, feed, filterSubject: filterSubject(feed.stream, filter) };
-      const reader = new Reader(ctx, startOffset, eventFilter, state.lastOffset);
+      const reader = new Reader(ctx, startOffset, eventFilter(filter), state);
       readers.push(reader);
       return reader;
     },
