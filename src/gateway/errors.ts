@@ -1,3 +1,5 @@
+import { asBackboneUnavailable } from "../backbone/errors.js";
+
 /**
  * The error codes of PROTOCOL.md section 4. Every failure a client sees is one of these, as
  * {"error":{"code","message","details"?}}.
@@ -42,9 +44,10 @@ export class ApiError extends Error {
   }
 }
 
-/** Errors from our own modules carry a protocol code; anything else is internal. */
-export function toApiError(err: unknown): ApiError {
-  if (err instanceof ApiError) return err;
+/** Errors from our own modules carry a protocol code; backbone trouble is unavailable; anything else is internal. */
+export function toApiError(cause: unknown): ApiError {
+  if (cause instanceof ApiError) return cause;
+  const err = asBackboneUnavailable(cause) ?? cause;
   if (err instanceof Error && "code" in err && typeof err.code === "string" && err.code in ERROR_STATUS) {
     const retryAfter = "retryAfter" in err && typeof err.retryAfter === "number" ? err.retryAfter : undefined;
     return new ApiError(err.code as ErrorCode, err.message, undefined, retryAfter);
