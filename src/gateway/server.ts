@@ -21,12 +21,14 @@ export interface GatewayOptions {
   backbone: Backbone;
   schemas: Schemas;
   webhooks: WebhookService;
+  /** The streams the gateway keeps its own state in, besides the declared ones. */
+  stateStreams: readonly string[];
   config: Omit<GatewayConfig, "port" | "host" | "natsUrl" | "dataDir" | "descriptorSet" | "logLevel">;
   logger: FastifyBaseLogger;
 }
 
 /** The HTTP face of the gateway: one plugin per concern, every error in the protocol's shape. */
-export function createGateway({ backbone, schemas, webhooks, config, logger }: GatewayOptions): FastifyInstance {
+export function createGateway({ backbone, schemas, webhooks, stateStreams, config, logger }: GatewayOptions): FastifyInstance {
   const app = Fastify({
     loggerInstance: logger,
     // One log line per request would drown everything else at the rates a gateway serves.
@@ -58,7 +60,7 @@ export function createGateway({ backbone, schemas, webhooks, config, logger }: G
 
   const origins = config.corsOrigins.split(",").map((o) => o.trim()).filter(Boolean);
   void app.register(cors, { origin: origins.includes("*") ? "*" : origins, exposedHeaders: ["retry-after"] });
-  void app.register(healthRoutes, { nc: backbone.nc });
+  void app.register(healthRoutes, { jsm: backbone.jsm, streams: [...schemas.streams.keys(), ...stateStreams] });
   void app.register(streamRoutes, { jsm: backbone.jsm, schemas });
   app.get("/metrics", async (_request, reply) => reply.type("text/plain; version=0.0.4").send(metrics.render()));
   void app.register(publishRoutes, { schemas, publisher });

@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { DeliverPolicy, RetentionPolicy, type JetStreamClient, type JetStreamManager, type StreamConfig } from "@nats-io/jetstream";
 import { nanos } from "@nats-io/transport-node";
 import type { KV } from "@nats-io/kv";
+import { applyStateStream } from "../backbone/state-streams.js";
 
 /** One HTTP attempt, as GET /v1/webhooks/{id}/attempts shows it. */
 export interface AttemptRecord {
@@ -65,13 +66,12 @@ export class WebhookLogs {
     this.#flusher.unref();
   }
 
-  static async open(js: JetStreamClient, jsm: JetStreamManager, stats: KV): Promise<WebhookLogs> {
-    for (const config of STREAMS) {
-      await jsm.streams.add(config).catch(async (err: unknown) => {
-        // Already there from an earlier start: keep it as it is.
-        if (!(await jsm.streams.info(config.name).catch(() => undefined))) throw err;
-      });
-    }
+  /** The streams the logs are kept in. */
+  static readonly streams: readonly string[] = STREAMS.map((config) => config.name);
+
+  /** Creates the log streams, or brings those of an earlier start to `replicas`. */
+  static async open(js: JetStreamClient, jsm: JetStreamManager, stats: KV, replicas: number): Promise<WebhookLogs> {
+    for (const config of STREAMS) await applyStateStream(jsm, config, replicas);
     return new WebhookLogs(js, jsm, stats);
   }
 
