@@ -4,7 +4,7 @@ import { pino } from "pino";
 import { connectBackbone, type Backbone } from "./backbone/connection.js";
 import { findNatsServer, startNatsServer, type RunningNatsServer } from "./backbone/nats-server.js";
 import { applyStreams } from "./backbone/provision.js";
-import type { GatewayConfig } from "./config/config.js";
+import { stateReplicasFor, type GatewayConfig } from "./config/config.js";
 import { loadSchemas, type Schemas } from "./schema/registry.js";
 import { startWebhooks } from "./webhooks/webhooks.js";
 import { createGateway } from "./gateway/server.js";
@@ -68,6 +68,7 @@ export async function runGateway(config: GatewayConfig): Promise<RunningGateway>
     const webhooks = await startWebhooks(session.backbone, session.schemas, {
       allowedNetworks: config.webhookAllowedNetworks,
       log,
+      stateReplicas: stateReplicasFor(config, session.schemas.streams.values()),
     });
     const { backbone, schemas } = session;
     const metrics = new Metrics();
@@ -80,6 +81,7 @@ export async function runGateway(config: GatewayConfig): Promise<RunningGateway>
       metrics,
       shutdown: new Shutdown(),
       webhooks: webhooks.service,
+      stateStreams: webhooks.stateStreams,
       config,
       logger: log,
     });

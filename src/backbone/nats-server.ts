@@ -77,6 +77,8 @@ export async function startNatsServer(options: {
   port?: number;
   host?: string;
   binary?: string;
+  /** More nats-server flags, such as those that make it one node of a cluster. */
+  args?: readonly string[];
   log?: (line: string) => void;
 }): Promise<RunningNatsServer> {
   const host = options.host ?? "127.0.0.1";
@@ -88,7 +90,7 @@ export async function startNatsServer(options: {
   for (let attempt = 1; ; attempt++) {
     const port = options.port || (await pickFreePort(host));
     try {
-      return await launch({ binary, setpriv, host, port, storeDir: options.storeDir, log: options.log });
+      return await launch({ binary, setpriv, host, port, storeDir: options.storeDir, args: options.args ?? [], log: options.log });
     } catch (error) {
       // A port we picked ourselves can be taken by someone else before nats-server binds it.
       const canRetry = !options.port && attempt < AUTO_PORT_ATTEMPTS && error instanceof PortInUseError;
@@ -97,7 +99,8 @@ export async function startNatsServer(options: {
   }
 }
 
-class PortInUseError extends NatsServerStartError {}
+/** nats-server could not listen on a port it was given: someone else took it. */
+export class PortInUseError extends NatsServerStartError {}
 
 type LaunchOptions = {
   binary: string;
@@ -105,13 +108,14 @@ type LaunchOptions = {
   host: string;
   port: number;
   storeDir: string;
+  args: readonly string[];
   log: ((line: string) => void) | undefined;
 };
 
 async function launch(options: LaunchOptions): Promise<RunningNatsServer> {
   const { binary, setpriv, host, port, storeDir, log } = options;
   // No -m flag: the HTTP monitor stays disabled. Never pass -p 0: nats-server reads it as "use 4222".
-  const serverArgs = ["-js", "-sd", storeDir, "-a", host, "-p", String(port)];
+  const serverArgs = ["-js", "-sd", storeDir, "-a", host, "-p", String(port), ...options.args];
   // setpriv sets PR_SET_PDEATHSIG and then execs nats-server in place, so the child pid is
   // nats-server itself and the kernel sends it SIGTERM even if we are SIGKILLed. The signal
   // fires when the spawning *thread* exits, so spawning from a worker thread ties the server
@@ -223,7 +227,8 @@ function urlHost(host: string): string {
   return host.includes(":") ? `[${host}]` : host;
 }
 
-async function pickFreePort(host: string): Promise<number> {
+/** A port nobody listens on now; someone may take it before the caller does. */
+export async function pickFreePort(host: string): Promise<number> {
   const server = createServer();
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);

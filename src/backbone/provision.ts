@@ -8,6 +8,7 @@ import {
 } from "@nats-io/jetstream";
 import type { StreamSettings } from "../schema/definitions.js";
 import { streamSubjects } from "./subjects.js";
+import { isBackboneUnavailable, StreamNotFoundError } from "./errors.js";
 
 export interface StreamToProvision {
   name: string;
@@ -45,7 +46,7 @@ export async function applyStreams(
 async function applyStream(jsm: JetStreamManager, stream: StreamToProvision): Promise<ProvisionResult> {
   const wanted = streamConfig(stream);
   const existing = await jsm.streams.info(stream.name).catch((err: unknown) => {
-    if (err instanceof Error && err.name === "StreamNotFoundError") return undefined;
+    if (err instanceof StreamNotFoundError) return undefined;
     throw err;
   });
   if (!existing) {
@@ -69,6 +70,7 @@ async function applyStream(jsm: JetStreamManager, stream: StreamToProvision): Pr
   try {
     await jsm.streams.update(stream.name, wanted);
   } catch (err) {
+    if (isBackboneUnavailable(err)) throw err;
     const reason = err instanceof Error ? err.message : String(err);
     throw new ProvisionRefusedError(stream.name, `JetStream refused to change ${changed.join(", ")}: ${reason}`);
   }

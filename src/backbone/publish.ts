@@ -3,8 +3,9 @@ import { headers as natsHeaders } from "@nats-io/transport-node";
 import type { JetStreamClient } from "@nats-io/jetstream";
 import { eventSubject, HEADER_KEY, HEADER_TYPE } from "./subjects.js";
 import { EVENT_ID_PATTERN, type PublishResult } from "../protocol/publish.js";
-import { keyProblem } from "./stored-event.js";
 import { ApiError } from "../protocol/errors.js";
+import { BackboneUnavailableError, isBackboneUnavailable } from "./errors.js";
+import { keyProblem } from "./stored-event.js";
 
 export interface EventToStore {
   stream: string;
@@ -66,15 +67,6 @@ export function checkEvent(event: EventToStore, maxPayload = DEFAULT_MAX_PAYLOAD
   }
 }
 
-/** JetStream did not take the event within the retry time; retrying later with the same id is safe. */
-export class BackboneUnavailableError extends ApiError {
-  constructor(message: string, options: { cause?: unknown } = {}) {
-    super("unavailable", message, undefined, 1);
-    this.name = "BackboneUnavailableError";
-    this.cause = options.cause;
-  }
-}
-
 /**
  * Stores one event. Transient failures (a leader election answering 503, a reconnect, a
  * timeout) are retried with the same msgID until retryForMs, so a retry never stores twice.
@@ -98,27 +90,14 @@ export async function storeEvent(
       const ack = await js.publish(subject, event.data, { msgID: id, headers, timeout: 5_000 });
       return { offset: ack.seq, id, duplicate: ack.duplicate };
     } catch (err) {
-      if (!isTransient(err)) throw err;
+      if (!isBackboneUnavailable(err)) throw err;
       if (Date.now() >= deadline) {
+        // Retrying later with the same id is safe: JetStream stores an id once.
         throw new BackboneUnavailableError(`JetStream did not store the event: ${(err as Error).message}`, { cause: err });
       }
       await sleep(Math.min(1_000, 50 * 2 ** attempt));
     }
   }
-}
-
-const TRANSIENT_ERRORS = new Set([
-  "TimeoutError",
-  "NoResponders",
-  "RequestError",
-  "JetStreamNotEnabled",
-  "ConnectionError",
-]);
-
-function isTransient(err: unknown): boolean {
-  if (!(err instanceof Error)) return false;
-  if (TRANSIENT_ERRORS.has(err.name)) return true;
-  return "status" in err && err.status === 503;
 }
 
 function sleep(ms: number): Promise<void> {

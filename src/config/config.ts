@@ -35,6 +35,8 @@ const configSchema = z
     wsPingIntervalMs: z.coerce.number().int().min(50).default(15_000),
     /** CIDRs webhooks may reach although they are not public (comma-separated). */
     webhookAllowedNetworks: z.string().default(""),
+    /** Replicas of the gateway's own state in JetStream; unset: see stateReplicasFor. */
+    stateReplicas: z.coerce.number().int().min(1).max(5).optional(),
   })
   .strict();
 
@@ -65,6 +67,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
       wsSlowConsumerTimeoutMs: env.STREAMGATE_WS_SLOW_CONSUMER_TIMEOUT_MS,
       wsPingIntervalMs: env.STREAMGATE_WS_PING_INTERVAL_MS,
       webhookAllowedNetworks: env.STREAMGATE_WEBHOOK_ALLOWED_NETWORKS,
+      stateReplicas: env.STREAMGATE_STATE_REPLICAS,
     }).filter(([, value]) => value !== undefined && value !== ""),
   );
   const parsed = configSchema.safeParse({ ...file, ...fromEnv });
@@ -73,6 +76,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
     throw new ConfigError(`invalid configuration: ${problems.join("; ")}`);
   }
   return parsed.data;
+}
+
+/**
+ * The replicas the gateway's state takes: as configured, else as many as the most replicated
+ * declared stream, so the state survives whatever the events survive.
+ */
+export function stateReplicasFor(config: Pick<GatewayConfig, "stateReplicas">, streams: Iterable<{ settings: { replicas: number } }>): number {
+  return config.stateReplicas ?? Math.max(1, ...Array.from(streams, (stream) => stream.settings.replicas));
 }
 
 function readConfigFile(path: string): Record<string, unknown> {

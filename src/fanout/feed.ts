@@ -1,4 +1,5 @@
 import type { JetStreamClient, JetStreamManager } from "@nats-io/jetstream";
+import { StreamNotFoundError } from "../backbone/errors.js";
 import { readStreamState } from "../backbone/stream-state.js";
 import { readStoredEvents } from "../backbone/reader.js";
 import { filterSubject } from "../backbone/subjects.js";
@@ -55,7 +56,7 @@ export class StreamFeed {
     const sameGeneration = async () => {
       checkedAt = Date.now();
       const state = await readStreamState(jsm, this.stream).catch((err: unknown) =>
-        err instanceof Error && err.name === "StreamNotFoundError" ? undefined : "unknown",
+        err instanceof StreamNotFoundError ? undefined : "unknown",
       );
       return state === "unknown" || state?.epoch === this.epoch;
     };

@@ -1,5 +1,6 @@
 import { DeliverPolicy, type Consumer, type JetStreamClient, type JsMsg } from "@nats-io/jetstream";
 import type { StreamState } from "../backbone/stream-state.js";
+import { ConsumerNotFoundError, isBackboneUnavailable } from "../backbone/errors.js";
 import { READ_EXPIRES_MS, toStoredEvent } from "../backbone/reader.js";
 import { readStreamState } from "../backbone/stream-state.js";
 import type { JetStreamManager } from "@nats-io/jetstream";
@@ -260,7 +261,7 @@ class CatchUp {
     try {
       return await pull();
     } catch (err) {
-      if (!(err instanceof Error) || !/consumer not found|no responders/i.test(err.message)) throw err;
+      if (!(err instanceof ConsumerNotFoundError) && !isBackboneUnavailable(err)) throw err;
       return pull();
     }
   }

@@ -1,7 +1,8 @@
+import { asBackboneUnavailable } from "../backbone/errors.js";
 import { ApiError } from "../protocol/errors.js";
 
-/** What a client is told about any failure: protocol errors as they are, anything else is a bug. */
+/** What a client is told about any failure: protocol errors as they are, backbone trouble as unavailable, anything else is a bug. */
 export function toApiError(err: unknown): ApiError {
   if (err instanceof ApiError) return err;
-  return new ApiError("internal", "internal error");
+  return asBackboneUnavailable(err) ?? new ApiError("internal", "internal error");
 }

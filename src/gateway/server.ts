@@ -29,6 +29,8 @@ export interface GatewayParts {
   metrics: Metrics;
   shutdown: Shutdown;
   webhooks: WebhookService;
+  /** The streams the gateway keeps its own state in, besides the declared ones. */
+  stateStreams: readonly string[];
   config: Omit<GatewayConfig, "port" | "host" | "natsUrl" | "dataDir" | "descriptorSet" | "logLevel">;
   logger: FastifyBaseLogger;
 }
@@ -42,7 +44,7 @@ declare module "fastify" {
 
 /** The HTTP face of the gateway: one plugin per concern, every error in the protocol's shape. */
 export function createGateway(parts: GatewayParts): FastifyInstance {
-  const { backbone, schemas, deliveries, publisher, metrics, shutdown, webhooks, config, logger } = parts;
+  const { backbone, schemas, deliveries, publisher, metrics, shutdown, webhooks, stateStreams, config, logger } = parts;
   const sendError = (reply: FastifyReply, error: ApiError) => {
     if (error.retryAfter !== undefined) void reply.header("retry-after", String(error.retryAfter));
     return reply.code(error.status).send(error.toJSON());
@@ -88,7 +90,7 @@ export function createGateway(parts: GatewayParts): FastifyInstance {
 
   const origins = config.corsOrigins.split(",").map((o) => o.trim()).filter(Boolean);
   void app.register(cors, { origin: origins.includes("*") ? "*" : origins, exposedHeaders: ["retry-after"] });
-  void app.register(healthRoutes, { nc: backbone.nc });
+  void app.register(healthRoutes, { jsm: backbone.jsm, streams: [...schemas.streams.keys(), ...stateStreams] });
   void app.register(streamRoutes, { jsm: backbone.jsm, schemas });
   app.get("/metrics", async (_request, reply) => reply.type("text/plain; version=0.0.4").send(metrics.render()));
   void app.register(publishRoutes, { schemas, publisher });

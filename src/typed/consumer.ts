@@ -4,7 +4,7 @@ import { readStreamState, type StreamState } from "../backbone/stream-state.js";
 import type { StoredEvent } from "../backbone/stored-event.js";
 import { Hub } from "../fanout/hub.js";
 import type { Reader } from "../fanout/reader.js";
-import { ApiError } from "../protocol/errors.js";
+import { isBackboneUnavailable } from "../backbone/errors.js";
 import { checkedPosition, InvalidPositionError, type GapNotice, type Position } from "../protocol/position.js";
 import type { ReadSpec } from "../protocol/read-spec.js";
 import type { Schemas } from "../schema/registry.js";
@@ -72,8 +72,8 @@ export async function* consume<Events extends Record<string, EventTypeDescriptor
           if (typedEvent) yield typedEvent as ConsumedEvent<StreamDescriptor<Events>>;
         }
       } catch (err) {
-        // A refusal is final; anything else is the backbone's trouble, and passes.
-        if (err instanceof ApiError && err.code !== "unavailable") throw err;
+        // The backbone's trouble passes; anything else (a refused position, a bug) is final.
+        if (!isBackboneUnavailable(err)) throw err;
         if (signal?.aborted) return;
         await sleep(Math.min(5_000, RETRY_MS * 2 ** failures++));
       } finally {

@@ -3,6 +3,7 @@ import { DeliverPolicy, RetentionPolicy, type JetStreamClient, type JetStreamMan
 import { nanos } from "@nats-io/transport-node";
 import type { KV } from "@nats-io/kv";
 import type { GapNotice } from "../protocol/position.js";
+import { applyStateStream } from "../backbone/state-streams.js";
 
 /** One HTTP attempt, as GET /v1/webhooks/{id}/attempts shows it. */
 export interface AttemptRecord {
@@ -78,13 +79,12 @@ export class WebhookLogs {
     this.#flusher.unref();
   }
 
-  static async open(js: JetStreamClient, jsm: JetStreamManager, stats: KV): Promise<WebhookLogs> {
-    for (const config of STREAMS) {
-      await jsm.streams.add(config).catch(async (err: unknown) => {
-        // Already there from an earlier start: keep it as it is.
-        if (!(await jsm.streams.info(config.name).catch(() => undefined))) throw err;
-      });
-    }
+  /** The streams the logs are kept in. */
+  static readonly streams: readonly string[] = STREAMS.map((config) => config.name);
+
+  /** Creates the log streams, or brings those of an earlier start to `replicas`. */
+  static async open(js: JetStreamClient, jsm: JetStreamManager, stats: KV, replicas: number): Promise<WebhookLogs> {
+    for (const config of STREAMS) await applyStateStream(jsm, config, replicas);
     return new WebhookLogs(js, jsm, stats);
   }
 

@@ -1,6 +1,8 @@
-import { Kvm } from "@nats-io/kv";
+import { Kvm, type KV } from "@nats-io/kv";
+import type { JetStreamManager } from "@nats-io/jetstream";
 import type { FastifyBaseLogger } from "fastify";
 import type { Backbone } from "../backbone/connection.js";
+import { scaleStateStream } from "../backbone/state-streams.js";
 import type { Schemas } from "../schema/registry.js";
 import { Deliverer } from "./delivery.js";
 import { Dispatcher } from "./dispatcher.js";
@@ -11,25 +13,30 @@ import { WebhookService } from "./service.js";
 export interface Webhooks {
   service: WebhookService;
   dispatcher: Dispatcher;
+  /** The JetStream streams webhooks keep their registrations, progress and logs in. */
+  stateStreams: readonly string[];
   /** Stops delivering once the attempts under way are done. */
   close(): Promise<void>;
 }
 
-/** Opens the webhook buckets and streams, and starts delivering for every active webhook. */
+/**
+ * Opens the webhook buckets and streams, each with `stateReplicas` replicas, and starts
+ * delivering for every active webhook.
+ */
 export async function startWebhooks(
   backbone: Pick<Backbone, "nc" | "js" | "jsm">,
   schemas: Schemas,
-  options: { allowedNetworks: string; log: FastifyBaseLogger },
+  options: { allowedNetworks: string; log: FastifyBaseLogger; stateReplicas: number },
 ): Promise<Webhooks> {
   const kvm = new Kvm(backbone.js);
-  const registrations = await kvm.create("streamgate_webhooks", { history: 1 });
-  const stats = await kvm.create("streamgate_webhook_stats", { history: 1 });
-  const logs = await WebhookLogs.open(backbone.js, backbone.jsm, stats);
+  const registrations = await openBucket(kvm, backbone.jsm, "streamgate_webhooks", options.stateReplicas);
+  const stats = await openBucket(kvm, backbone.jsm, "streamgate_webhook_stats", options.stateReplicas);
+  const logs = await WebhookLogs.open(backbone.js, backbone.jsm, stats.kv, options.stateReplicas);
   const policy = new NetworkPolicy(options.allowedNetworks);
   const deliverer = new Deliverer(policy);
-  const service = new WebhookService(backbone.js, backbone.jsm, registrations, logs, schemas, policy);
+  const service = new WebhookService(backbone.js, backbone.jsm, registrations.kv, logs, schemas, policy);
   const dispatcher = new Dispatcher(
-    registrations,
+    registrations.kv,
     {
       ...backbone,
       schemas,
@@ -44,10 +51,19 @@ export async function startWebhooks(
   return {
     service,
     dispatcher,
+    stateStreams: [registrations.stream, stats.stream, ...WebhookLogs.streams],
     async close() {
       await dispatcher.stop();
       await logs.close();
       await deliverer.close();
     },
   };
+}
+
+/** A bucket keeping one value per key, at `replicas` (create() leaves an existing bucket as it was). */
+async function openBucket(kvm: Kvm, jsm: JetStreamManager, name: string, replicas: number): Promise<{ kv: KV; stream: string }> {
+  const kv = await kvm.create(name, { history: 1, replicas });
+  const { streamInfo } = await kv.status();
+  await scaleStateStream(jsm, streamInfo, replicas);
+  return { kv, stream: streamInfo.config.name };
 }

@@ -7,6 +7,8 @@ export type TestNats = {
   url: string;
   port: number;
   storeDir: string;
+  /** The running nats-server's pid (a new one after restart() or up()). */
+  readonly pid: number;
   /** Stops the server and starts it again on the same port and store dir; JetStream data survives. */
   restart(): Promise<void>;
   /** Stops the server, keeping its port and store dir for up(). */
@@ -32,6 +34,9 @@ export async function startTestNats(): Promise<TestNats> {
     url,
     port,
     storeDir,
+    get pid() {
+      return server.pid;
+    },
     async restart() {
       await server.stop();
       server = await startNatsServer({ storeDir, port });

@@ -256,6 +256,7 @@ const inProcess = base.extend<ProcessFixtures>({
     const jsm = Object.create(backbone.jsm, { streams: { value: streams } }) as JetStreamManager;
     const webhooks = await startWebhooks({ ...backbone, jsm }, await loadSchemas(), {
       allowedNetworks: "127.0.0.0/8",
+      stateReplicas: 1,
       log: pino({ level: "silent" }),
     });
     await use(webhooks);

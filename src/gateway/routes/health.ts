@@ -1,27 +1,46 @@
 import type { FastifyPluginAsync } from "fastify";
-import type { NatsConnection } from "@nats-io/transport-node";
+import type { JetStreamManager } from "@nats-io/jetstream";
+import { ApiError } from "../../protocol/errors.js";
 
-const READY_CHECK_TIMEOUT_MS = 1_000;
+/** How long /readyz waits for JetStream, all streams asked at once. */
+const READY_CHECK_BUDGET_MS = 1_000;
 
-/** /healthz: the process answers. /readyz: the backbone answers too, within a second. */
-export const healthRoutes: FastifyPluginAsync<{ nc: NatsConnection }> = async (app, { nc }) => {
+export interface HealthRouteOptions {
+  jsm: JetStreamManager;
+  /** Every JetStream stream the gateway serves or keeps its state in. */
+  streams: readonly string[];
+}
+
+/**
+ * /healthz: the process answers. /readyz: JetStream itself answers for each of the gateway's
+ * streams within a second; a NATS connection alone says nothing about JetStream.
+ */
+export const healthRoutes: FastifyPluginAsync<HealthRouteOptions> = async (app, { jsm, streams }) => {
   app.get("/healthz", async () => ({ status: "ok" }));
 
-  app.get("/readyz", async (_request, reply) => {
-    if (await backboneAnswers(nc)) return { status: "ready" };
-    return reply
-      .code(503)
-      .header("retry-after", "1")
-      .send({ error: { code: "unavailable", message: "the NATS backbone is not reachable" } });
+  app.get("/readyz", async () => {
+    const silent = await streamsNotAnswering(jsm, streams, READY_CHECK_BUDGET_MS);
+    if (silent.length > 0) throw new ApiError("unavailable", `JetStream does not answer for ${silent.join("; ")}`, undefined, 1);
+    return { status: "ready" };
   });
 };
 
-async function backboneAnswers(nc: NatsConnection): Promise<boolean> {
-  if (nc.isClosed()) return false;
+/** The streams whose info JetStream did not give within budgetMs, each with what went wrong. */
+async function streamsNotAnswering(jsm: JetStreamManager, streams: readonly string[], budgetMs: number): Promise<string[]> {
   let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), READY_CHECK_TIMEOUT_MS)));
+  const budget = new Promise<string>((resolve) => (timer = setTimeout(() => resolve(`no answer within ${budgetMs} ms`), budgetMs)));
   try {
-    return await Promise.race([nc.rtt().then(() => true, () => false), timeout]);
+    const problems = await Promise.all(
+      streams.map(async (stream) => {
+        const asked = jsm.streams.info(stream).then(
+          () => undefined,
+          (err: unknown) => (err instanceof Error ? err.message : String(err)),
+        );
+        const problem = await Promise.race([asked, budget]);
+        return problem === undefined ? undefined : `${stream} (${problem})`;
+      }),
+    );
+    return problems.filter((problem) => problem !== undefined);
   } finally {
     clearTimeout(timer);
   }
