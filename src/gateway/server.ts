@@ -15,7 +15,7 @@ import { publishRoutes } from "../publishing/routes.js";
 import type { Schemas } from "../schema/registry.js";
 import type { WebhookService } from "../webhooks/service.js";
 import { answerClientError } from "./client-errors.js";
-import { toApiError } from "./errors.js";
+import { toApiError } from "../delivery/errors.js";
 import { RouteTable } from "./route-table.js";
 import { healthRoutes } from "./routes/health.js";
 import { streamRoutes } from "./routes/streams.js";

@@ -5,7 +5,7 @@ import type { Connection } from "../../delivery/connection.js";
 import type { Deliveries, Delivery } from "../../delivery/delivery.js";
 import type { Transport } from "../../delivery/transport.js";
 import type { ReadItem } from "../../fanout/reader.js";
-import { toApiError } from "../../gateway/errors.js";
+import { toApiError } from "../../delivery/errors.js";
 import type { DecodedClientMessage, Frame, ServerMessage, WireCodec } from "../../protocol/codec.js";
 import type { WireEvent } from "../../protocol/envelope.js";
 import { ApiError, CLOSE_CODES } from "../../protocol/errors.js";
