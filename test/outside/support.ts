@@ -491,10 +491,15 @@ export interface WsConnection<F> {
   close(): Promise<void>;
 }
 
-function openSocket(url: string, protocols: string[] | undefined): Promise<WebSocket> {
+/**
+ * Frames are listened for from the start: `ws` emits a frame that came with the upgrade
+ * answer right after "open", before anyone awaiting "open" could attach a listener.
+ */
+function openSocket<F>(url: string, protocols: string[] | undefined, decode: (data: Buffer, binary: boolean) => F): Promise<WsConnection<F>> {
   return new Promise((done, fail) => {
     const ws = protocols ? new WebSocket(url, protocols) : new WebSocket(url);
-    ws.once("open", () => done(ws));
+    const connection = wrap(ws, decode);
+    ws.once("open", () => done(connection));
     ws.once("error", fail);
     ws.once("unexpected-response", (_req, res) => fail(new Error(`upgrade refused: ${res.statusCode}`)));
   });
@@ -524,16 +529,14 @@ function wrap<F>(ws: WebSocket, decode: (data: Buffer, binary: boolean) => F): W
 }
 
 export async function openJsonWs(url: string, protocols?: string[]): Promise<WsConnection<JsonObject>> {
-  const ws = await openSocket(url, protocols);
-  return wrap(ws, (data, binary) => {
+  return openSocket(url, protocols, (data, binary) => {
     if (binary) throw new Error("binary frame on the JSON subprotocol");
     return JSON.parse(data.toString()) as JsonObject;
   });
 }
 
 export async function openBinaryWs(url: string, protocols: string[]): Promise<WsConnection<Uint8Array>> {
-  const ws = await openSocket(url, protocols);
-  return wrap(ws, (data, binary) => {
+  return openSocket(url, protocols, (data, binary) => {
     if (!binary) throw new Error(`text frame on a binary subprotocol: ${data.toString()}`);
     return new Uint8Array(data);
   });
