@@ -11,6 +11,7 @@ import type { ErrorBody } from "../../src/protocol/errors.js";
 import { T, tag } from "../support/events.js";
 import { startTestGateway, type TestGateway } from "../support/gateway.js";
 import { client, expectError, type Client, type HttpResponse } from "../support/http.js";
+import { seriesValue } from "../support/metrics.js";
 import { UpgradeRefused, WsClient, wsUrl } from "../support/ws-client.js";
 
 let gw: TestGateway;
@@ -228,5 +229,18 @@ describe("requests too long or of the wrong media type", () => {
     const message = errorMessage(res, 415, "unsupported_media_type", "xml body");
     expect(message).toContain("application/xml");
     expect(message).toContain("application/json");
+  });
+});
+
+describe("WebSocket paths answer a plain GET (not an upgrade) with what they are for", () => {
+  const wsGauge = async () => seriesValue(await (await fetch(`${gw.url}/metrics`)).text(), 'streamgate_open_connections{protocol="ws"}');
+  it.each(["/v1/ws", "/v1/streams/orders/ws?from=now"])("GET %s without Upgrade: 400 naming WebSocket, nothing left counted open", async (path) => {
+    // Sockets of earlier tests may still be closing: the gauge can only have fallen since.
+    const before = await wsGauge();
+    for (let i = 0; i < 3; i++) {
+      const message = errorMessage(await http.get(path), 400, "invalid_argument", path);
+      expect(message).toContain("WebSocket upgrades only");
+    }
+    expect(await wsGauge()).toBeLessThanOrEqual(before);
   });
 });

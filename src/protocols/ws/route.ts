@@ -1,4 +1,4 @@
-import type { FastifyPluginAsync } from "fastify";
+import type { FastifyPluginAsync, FastifyRequest } from "fastify";
 import websocket from "@fastify/websocket";
 import type { Socket } from "node:net";
 import type { WebSocket } from "ws";
@@ -7,7 +7,7 @@ import type { Deliveries, Delivery } from "../../delivery/delivery.js";
 import type { Shutdown } from "../../delivery/shutdown.js";
 import type { Metrics } from "../../metrics/metrics.js";
 import { SUBPROTOCOLS } from "../../protocol/codec.js";
-import { CLOSE_CODES } from "../../protocol/errors.js";
+import { ApiError, CLOSE_CODES } from "../../protocol/errors.js";
 import { jsonCodec } from "../../protocol/json-codec.js";
 import { protoCodec } from "../../protocol/proto-codec.js";
 import { READ_PARAMS, readSpecFromQuery, type Query } from "../../protocol/read-spec.js";
@@ -70,7 +70,12 @@ export const wsRoutes: FastifyPluginAsync<WsRouteOptions> = async (app, options)
   const connect = (socket: () => WebSocket | undefined) =>
     new Connection("ws", metrics, shutdown, () => socket()?.close(CLOSE_CODES.restarting, "gateway restarting: reconnect and resume"));
 
-  app.get("/v1/ws", { websocket: true }, (socket, request) => {
+  // A plain GET is told what the path is for, rather than a 404 for a path that exists.
+  const upgradesOnly = async (request: FastifyRequest) => {
+    if (!request.ws) throw new ApiError("invalid_argument", `${request.url.split("?")[0]} takes WebSocket upgrades only (Upgrade: websocket)`);
+  };
+
+  app.get("/v1/ws", { websocket: true, preValidation: upgradesOnly }, (socket, request) => {
     startSession(socket, request.raw.socket, connect(() => socket));
   });
 
@@ -83,11 +88,17 @@ export const wsRoutes: FastifyPluginAsync<WsRouteOptions> = async (app, options)
       websocket: true,
       config: { query: READ_PARAMS },
       preValidation: async (request) => {
+        await upgradesOnly(request);
         let upgradedSocket: WebSocket | undefined;
         const connection = connect(() => upgradedSocket);
         try {
           const delivery = await deliveries.open(connection, request.params.stream, () => readSpecFromQuery(request.query));
           opened.set(request.raw, { connection, delivery, upgraded: (socket) => (upgradedSocket = socket) });
+          // An upgrade that never completes must not keep its delivery counted and open.
+          request.raw.socket.once("close", () => {
+            if (!opened.delete(request.raw)) return;
+            connection.close();
+          });
         } catch (err) {
           connection.close();
           throw err;
