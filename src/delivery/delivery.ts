@@ -38,21 +38,20 @@ export class Deliveries {
    */
   async open(connection: Connection, streamName: string, read: () => ReadSpec): Promise<Delivery> {
     const stream = requireStream(this.schemas, streamName);
-    let spec: ReadSpec | undefined;
-    let refused: InvalidPositionError | undefined;
-    try {
-      spec = admitted(stream, read());
-    } catch (err) {
-      if (!(err instanceof InvalidPositionError)) throw err;
-      refused = err;
-    }
+    const spec = positionRefusal(() => admitted(stream, read()));
     const state = await readStreamState(this.backbone.jsm, stream.name);
-    if (refused || !spec) throw (refused ?? new InvalidPositionError("no position")).withRange(state);
-    try {
-      return new Delivery(connection, stream, state, await this.hub.open(state, spec));
-    } catch (err) {
-      throw err instanceof InvalidPositionError ? err.withRange(state) : err;
-    }
+    if (spec instanceof InvalidPositionError) throw spec.withRange(state);
+    return new Delivery(connection, stream, state, await this.hub.open(state, spec));
+  }
+}
+
+/** The spec, or the position error to tell once the stream's range is known; other errors as they are. */
+function positionRefusal(parse: () => ReadSpec): ReadSpec | InvalidPositionError {
+  try {
+    return parse();
+  } catch (err) {
+    if (err instanceof InvalidPositionError) return err;
+    throw err;
   }
 }
 
