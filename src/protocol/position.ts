@@ -46,8 +46,8 @@ export class InvalidPositionError extends ApiError {
   }
 }
 
-export function isOffset(value: unknown): value is number {
-  return typeof value === "number" && Number.isSafeInteger(value) && value >= 1;
+function isOffset(value: unknown): value is number {
+  return typeof value === "number" && Number.isInteger(value) && value >= 1 && value <= MAX_OFFSET;
 }
 
 /** Position parameters as JSON carries them (WebSocket frames, webhook bodies). */
