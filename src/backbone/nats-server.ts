@@ -14,7 +14,6 @@ export type RunningNatsServer = {
 };
 
 export class NatsServerNotFoundError extends Error {
-  readonly code = "nats_server_not_found";
 
   constructor(detail?: string) {
     super(
@@ -31,7 +30,6 @@ export class NatsServerNotFoundError extends Error {
 }
 
 export class NatsServerStartError extends Error {
-  readonly code = "nats_server_start_failed";
 
   constructor(reason: string, lastLogLines: readonly string[]) {
     const log = lastLogLines.length > 0 ? lastLogLines.join("\n") : "(no output)";

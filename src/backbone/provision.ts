@@ -23,7 +23,6 @@ export interface ProvisionResult {
 
 /** A schema change JetStream cannot make to an existing stream without losing data. */
 export class ProvisionRefusedError extends Error {
-  readonly code = "provision_refused";
   constructor(stream: string, problem: string) {
     super(
       `stream "${stream}": ${problem}. streamgate never deletes a stream to apply a schema: ` +

@@ -43,7 +43,6 @@ const configSchema = z
 export type GatewayConfig = z.infer<typeof configSchema>;
 
 export class ConfigError extends Error {
-  readonly code = "config_invalid";
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig {

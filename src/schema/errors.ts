@@ -4,7 +4,6 @@
  * at the line to fix.
  */
 export class SchemaError extends Error {
-  readonly code = "schema_invalid";
   constructor(
     readonly file: string,
     readonly option: string,
