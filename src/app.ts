@@ -4,7 +4,10 @@ import { pino } from "pino";
 import { connectBackbone, type Backbone } from "./backbone/connection.js";
 import { findNatsServer, startNatsServer, type RunningNatsServer } from "./backbone/nats-server.js";
 import { applyStreams } from "./backbone/provision.js";
-import { stateReplicasFor, type GatewayConfig } from "./config/config.js";
+import { allowedOriginsOf, authMode, isLoopback, stateReplicasFor, type GatewayConfig } from "./config/config.js";
+import { Authenticator, credentialOf } from "./auth/authenticator.js";
+import { NetworkPolicy } from "./net/network-policy.js";
+import { fetchJsonThroughPolicy } from "./net/policy-fetch.js";
 import { loadSchemas, type Schemas } from "./schema/registry.js";
 import { startWebhooks } from "./webhooks/webhooks.js";
 import { createGateway } from "./gateway/server.js";
@@ -61,10 +64,16 @@ export interface RunningGateway {
 }
 
 export async function runGateway(config: GatewayConfig): Promise<RunningGateway> {
+  // Refused before anything starts: a gateway open to the network without auth never runs by accident.
+  const mode = authMode(config);
+  const allowedOrigins = allowedOriginsOf(config, mode);
+  const log = pino({ level: config.logLevel });
+  if (config.corsOrigins && !config.allowedOrigins) log.warn("corsOrigins (STREAMGATE_CORS_ORIGINS) is deprecated: use allowedOrigins (STREAMGATE_ALLOWED_ORIGINS)");
+  const policy = new NetworkPolicy(config.webhookAllowedNetworks);
+  const authenticator = mode === "required" ? await Authenticator.create(config.auth, { fetchJwks: fetchJsonThroughPolicy(policy) }) : undefined;
   const session = await openBackbone(config, (line) => console.error(`[streamgate] ${line}`));
   try {
     const results = await applyStreams(session.backbone.jsm, [...session.schemas.streams.values()]);
-    const log = pino({ level: config.logLevel });
     const webhooks = await startWebhooks(session.backbone, session.schemas, {
       allowedNetworks: config.webhookAllowedNetworks,
       log,
@@ -74,6 +83,15 @@ export async function runGateway(config: GatewayConfig): Promise<RunningGateway>
     const metrics = new Metrics();
     const hub = new Hub(backbone, schemas, (stream, err) => log.error({ err, stream }, "live feed failed"));
     const app = createGateway({
+      auth: {
+        mode,
+        credentialOf: (request) => credentialOf(request, config.auth.allowQueryToken),
+        authenticate: async (credential) => {
+          if (!authenticator) throw new Error("credentials are authenticated only with auth on");
+          return authenticator.authenticate(credential);
+        },
+      },
+      browsers: { allowedOrigins, loopback: isLoopback(config.host), hostnames: config.hostnames },
       backbone,
       schemas,
       deliveries: new Deliveries(backbone, schemas, hub),

@@ -2,6 +2,49 @@ import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { z } from "zod";
 
+const action = z.enum(["subscribe", "publish", "admin"]);
+const grant = z
+  .object({
+    streams: z.array(z.string().min(1)).min(1),
+    actions: z.array(action).min(1),
+    keys: z.array(z.string()).optional(),
+    types: z.array(z.string()).optional(),
+  })
+  .strict();
+export const grantsSchema = z.array(grant);
+
+/** PROTOCOL.md section 9; the names are issue 10's. */
+const authSchema = z
+  .object({
+    /** Unset: required when any issuer or API key is configured, else off on loopback only (see authMode). */
+    mode: z.enum(["required", "none"]).optional(),
+    audience: z.string().min(1).default("streamgate"),
+    grantsClaim: z.string().min(1).default("streamgate"),
+    clockSkewSeconds: z.coerce.number().int().min(0).max(600).default(30),
+    allowQueryToken: z.boolean().default(false),
+    issuers: z
+      .array(
+        z
+          .object({
+            issuer: z.string().min(1),
+            algorithms: z.array(z.string()).min(1),
+            secret: z.string().min(1).optional(),
+            jwks: z.object({ keys: z.array(z.record(z.string(), z.unknown())) }).optional(),
+            jwksFile: z.string().min(1).optional(),
+            jwksUrl: z.string().url().optional(),
+          })
+          .strict(),
+      )
+      .default([]),
+    apiKeys: z
+      .array(z.object({ name: z.string().min(1), sha256: z.string().regex(/^[0-9a-f]{64}$/, "64 hex digits"), grants: grantsSchema }).strict())
+      .default([]),
+  })
+  .strict();
+export type AuthConfig = z.infer<typeof authSchema>;
+
+const origins = z.union([z.array(z.string().min(1)), z.string().transform((list) => list.split(",").map((o) => o.trim()).filter(Boolean))]);
+
 /**
  * Gateway settings: defaults, overridden by the JSON file named in STREAMGATE_CONFIG,
  * overridden by the environment variables of PROTOCOL.md section 7.
@@ -22,8 +65,13 @@ const configSchema = z
     sseKeepAliveMs: z.coerce.number().int().min(10).default(15_000),
     /** The reconnect delay SSE tells EventSource clients. */
     sseRetryMs: z.coerce.number().int().min(0).default(2_000),
-    /** Origins allowed to read from browsers: "*" or a comma-separated list. */
-    corsOrigins: z.string().default("*"),
+    /** Origins allowed to read from browsers and open WebSockets: exact origins, or "*" with auth off. */
+    allowedOrigins: origins.optional(),
+    /** The old name of allowedOrigins, still read (with a warning in the log). */
+    corsOrigins: origins.optional(),
+    /** Host names the gateway answers to besides localhost, 127.0.0.1 and [::1] while on loopback. */
+    hostnames: z.array(z.string().min(1)).default([]),
+    auth: authSchema.default({ audience: "streamgate", grantsClaim: "streamgate", clockSkewSeconds: 30, allowQueryToken: false, issuers: [], apiKeys: [] }),
     /** WebSocket frames larger than this close the connection with 1009. */
     wsMaxFrameBytes: z.coerce.number().int().min(1024).default(1024 * 1024),
     wsMaxSubscriptions: z.coerce.number().int().min(1).default(100),
@@ -59,6 +107,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
       sseKeepAliveMs: env.STREAMGATE_SSE_KEEPALIVE_MS,
       sseRetryMs: env.STREAMGATE_SSE_RETRY_MS,
       corsOrigins: env.STREAMGATE_CORS_ORIGINS,
+      allowedOrigins: env.STREAMGATE_ALLOWED_ORIGINS,
       wsMaxFrameBytes: env.STREAMGATE_WS_MAX_FRAME_BYTES,
       wsMaxSubscriptions: env.STREAMGATE_WS_MAX_SUBSCRIPTIONS,
       wsFramesPerSecond: env.STREAMGATE_WS_FRAMES_PER_SECOND,
@@ -69,12 +118,50 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
       stateReplicas: env.STREAMGATE_STATE_REPLICAS,
     }).filter(([, value]) => value !== undefined && value !== ""),
   );
-  const parsed = configSchema.safeParse({ ...file, ...fromEnv });
+  const merged: Record<string, unknown> = { ...file, ...fromEnv };
+  if (env.STREAMGATE_AUTH) merged.auth = { ...(file.auth as object | undefined), mode: env.STREAMGATE_AUTH };
+  const parsed = configSchema.safeParse(merged);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`);
     throw new ConfigError(`invalid configuration: ${problems.join("; ")}`);
   }
   return parsed.data;
+}
+
+const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|localhost)$/;
+
+export function isLoopback(host: string): boolean {
+  return LOOPBACK.test(host);
+}
+
+/**
+ * Whether credentials are required (PROTOCOL.md section 9): as set; else whenever issuers or
+ * API keys are configured; else off, but only while listening on loopback. Anywhere else a
+ * gateway without auth refuses to start unless "none" was chosen on purpose.
+ */
+export function authMode(config: Pick<GatewayConfig, "auth" | "host">): "required" | "none" {
+  const { auth } = config;
+  const mode = auth.mode ?? (auth.issuers.length + auth.apiKeys.length > 0 ? "required" : isLoopback(config.host) ? "none" : undefined);
+  if (!mode) {
+    throw new ConfigError(
+      `HOST=${config.host} is not a loopback address and no auth is configured: anyone who can reach the port could publish and ` +
+        `read everything. Configure "auth" (issuers or apiKeys) in the file named by STREAMGATE_CONFIG, or set STREAMGATE_AUTH=none ` +
+        `(auth.mode "none") to run without it on purpose.`,
+    );
+  }
+  if (mode === "required" && auth.issuers.length + auth.apiKeys.length === 0) {
+    throw new ConfigError('auth.mode is "required" but no issuer or API key is configured: no credential could ever be accepted');
+  }
+  return mode;
+}
+
+/** allowedOrigins, or the deprecated corsOrigins; "*" (any origin) only with auth off. */
+export function allowedOriginsOf(config: Pick<GatewayConfig, "allowedOrigins" | "corsOrigins">, mode: "required" | "none"): string[] {
+  const origins = config.allowedOrigins ?? config.corsOrigins ?? (mode === "none" ? ["*"] : []);
+  if (mode === "required" && origins.includes("*")) {
+    throw new ConfigError('allowedOrigins "*" is only allowed with auth off: list the exact origins of your web pages');
+  }
+  return origins;
 }
 
 /**

@@ -1,13 +1,30 @@
+import type { Principal } from "../auth/principal.js";
 import type { Metrics } from "../metrics/metrics.js";
 import type { Shutdown } from "./shutdown.js";
 import type { Protocol } from "./transport.js";
 
+/** What a protocol does as its credential runs out (PROTOCOL.md section 9.3). */
+export interface ExpiryHandlers {
+  /** 30 s before: a WebSocket is told, so it can refresh in place. */
+  expiring?: (expiresAt: number) => void;
+  /** At expiry: the WebSocket gets an error and 1008, SSE an `expired` event and its end. */
+  expired: (expiresAt: number) => void;
+}
+
+const EXPIRING_NOTICE_MS = 30_000;
+/** setTimeout's longest delay; a later expiry is re-armed when it is reached. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 /**
- * One client connection (an SSE response, a long poll, a WebSocket): counted while open, and
- * ended when the gateway shuts down. Its signal aborts either way, stopping its deliveries.
+ * One client connection (an SSE response, a long poll, a WebSocket): counted while open, ended
+ * when the gateway shuts down, and held to its credential: who it is, and until when. Its
+ * signal aborts when it ends, stopping its deliveries.
  */
 export class Connection {
   readonly #ended = new AbortController();
+  /** Who the connection acts for; undefined until it authenticates (with auth on). */
+  #principal: Principal | undefined;
+  #timers: NodeJS.Timeout[] = [];
   readonly #uncount: () => void;
   #unregister: (() => void) | undefined;
   readonly delivered: (amount?: number) => void;
@@ -32,8 +49,40 @@ export class Connection {
     return this.#ended.signal;
   }
 
+  get principal(): Principal | undefined {
+    return this.#principal;
+  }
+
+  /** Acts for this principal from now on, until its expiry (a refresh replaces the old one). */
+  authenticate(principal: Principal, handlers?: ExpiryHandlers): void {
+    this.#principal = principal;
+    this.#clearTimers();
+    const { expiresAt } = principal;
+    if (expiresAt === undefined || !handlers) return;
+    const at = (ms: number, run: () => void) => {
+      const arm = () => {
+        const left = ms - Date.now();
+        if (left <= 0) return run();
+        this.#timers.push(setTimeout(arm, Math.min(left, MAX_TIMER_MS)));
+      };
+      arm();
+    };
+    const { expiring, expired } = handlers;
+    if (expiring) at(expiresAt * 1000 - EXPIRING_NOTICE_MS, () => expiring(expiresAt));
+    at(expiresAt * 1000, () => {
+      this.#principal = undefined;
+      expired(expiresAt);
+    });
+  }
+
+  #clearTimers(): void {
+    for (const timer of this.#timers) clearTimeout(timer);
+    this.#timers = [];
+  }
+
   close(): void {
     if (this.#ended.signal.aborted) return;
+    this.#clearTimers();
     this.#ended.abort();
     this.#uncount();
     this.#unregister?.();

@@ -1,3 +1,5 @@
+import { UnauthenticatedError } from "../auth/errors.js";
+import { authorize, mayRead } from "../auth/grants.js";
 import type { Backbone } from "../backbone/connection.js";
 import { readStreamState, type StreamState } from "../backbone/stream-state.js";
 import { keyProblem } from "../backbone/stored-event.js";
@@ -39,6 +41,11 @@ export class Deliveries {
   async open(connection: Connection, streamName: string, read: () => ReadSpec): Promise<Delivery> {
     const stream = requireStream(this.schemas, streamName);
     const spec = positionRefusal(() => admitted(stream, read()));
+    const principal = connection.principal;
+    if (!principal) throw new UnauthenticatedError("a credential is required to read streams");
+    // A refused position names the stream's range: only to those who may read the stream.
+    if (spec instanceof InvalidPositionError && !mayRead(principal, stream.name)) authorize(principal, { action: "subscribe", stream: stream.name });
+    if (!(spec instanceof InvalidPositionError)) authorize(principal, { action: "subscribe", stream: stream.name, types: spec.types, key: spec.key });
     const state = await readStreamState(this.backbone.jsm, stream.name);
     if (spec instanceof InvalidPositionError) throw spec.withRange(state);
     return new Delivery(connection, stream, state, await this.hub.open(state, spec));

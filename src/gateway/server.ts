@@ -15,6 +15,7 @@ import { publishRoutes } from "../publishing/routes.js";
 import type { Schemas } from "../schema/registry.js";
 import type { WebhookService } from "../webhooks/service.js";
 import { answerClientError } from "./client-errors.js";
+import { installRequestAuth, type BrowserSafety, type RequestAuth } from "../auth/http.js";
 import { toApiError } from "../delivery/errors.js";
 import { RouteTable } from "./route-table.js";
 import { healthRoutes } from "./routes/health.js";
@@ -22,6 +23,8 @@ import { streamRoutes } from "./routes/streams.js";
 import { webhookRoutes } from "./routes/webhooks.js";
 
 export interface GatewayParts {
+  auth: RequestAuth;
+  browsers: BrowserSafety;
   backbone: Backbone;
   schemas: Schemas;
   deliveries: Deliveries;
@@ -44,9 +47,11 @@ declare module "fastify" {
 
 /** The HTTP face of the gateway: one plugin per concern, every error in the protocol's shape. */
 export function createGateway(parts: GatewayParts): FastifyInstance {
-  const { backbone, schemas, deliveries, publisher, metrics, shutdown, webhooks, stateStreams, config, logger } = parts;
+  const { auth, browsers, backbone, schemas, deliveries, publisher, metrics, shutdown, webhooks, stateStreams, config, logger } = parts;
   const sendError = (reply: FastifyReply, error: ApiError) => {
     if (error.retryAfter !== undefined) void reply.header("retry-after", String(error.retryAfter));
+    const challenge = BEARER_CHALLENGES[error.code];
+    if (challenge) void reply.header("www-authenticate", challenge);
     return reply.code(error.status).send(error.toJSON());
   };
   const app = Fastify({
@@ -88,8 +93,14 @@ export function createGateway(parts: GatewayParts): FastifyInstance {
     return sendError(reply, new ApiError("not_found", `no route for ${request.method} ${path}`));
   });
 
-  const origins = config.corsOrigins.split(",").map((o) => o.trim()).filter(Boolean);
-  void app.register(cors, { origin: origins.includes("*") ? "*" : origins, exposedHeaders: ["retry-after"] });
+  installRequestAuth(app, auth, browsers);
+  const origins = browsers.allowedOrigins;
+  void app.register(cors, {
+    origin: origins.includes("*") ? "*" : [...origins],
+    // Cookies cross origins only to the origins listed, and only where they mean something.
+    credentials: auth.mode === "required",
+    exposedHeaders: ["retry-after", "www-authenticate"],
+  });
   void app.register(healthRoutes, { jsm: backbone.jsm, streams: [...schemas.streams.keys(), ...stateStreams] });
   void app.register(streamRoutes, { jsm: backbone.jsm, schemas });
   app.get("/metrics", async (_request, reply) => reply.type("text/plain; version=0.0.4").send(metrics.render()));
@@ -114,6 +125,12 @@ export function createGateway(parts: GatewayParts): FastifyInstance {
   });
   return app;
 }
+
+/** RFC 6750 challenges, as PROTOCOL.md section 9.3 writes them. */
+const BEARER_CHALLENGES: Partial<Record<string, string>> = {
+  unauthenticated: 'Bearer error="invalid_token"',
+  permission_denied: 'Bearer error="insufficient_scope"',
+};
 
 const ACCEPTED_BODIES = "application/json, or application/x-protobuf where the route takes events";
 

@@ -13,6 +13,7 @@ export const ERROR_CATALOG = {
   uri_too_long: { status: 414, temporary: false },
   unsupported_media_type: { status: 415, temporary: false },
   request_timeout: { status: 408, temporary: true },
+  misdirected_request: { status: 421, temporary: false },
   headers_too_large: { status: 431, temporary: false },
   rate_limited: { status: 429, temporary: true },
   internal: { status: 500, temporary: true, close: 1011 },

@@ -10,6 +10,8 @@ export const sseFrames = {
   retry: (ms: number) => `retry: ${ms}\n\n`,
   event: (event: WireEvent) => `id: ${event.offset}\ndata: ${event.json}\n\n`,
   gap: (gap: GapNotice) => `event: gap\ndata: ${JSON.stringify(gapJson(gap))}\n\n`,
+  /** The credential ran out (PROTOCOL.md section 9.3); the response ends after it. */
+  expired: (expiresAt: number) => `event: expired\ndata: ${JSON.stringify({ expires_at: expiresAt })}\n\n`,
   keepAlive: ": keep-alive\n\n",
 };
 

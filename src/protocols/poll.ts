@@ -1,4 +1,5 @@
 import type { FastifyPluginAsync } from "fastify";
+import { principalOf } from "../auth/http.js";
 import { Connection } from "../delivery/connection.js";
 import type { Deliveries } from "../delivery/delivery.js";
 import type { Shutdown } from "../delivery/shutdown.js";
@@ -28,6 +29,8 @@ export const pollRoutes: FastifyPluginAsync<PollRouteOptions> = async (app, { de
       const max = integerParam(request.query, "max", 1, MAX_POLL_EVENTS, 100);
       const waitMs = waitParam(single(request.query, "wait")) * 1000;
       const connection = new Connection("poll", metrics, shutdown);
+      // Each poll is checked on its own: its credential need only hold when it starts.
+      connection.authenticate(principalOf(request));
       reply.raw.once("close", () => connection.close());
       try {
         const delivery = await deliveries.open(connection, request.params.stream, () => readSpecFromQuery(request.query));

@@ -1,6 +1,7 @@
 import { once } from "node:events";
 import type { ServerResponse } from "node:http";
 import type { FastifyPluginAsync } from "fastify";
+import { principalOf } from "../auth/http.js";
 import { Connection } from "../delivery/connection.js";
 import type { Deliveries } from "../delivery/delivery.js";
 import type { Shutdown } from "../delivery/shutdown.js";
@@ -34,6 +35,15 @@ export const sseRoutes: FastifyPluginAsync<SseRouteOptions> = async (app, option
       };
       const res = reply.raw;
       const connection = new Connection("sse", metrics, shutdown);
+      let transport: SseTransport | undefined;
+      // At expiry the client is told, and the response ends: it reconnects with a fresh
+      // credential and Last-Event-ID, losing nothing (PROTOCOL.md section 9.3).
+      connection.authenticate(principalOf(request), {
+        expired: (expiresAt) => {
+          transport?.write(sseFrames.expired(expiresAt));
+          connection.close();
+        },
+      });
       res.on("close", () => connection.close());
       try {
         const delivery = await deliveries.open(connection, request.params.stream, read);
@@ -46,7 +56,7 @@ export const sseRoutes: FastifyPluginAsync<SseRouteOptions> = async (app, option
           connection: "keep-alive",
         });
         res.flushHeaders();
-        const transport = new SseTransport(res, connection.signal, options.keepAliveMs);
+        transport = new SseTransport(res, connection.signal, options.keepAliveMs);
         try {
           transport.write(sseFrames.retry(options.retryMs));
           await delivery.pump(transport);

@@ -4,6 +4,15 @@ import type { StreamDefinition } from "../schema/definitions.js";
 import { isBinaryInput, type BinaryEventInput, type EventInput, type JsonEventInput } from "../protocol/publish.js";
 import { prepareBinaryEvent, prepareJsonEvent } from "./event-input.js";
 import type { Metrics } from "../metrics/metrics.js";
+import { UnauthenticatedError } from "../auth/errors.js";
+import { authorize } from "../auth/grants.js";
+import type { Principal } from "../auth/principal.js";
+
+/** Throws unless the principal may publish the event. */
+function authorizePublish(event: EventToStore, principal: Principal | undefined): void {
+  if (!principal) throw new UnauthenticatedError("a credential is required to publish");
+  authorize(principal, { action: "publish", stream: event.stream, types: [event.type], key: event.key });
+}
 
 /** Checks and stores events for HTTP and WebSocket publishing alike, counting what is stored. */
 export class Publisher {
@@ -15,6 +24,11 @@ export class Publisher {
   /** The backbone's max_payload, as the server announced it. */
   get maxPayload(): number {
     return this.backbone.nc.info?.max_payload ?? DEFAULT_MAX_PAYLOAD;
+  }
+
+  /** A batch is refused whole when any of its events is not the principal's to publish. */
+  authorizeAll(events: readonly EventToStore[], principal: Principal | undefined): void {
+    for (const event of events) authorizePublish(event, principal);
   }
 
   /** A JSON event checked against its schema; `path` prefixes error paths (e.g. "events[2]."). */
@@ -31,7 +45,9 @@ export class Publisher {
     return isBinaryInput(input) ? this.binary(stream, input) : this.json(stream, input);
   }
 
-  async store(event: EventToStore): Promise<StoreResult> {
+  /** Stores an event the principal may publish (its stream, type and key); refused before anything is stored otherwise. */
+  async store(event: EventToStore, principal: Principal | undefined): Promise<StoreResult> {
+    authorizePublish(event, principal);
     const result = await storeEvent(this.backbone.js, event, { maxPayload: this.maxPayload });
     if (!result.duplicate) this.metrics.published.add(1, { stream: event.stream });
     return result;

@@ -41,7 +41,7 @@ export const publishRoutes: FastifyPluginAsync<PublishRouteOptions> = async (app
       }
       event = publisher.json(stream, { ...parsed.data, id: parsed.data.id ?? idempotencyKey });
     }
-    return sendStored(reply, await publisher.store(event));
+    return sendStored(reply, await publisher.store(event, request.principal));
   });
 
   app.post<{ Params: { stream: string } }>("/v1/streams/:stream/events::batch", async (request, reply) => {
@@ -58,7 +58,8 @@ export const publishRoutes: FastifyPluginAsync<PublishRouteOptions> = async (app
       return publisher.json(stream, shaped.data, `events[${i}].`);
     });
     const results: StoreResult[] = [];
-    for (const event of events) results.push(await publisher.store(event));
+    publisher.authorizeAll(events, request.principal);
+    for (const event of events) results.push(await publisher.store(event, request.principal));
     return reply.code(201).send({ results });
   });
 };

@@ -5,7 +5,7 @@ import { Webhook as Signer } from "standardwebhooks";
 import type { EncodedEvent } from "../fanout/encoded-event.js";
 import type { JsonValue } from "@bufbuild/protobuf";
 import { stringifyJson } from "../schema/json.js";
-import { hostOf, type NetworkPolicy } from "./network-policy.js";
+import { hostOf, type NetworkPolicy } from "../net/network-policy.js";
 import { signingSecrets, type Webhook } from "./registration.js";
 
 /** What one HTTP attempt came to. */

@@ -10,7 +10,7 @@ import { resolveStartOffset } from "../backbone/start-offset.js";
 import type { Schemas } from "../schema/registry.js";
 import type { WebhookLogs, WebhookCounts, SeenGap } from "./logs.js";
 import { REDELIVER, redeliverSubject } from "./logs.js";
-import type { NetworkPolicy } from "./network-policy.js";
+import type { NetworkPolicy } from "../net/network-policy.js";
 import {
   DEFAULT_RETRY_SCHEDULE,
   newSecret,

@@ -7,7 +7,7 @@ import type { Schemas } from "../schema/registry.js";
 import { Deliverer } from "./delivery.js";
 import { Dispatcher } from "./dispatcher.js";
 import { WebhookLogs } from "./logs.js";
-import { NetworkPolicy } from "./network-policy.js";
+import { NetworkPolicy } from "../net/network-policy.js";
 import { WebhookService } from "./service.js";
 
 export interface Webhooks {

@@ -12,7 +12,7 @@ import { EncodedEvent } from "../../src/fanout/encoded-event.js";
 import { runGateway, type RunningGateway } from "../../src/app.js";
 import { loadSchemas } from "../../src/schema/registry.js";
 import { Deliverer } from "../../src/webhooks/delivery.js";
-import { NetworkPolicy } from "../../src/webhooks/network-policy.js";
+import { NetworkPolicy } from "../../src/net/network-policy.js";
 import type { Webhook } from "../../src/webhooks/registration.js";
 import { startTestGateway, type TestGateway } from "../support/gateway.js";
 import { client, expectError, type Client } from "../support/http.js";

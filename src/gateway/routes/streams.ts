@@ -3,6 +3,8 @@ import type { JetStreamManager } from "@nats-io/jetstream";
 import { requireStream, type Schemas } from "../../schema/registry.js";
 import type { StreamDefinition } from "../../schema/definitions.js";
 import { readStreamState } from "../../backbone/stream-state.js";
+import { authorize, mayRead } from "../../auth/grants.js";
+import { principalOf } from "../../auth/http.js";
 
 export interface StreamsRouteOptions {
   jsm: JetStreamManager;
@@ -26,11 +28,16 @@ export const streamRoutes: FastifyPluginAsync<StreamsRouteOptions> = async (app,
     };
   }
 
-  app.get("/v1/streams", async () => ({
-    streams: await Promise.all([...schemas.streams.values()].map(streamInfo)),
-  }));
+  // Only the streams the credential may read are listed, or described.
+  app.get("/v1/streams", async (request) => {
+    const principal = principalOf(request);
+    return { streams: await Promise.all([...schemas.streams.values()].filter((s) => mayRead(principal, s.name)).map(streamInfo)) };
+  });
 
   app.get<{ Params: { stream: string } }>("/v1/streams/:stream", async (request) => {
-    return streamInfo(requireStream(schemas, request.params.stream));
+    const stream = requireStream(schemas, request.params.stream);
+    const principal = principalOf(request);
+    if (!mayRead(principal, stream.name)) authorize(principal, { action: "subscribe", stream: stream.name });
+    return streamInfo(stream);
   });
 };

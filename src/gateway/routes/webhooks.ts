@@ -1,4 +1,6 @@
-import type { FastifyPluginAsync } from "fastify";
+import type { FastifyPluginAsync, FastifyRequest } from "fastify";
+import { allows, authorize } from "../../auth/grants.js";
+import { principalOf } from "../../auth/http.js";
 import type { z } from "zod";
 import { createWebhookInput, patchWebhookInput, replayInput } from "../../webhooks/registration.js";
 import type { WebhookService } from "../../webhooks/service.js";
@@ -14,8 +16,25 @@ export const webhookRoutes: FastifyPluginAsync<{ service: WebhookService }> = as
     return parsed.data;
   };
 
-  app.post("/v1/webhooks", async (request, reply) => reply.code(201).send(await service.create(body(createWebhookInput, request.body))));
-  app.get("/v1/webhooks", async () => ({ webhooks: await service.list() }));
+  // Managing a webhook is `admin` on its stream (PROTOCOL.md section 9.2); a webhook of a
+  // stream the credential may not manage is refused, not hidden, so an id cannot be probed for.
+  const admin = (request: FastifyRequest, stream: string) => authorize(principalOf(request), { action: "admin", stream });
+  app.addHook("preHandler", async (request: FastifyRequest<Partial<ById>>) => {
+    const id = request.params?.id;
+    if (id === undefined) return;
+    const webhook = await service.find(id);
+    admin(request, webhook?.stream ?? "*");
+  });
+
+  app.post("/v1/webhooks", async (request, reply) => {
+    const input = body(createWebhookInput, request.body);
+    admin(request, input.stream);
+    return reply.code(201).send(await service.create(input));
+  });
+  app.get("/v1/webhooks", async (request) => {
+    const principal = principalOf(request);
+    return { webhooks: (await service.list()).filter((w) => allows(principal, { action: "admin", stream: w.stream })) };
+  });
   app.get<ById>("/v1/webhooks/:id", async (request) => service.get(request.params.id));
   app.patch<ById>("/v1/webhooks/:id", async (request) => service.patch(request.params.id, body(patchWebhookInput, request.body)));
   app.delete<ById>("/v1/webhooks/:id", async (request, reply) => {

@@ -26,6 +26,9 @@ export interface WsRouteOptions {
   metrics: Metrics;
 }
 
+/** A connection that never authenticates is closed with 1008 after this (PROTOCOL.md section 9.3). */
+const AUTH_TIMEOUT_MS = 10_000;
+
 /** GET /v1/ws and GET /v1/streams/{stream}/ws (PROTOCOL.md section 5.4). */
 export const wsRoutes: FastifyPluginAsync<WsRouteOptions> = async (app, options) => {
   const { deliveries, publisher, schemas, shutdown, limits, metrics } = options;
@@ -45,9 +48,11 @@ export const wsRoutes: FastifyPluginAsync<WsRouteOptions> = async (app, options)
     },
   });
 
-  function startSession(socket: WebSocket, raw: Socket, connection: Connection): WsSession {
+  function startSession(socket: WebSocket, request: FastifyRequest, connection: Connection): WsSession {
+    const raw = request.raw.socket;
     const codec = socket.protocol === SUBPROTOCOLS.proto ? protoCodec : jsonCodec;
     const session = new WsSession(socket, raw, codec, connection, { deliveries, publisher, schemas, limits, log: app.log });
+    session.authenticate(request.principal, AUTH_TIMEOUT_MS);
     // A peer that misses a whole ping interval is gone: drop it rather than hold its state.
     // But a ping waits behind the data queued before it. While the connection is saturated
     // (data waits in the gateway), bytes only leave as fast as the peer reads, so a peer whose
@@ -76,7 +81,7 @@ export const wsRoutes: FastifyPluginAsync<WsRouteOptions> = async (app, options)
   };
 
   app.get("/v1/ws", { websocket: true, preValidation: upgradesOnly }, (socket, request) => {
-    startSession(socket, request.raw.socket, connect(() => socket));
+    startSession(socket, request, connect(() => socket));
   });
 
   // The delivery is opened before the upgrade, so a bad query or a position beyond the end is
@@ -91,6 +96,8 @@ export const wsRoutes: FastifyPluginAsync<WsRouteOptions> = async (app, options)
         await upgradesOnly(request);
         let upgradedSocket: WebSocket | undefined;
         const connection = connect(() => upgradedSocket);
+        // The subscription in the URL is checked against the credential the upgrade carries.
+        if (request.principal) connection.authenticate(request.principal);
         try {
           const delivery = await deliveries.open(connection, request.params.stream, () => readSpecFromQuery(request.query));
           opened.set(request.raw, { connection, delivery, upgraded: (socket) => (upgradedSocket = socket) });
@@ -111,7 +118,7 @@ export const wsRoutes: FastifyPluginAsync<WsRouteOptions> = async (app, options)
       upgraded(socket);
       // Shut down between the check and the upgrade: the client reconnects elsewhere.
       if (connection.signal.aborted) return socket.close(CLOSE_CODES.restarting, "gateway restarting: reconnect and resume");
-      startSession(socket, request.raw.socket, connection).adopt(request.params.stream, delivery);
+      startSession(socket, request, connection).adopt(request.params.stream, delivery);
     },
   );
 };

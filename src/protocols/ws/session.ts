@@ -8,7 +8,9 @@ import type { ReadItem } from "../../fanout/reader.js";
 import { toApiError } from "../../delivery/errors.js";
 import type { DecodedClientMessage, Frame, ServerMessage, WireCodec } from "../../protocol/codec.js";
 import type { WireEvent } from "../../protocol/envelope.js";
-import { ApiError, CLOSE_CODES } from "../../protocol/errors.js";
+import { ApiError, CLOSE_CODES, ERROR_CATALOG } from "../../protocol/errors.js";
+import { UnauthenticatedError } from "../../auth/errors.js";
+import type { Principal } from "../../auth/principal.js";
 import type { EventInput } from "../../protocol/publish.js";
 import type { ReadSpec } from "../../protocol/read-spec.js";
 import type { Publisher } from "../../publishing/publisher.js";
@@ -62,7 +64,29 @@ export class WsSession {
         this.#error(err, {});
       }
     });
-    socket.on("close", () => connection.close());
+    socket.on("close", () => {
+      clearTimeout(this.#authDeadline);
+      connection.close();
+    });
+  }
+
+  #authDeadline?: NodeJS.Timeout;
+
+  /**
+   * Acts for the principal the upgrade authenticated, until its expiry: then an `error`
+   * unauthenticated and close 1008. A connection with none (auth on, no credential) gets
+   * unauthenticated errors for what it asks, and is closed with 1008 after authTimeoutMs.
+   */
+  authenticate(principal: Principal | undefined, authTimeoutMs: number): void {
+    const policyClose = (message: string) => {
+      this.#error(new UnauthenticatedError(message), {});
+      this.socket.close(ERROR_CATALOG.unauthenticated.close, message);
+    };
+    if (!principal) {
+      this.#authDeadline = setTimeout(() => policyClose(`not authenticated within ${authTimeoutMs / 1000} s`), authTimeoutMs);
+      return;
+    }
+    this.connection.authenticate(principal, { expired: () => policyClose("the credential expired: reconnect with a fresh one and resume") });
   }
 
   /** Starts a subscription whose read was asked for in the URL (/v1/streams/{stream}/ws). */
@@ -205,7 +229,7 @@ export class WsSession {
     const { publisher } = this.deps;
     try {
       const event = publisher.input(requireStream(this.deps.schemas, streamName), input);
-      this.#send({ op: "published", ref, ...(await publisher.store(event)) });
+      this.#send({ op: "published", ref, ...(await publisher.store(event, this.connection.principal)) });
     } catch (err) {
       this.#error(err, { ref });
     }
