@@ -6,6 +6,7 @@ import { findNatsServer, startNatsServer, type RunningNatsServer } from "./backb
 import { applyStreams } from "./backbone/provision.js";
 import { allowedOriginsOf, authMode, isLoopback, stateReplicasFor, type GatewayConfig } from "./config/config.js";
 import { Authenticator, credentialOf } from "./auth/authenticator.js";
+import type { Query } from "./protocol/read-spec.js";
 import { NetworkPolicy } from "./net/network-policy.js";
 import { fetchJsonThroughPolicy } from "./net/policy-fetch.js";
 import { loadSchemas, type Schemas } from "./schema/registry.js";
@@ -85,7 +86,7 @@ export async function runGateway(config: GatewayConfig): Promise<RunningGateway>
     const app = createGateway({
       auth: {
         mode,
-        credentialOf: (request) => credentialOf(request, config.auth.allowQueryToken),
+        credentialOf: (request) => credentialOf({ headers: request.headers, query: request.query as Query }, config.auth.allowQueryToken),
         authenticate: async (credential) => {
           if (!authenticator) throw new Error("credentials are authenticated only with auth on");
           return authenticator.authenticate(credential);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { PermissionDeniedError } from "./errors.js";
+import { PermissionDeniedError } from "./permission-denied-error.js";
 import { allows, authorize, mayRead, type Intent } from "./grants.js";
 import type { Grant, Principal } from "./principal.js";
 

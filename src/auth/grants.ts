@@ -1,4 +1,4 @@
-import { PermissionDeniedError } from "./errors.js";
+import { PermissionDeniedError } from "./permission-denied-error.js";
 import type { Action, Grant, Principal } from "./principal.js";
 
 /** What one request asks to do (PROTOCOL.md section 9.2): a read names its filters, a publish its event. */

@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { ApiError } from "../protocol/errors.js";
-import { PermissionDeniedError, UnauthenticatedError } from "./errors.js";
+import { PermissionDeniedError } from "./permission-denied-error.js";
+import { UnauthenticatedError } from "./unauthenticated-error.js";
 import { ANONYMOUS, type Principal } from "./principal.js";
 
 /** Turns a request's credential into who it is (the Authenticator, or nothing with auth off). */

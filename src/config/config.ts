@@ -1,17 +1,9 @@
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { z } from "zod";
+import { grantSchema } from "../auth/grants-claim.js";
 
-const action = z.enum(["subscribe", "publish", "admin"]);
-const grant = z
-  .object({
-    streams: z.array(z.string().min(1)).min(1),
-    actions: z.array(action).min(1),
-    keys: z.array(z.string()).optional(),
-    types: z.array(z.string()).optional(),
-  })
-  .strict();
-export const grantsSchema = z.array(grant);
+const grantsSchema = z.array(grantSchema);
 
 /** PROTOCOL.md section 9; the names are issue 10's. */
 const authSchema = z

@@ -1,4 +1,4 @@
-import { UnauthenticatedError } from "../auth/errors.js";
+import { UnauthenticatedError } from "../auth/unauthenticated-error.js";
 import { authorize, mayRead } from "../auth/grants.js";
 import type { Backbone } from "../backbone/connection.js";
 import { readStreamState, type StreamState } from "../backbone/stream-state.js";

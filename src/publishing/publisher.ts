@@ -4,7 +4,7 @@ import type { StreamDefinition } from "../schema/definitions.js";
 import { isBinaryInput, type BinaryEventInput, type EventInput, type JsonEventInput } from "../protocol/publish.js";
 import { prepareBinaryEvent, prepareJsonEvent } from "./event-input.js";
 import type { Metrics } from "../metrics/metrics.js";
-import { UnauthenticatedError } from "../auth/errors.js";
+import { UnauthenticatedError } from "../auth/unauthenticated-error.js";
 import { authorize } from "../auth/grants.js";
 import type { Principal } from "../auth/principal.js";
 

@@ -9,7 +9,7 @@ import { toApiError } from "../../delivery/errors.js";
 import type { DecodedClientMessage, Frame, ServerMessage, WireCodec } from "../../protocol/codec.js";
 import type { WireEvent } from "../../protocol/envelope.js";
 import { ApiError, CLOSE_CODES, ERROR_CATALOG } from "../../protocol/errors.js";
-import { UnauthenticatedError } from "../../auth/errors.js";
+import { UnauthenticatedError } from "../../auth/unauthenticated-error.js";
 import type { Principal } from "../../auth/principal.js";
 import type { EventInput } from "../../protocol/publish.js";
 import type { ReadSpec } from "../../protocol/read-spec.js";
