@@ -1,5 +1,6 @@
 import { readFile } from "node:fs/promises";
-import { createLocalJWKSet, type JSONWebKeySet, type JWK, type JWTVerifyGetKey } from "jose";
+import type { JWK, JWTVerifyGetKey } from "jose";
+import { KeySetError, verificationKeys } from "./key-set.js";
 import { type FetchJwks, RemoteJwks } from "./remote-jwks.js";
 import { AuthSettingsError } from "./settings-error.js";
 
@@ -38,17 +39,19 @@ export async function trustedIssuers(
   for (const config of configs) {
     if (!config.issuer) throw new AuthSettingsError("auth.issuers: every issuer needs its `issuer` name");
     if (issuers.has(config.issuer)) throw new AuthSettingsError(`auth.issuers: issuer ${config.issuer} is configured twice`);
+    const fail = (problem: string) => new AuthSettingsError(`auth.issuers ${config.issuer}: ${problem}`);
     issuers.set(config.issuer, {
       issuer: config.issuer,
-      algorithms: checkedAlgorithms(config),
-      key: await keyOf(config, options),
+      algorithms: checkedAlgorithms(config, fail),
+      key: await keyOf(config, options, fail),
     });
   }
   return issuers;
 }
 
-function checkedAlgorithms(config: IssuerConfig): string[] {
-  const fail = (problem: string) => new AuthSettingsError(`auth.issuers ${config.issuer}: ${problem}`);
+type Failure = (problem: string) => AuthSettingsError;
+
+function checkedAlgorithms(config: IssuerConfig, fail: Failure): string[] {
   if (config.algorithms.length === 0) throw fail("list the algorithms it signs with");
   const unknown = config.algorithms.filter((a) => !SECRET_ALGORITHMS.has(a) && !PUBLIC_KEY_ALGORITHMS.has(a));
   if (unknown.length > 0) {
@@ -67,8 +70,7 @@ function checkedAlgorithms(config: IssuerConfig): string[] {
   return [...config.algorithms];
 }
 
-async function keyOf(config: IssuerConfig, options: KeySourceOptions): Promise<Uint8Array | JWTVerifyGetKey> {
-  const fail = (problem: string) => new AuthSettingsError(`auth.issuers ${config.issuer}: ${problem}`);
+async function keyOf(config: IssuerConfig, options: KeySourceOptions, fail: Failure): Promise<Uint8Array | JWTVerifyGetKey> {
   const sources = (["secret", "jwks", "jwksFile", "jwksUrl"] as const).filter((s) => config[s] !== undefined);
   if (sources.length !== 1) {
     throw fail(`give exactly one of secret, jwks, jwksFile, jwksUrl${sources.length ? ` (not ${sources.join(" and ")})` : ""}`);
@@ -79,19 +81,19 @@ async function keyOf(config: IssuerConfig, options: KeySourceOptions): Promise<U
   }
   if (config.jwks !== undefined) return localKeys(config.jwks, fail);
   if (config.jwksFile !== undefined) return localKeys(await jwksFileContent(config.jwksFile, fail), fail);
-  return remoteKeys(config.issuer, config.jwksUrl ?? "", options, fail);
+  // Exactly one source, checked above: what is left is the URL.
+  return remoteKeys(config.issuer, config.jwksUrl as string, options, fail);
 }
 
-function localKeys(jwks: unknown, fail: (problem: string) => Error): JWTVerifyGetKey {
+async function localKeys(jwks: unknown, fail: Failure): Promise<JWTVerifyGetKey> {
   try {
-    // createLocalJWKSet checks the shape itself: that is what the cast leaves to it.
-    return createLocalJWKSet(jwks as JSONWebKeySet);
-  } catch {
-    throw fail('the key set is not a JWKS ({"keys": [...]})');
+    return await verificationKeys(jwks);
+  } catch (error) {
+    throw error instanceof KeySetError ? fail(error.message) : error;
   }
 }
 
-async function jwksFileContent(path: string, fail: (problem: string) => Error): Promise<unknown> {
+async function jwksFileContent(path: string, fail: Failure): Promise<unknown> {
   let text: string;
   try {
     text = await readFile(path, "utf8");
@@ -106,7 +108,7 @@ async function jwksFileContent(path: string, fail: (problem: string) => Error): 
 }
 
 /** The URL comes from the configuration only; where it may lead is the fetch function's policy. */
-function remoteKeys(issuer: string, jwksUrl: string, options: KeySourceOptions, fail: (problem: string) => Error) {
+function remoteKeys(issuer: string, jwksUrl: string, options: KeySourceOptions, fail: Failure) {
   if (!options.fetchJwks) throw fail("jwksUrl needs a way to fetch it, and the gateway gave none");
   let url: URL;
   try {

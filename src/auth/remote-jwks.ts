@@ -1,5 +1,6 @@
-import { createLocalJWKSet, errors, type JSONWebKeySet, type JWTVerifyGetKey } from "jose";
+import { errors, type JWTVerifyGetKey } from "jose";
 import { ApiError } from "../protocol/errors.js";
+import { verificationKeys } from "./key-set.js";
 
 /** Fetches and parses a JWKS document; the caller's, so it goes through its network policy. */
 export type FetchJwks = (url: URL) => Promise<unknown>;
@@ -22,8 +23,8 @@ export class IssuerKeysUnavailableError extends ApiError {
  * One issuer's keys from its JWKS URL, which comes from the configuration only (never `jku` or
  * `x5u` from a token). Fetched when first needed, again when older than JWKS_MAX_AGE_MS or when
  * a token names a key it lacks, but never more than once per JWKS_REFETCH_COOLDOWN_MS, failed
- * attempts included, so tokens cannot make the gateway hammer the issuer. A failed refetch
- * keeps the keys it had.
+ * attempts included, so tokens cannot make the gateway hammer the issuer. A failed refetch, or
+ * one with a key that cannot be read, keeps the keys it had.
  */
 export class RemoteJwks {
   private keys: JWTVerifyGetKey | undefined;
@@ -67,7 +68,7 @@ export class RemoteJwks {
 
   private async load(): Promise<void> {
     try {
-      const keys = createLocalJWKSet((await this.fetchJwks(this.url)) as JSONWebKeySet);
+      const keys = await verificationKeys(await this.fetchJwks(this.url));
       this.keys = keys;
       this.loadedAt = this.now();
       this.lastFailure = undefined;
