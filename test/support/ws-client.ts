@@ -81,6 +81,8 @@ export interface ConnectOptions {
   /** false: do not answer the server's pings (a dead peer). */
   autoPong?: boolean;
   timeoutMs?: number;
+  /** Sent with the upgrade request (e.g. Authorization, Cookie, Origin). */
+  headers?: Record<string, string>;
 }
 
 let refs = 0;
@@ -133,7 +135,11 @@ export class WsClient {
    */
   static connect(url: string, kind: Kind, options: ConnectOptions = {}): Promise<WsClient> {
     const protocols = options.protocols ?? [SUBPROTOCOL[kind]];
-    const ws = new WebSocket(url, protocols, { autoPong: options.autoPong ?? true, handshakeTimeout: options.timeoutMs ?? 10_000 });
+    const ws = new WebSocket(url, protocols, {
+      autoPong: options.autoPong ?? true,
+      handshakeTimeout: options.timeoutMs ?? 10_000,
+      ...(options.headers && { headers: options.headers }),
+    });
     const client = new WsClient(ws, kind);
     return new Promise((resolve, reject) => {
       ws.once("open", () => resolve(client));
