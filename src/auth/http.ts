@@ -39,7 +39,7 @@ export function installRequestAuth(app: FastifyInstance, auth: RequestAuth, brow
   app.decorateRequest("principal", undefined);
   const hostnames = new Set([...LOOPBACK_HOSTS, ...browsers.hostnames.map((h) => h.toLowerCase())]);
   const anyOrigin = browsers.allowedOrigins.includes("*");
-  app.addHook("onRequest", async (request) => {
+  const check = async (request: FastifyRequest) => {
     if (browsers.loopback) {
       const host = (request.headers.host ?? "").toLowerCase().replace(/:\d+$/, "");
       if (!hostnames.has(host)) {
@@ -56,7 +56,19 @@ export function installRequestAuth(app: FastifyInstance, auth: RequestAuth, brow
     }
     const credential = auth.credentialOf(request);
     request.principal = credential === undefined ? undefined : await auth.authenticate(credential);
+  };
+  // As early as can be, before any body is read; but a WebSocket upgrade refused before
+  // @fastify/websocket's own onRequest hook marks it would leave its socket open for good.
+  app.addHook("onRequest", async (request) => {
+    if (!isUpgrade(request)) await check(request);
   });
+  app.addHook("preValidation", async (request) => {
+    if (isUpgrade(request)) await check(request);
+  });
+}
+
+function isUpgrade(request: FastifyRequest): boolean {
+  return request.headers.upgrade?.toLowerCase() === "websocket";
 }
 
 /** The principal of a request that must have one. */

@@ -15,6 +15,7 @@ import { publishRoutes } from "../publishing/routes.js";
 import type { Schemas } from "../schema/registry.js";
 import type { WebhookService } from "../webhooks/service.js";
 import { answerClientError } from "./client-errors.js";
+import { CREDENTIAL_QUERY_PARAMETER } from "../auth/credential.js";
 import { installRequestAuth, type BrowserSafety, type RequestAuth } from "../auth/http.js";
 import { toApiError } from "../delivery/errors.js";
 import { RouteTable } from "./route-table.js";
@@ -66,6 +67,8 @@ export function createGateway(parts: GatewayParts): FastifyInstance {
     clientErrorHandler: answerClientError,
   });
   const routes = new RouteTable();
+  // A token in the URL is a parameter of every route only where the operator allowed it.
+  const credentialParameters = config.auth.allowQueryToken ? [CREDENTIAL_QUERY_PARAMETER] : [];
   app.addHook("onRoute", (route) => routes.add(route.method, route.url));
   app.addHook("preClose", async () => {
     shutdown.begin();
@@ -75,7 +78,7 @@ export function createGateway(parts: GatewayParts): FastifyInstance {
   // Not onRequest: a WebSocket route's socket is only closed after a refusal once
   // @fastify/websocket's own onRequest hook has marked the request as an upgrade.
   app.addHook("preValidation", async (request: FastifyRequest<{ Querystring: Query }>) => {
-    if (request.method !== "OPTIONS") checkQueryNames(request.query, request.routeOptions.config.query ?? []);
+    if (request.method !== "OPTIONS") checkQueryNames(request.query, [...(request.routeOptions.config.query ?? []), ...credentialParameters]);
   });
 
   app.setErrorHandler((err, request, reply) => {

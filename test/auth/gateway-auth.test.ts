@@ -16,7 +16,7 @@ import { runGateway } from "../../src/app.js";
 import { startTestGateway, type TestGateway } from "../support/gateway.js";
 import { client, expectError, type HttpResponse } from "../support/http.js";
 import { SseConnection } from "../support/sse-frames.js";
-import { WsClient, wsUrl } from "../support/ws-client.js";
+import { UpgradeRefused, WsClient, wsUrl } from "../support/ws-client.js";
 
 const ISSUER = "https://id.example.test";
 const SECRET = "a shared secret of the tests, long enough for HS256";
@@ -146,6 +146,26 @@ describe("grants (9.2)", () => {
     } finally {
       await ws.close();
     }
+  });
+});
+
+describe("WebSocket upgrades (9.3, 9.4)", () => {
+  it("a credential that does not verify is refused at the upgrade with 401; an unlisted Origin with 403", async () => {
+    const forged = await token(ORDERS_OF_17, { secret: "another secret of the same length, but not ours" });
+    for (const [headers, status] of [
+      [bearer(forged), 401],
+      [{ ...bearer(await token(ORDERS_OF_17)), origin: "https://evil.example.test" }, 403],
+    ] as const) {
+      const refused = await WsClient.connect(wsUrl(gw.url, "/v1/ws"), "json", { headers }).then(
+        () => undefined,
+        (err: unknown) => err,
+      );
+      expect(refused).toBeInstanceOf(UpgradeRefused);
+      expect((refused as UpgradeRefused).status).toBe(status);
+    }
+    const listed = await WsClient.connect(wsUrl(gw.url, "/v1/ws"), "json", { headers: { ...bearer(await token(ORDERS_OF_17)), origin: ORIGIN } });
+    expect((await listed.subscribe({ sub: "s", stream: "orders", key: "ord-17" })).op).toBe("subscribed");
+    await listed.close();
   });
 });
 
