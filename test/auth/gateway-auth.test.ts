@@ -240,3 +240,18 @@ describe("safe defaults (9)", () => {
     await expect(runGateway(loadConfig({ HOST: "0.0.0.0", PORT: "0", NATS_URL: gw.nats.url }))).rejects.toThrow(/STREAMGATE_AUTH=none/);
   });
 });
+
+describe("allowQueryToken (9.1)", () => {
+  it("with it on, access_token= in the query is a credential (and a known parameter); a bad one is 401", async () => {
+    const config = join(dir, "query-token.json");
+    await writeFile(config, JSON.stringify({ auth: { allowQueryToken: true, issuers: [{ issuer: ISSUER, algorithms: ["HS256"], secret: SECRET }] } }));
+    const other = await startTestGateway({ STREAMGATE_CONFIG: config });
+    try {
+      const t = await token(ORDERS_OF_17);
+      expect((await client(other.url).get(`/v1/streams/orders/poll?wait=0&key=ord-17&access_token=${t}`)).status).toBe(200);
+      expectError(await client(other.url).get("/v1/streams/orders/poll?wait=0&key=ord-17&access_token=not-a-token"), 401, "unauthenticated");
+    } finally {
+      await other.close();
+    }
+  });
+});
