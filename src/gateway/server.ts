@@ -84,6 +84,8 @@ export function createGateway(parts: GatewayParts): FastifyInstance {
   app.setErrorHandler((err, request, reply) => {
     const apiError = fastifyErrorToApiError(err, request);
     if (apiError.code === "internal") request.log.error({ err }, "request failed");
+    // What the client hears is only that something it depends on is down; the cause is for operators.
+    else if (apiError.code === "unavailable") request.log.warn({ err }, "a dependency is unavailable");
     return sendError(reply, apiError);
   });
   app.setNotFoundHandler((request, reply) => {
