@@ -13,6 +13,7 @@ import { loadSchemas, type Schemas } from "./schema/registry.js";
 import { startWebhooks } from "./webhooks/webhooks.js";
 import { createGateway } from "./gateway/server.js";
 import { Deliveries } from "./delivery/delivery.js";
+import { Limits } from "./delivery/limits.js";
 import { Shutdown } from "./delivery/shutdown.js";
 import { Hub } from "./fanout/hub.js";
 import { Metrics } from "./metrics/metrics.js";
@@ -82,6 +83,7 @@ export async function runGateway(config: GatewayConfig): Promise<RunningGateway>
     });
     const { backbone, schemas } = session;
     const metrics = new Metrics();
+    const limits = new Limits(config.limits);
     const hub = new Hub(backbone, schemas, (stream, err) => log.error({ err, stream }, "live feed failed"));
     const app = createGateway({
       auth: {
@@ -96,9 +98,10 @@ export async function runGateway(config: GatewayConfig): Promise<RunningGateway>
       backbone,
       schemas,
       deliveries: new Deliveries(backbone, schemas, hub),
-      publisher: new Publisher(backbone, metrics),
+      publisher: new Publisher(backbone, metrics, limits),
       metrics,
       shutdown: new Shutdown(),
+      limits,
       webhooks: webhooks.service,
       stateStreams: webhooks.stateStreams,
       config,

@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyRequest } from "fastify";
 import { ApiError } from "../protocol/errors.js";
 import { PermissionDeniedError } from "./permission-denied-error.js";
 import { UnauthenticatedError } from "./unauthenticated-error.js";
-import { ANONYMOUS, type Principal } from "./principal.js";
+import { anonymousAt, type Principal } from "./principal.js";
 
 /** Turns a request's credential into who it is (the Authenticator, or nothing with auth off). */
 export interface RequestAuth {
@@ -51,7 +51,7 @@ export function installRequestAuth(app: FastifyInstance, auth: RequestAuth, brow
       throw new PermissionDeniedError(`origin ${origin} is not in allowedOrigins`);
     }
     if (auth.mode === "none") {
-      request.principal = ANONYMOUS;
+      request.principal = anonymousAt(request.ip);
       return;
     }
     const credential = auth.credentialOf(request);

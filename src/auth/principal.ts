@@ -14,7 +14,7 @@ export interface Grant {
 /** Who is asking, as authentication found out. */
 export interface Principal {
   kind: "anonymous" | "token" | "api-key";
-  /** The token's subject, or the API key's name; "anonymous" without auth. */
+  /** The token's subject, or the API key's name; without auth, the client's address (limits count per address). */
   name: string;
   /** What it may do; "all" while auth is off. */
   grants: readonly Grant[] | "all";
@@ -22,4 +22,7 @@ export interface Principal {
   expiresAt?: number;
 }
 
-export const ANONYMOUS: Principal = { kind: "anonymous", name: "anonymous", grants: "all" };
+/** Whoever asks while auth is off, known only by the address it comes from. */
+export function anonymousAt(address: string): Principal {
+  return { kind: "anonymous", name: address, grants: "all" };
+}

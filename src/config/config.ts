@@ -35,6 +35,22 @@ const authSchema = z
   .strict();
 export type AuthConfig = z.infer<typeof authSchema>;
 
+/** PROTOCOL.md section 9.5; the names are issue 10's. Per credential means per client address with auth off. */
+const limitsSchema = z
+  .object({
+    connectionsPerCredential: z.coerce.number().int().min(1).default(100),
+    connectionsTotal: z.coerce.number().int().min(1).default(50_000),
+    publishesPerSecond: z.coerce.number().int().min(1).default(1000),
+    longPollsPerCredential: z.coerce.number().int().min(1).default(10),
+  })
+  .strict();
+const LIMITS_FROM_ENV = {
+  connectionsPerCredential: "STREAMGATE_LIMIT_CONNECTIONS_PER_CREDENTIAL",
+  connectionsTotal: "STREAMGATE_LIMIT_CONNECTIONS_TOTAL",
+  publishesPerSecond: "STREAMGATE_LIMIT_PUBLISHES_PER_SECOND",
+  longPollsPerCredential: "STREAMGATE_LIMIT_LONG_POLLS_PER_CREDENTIAL",
+} as const satisfies Record<keyof z.infer<typeof limitsSchema>, string>;
+
 const origins = z.union([z.array(z.string().min(1)), z.string().transform((list) => list.split(",").map((o) => o.trim()).filter(Boolean))]);
 
 /**
@@ -64,6 +80,8 @@ const configSchema = z
     /** Host names the gateway answers to besides localhost, 127.0.0.1 and [::1] while on loopback. */
     hostnames: z.array(z.string().min(1)).default([]),
     auth: authSchema.default({ audience: "streamgate", grantsClaim: "streamgate", clockSkewSeconds: 30, allowQueryToken: false, issuers: [], apiKeys: [] }),
+    // Parsed, so each limit left out takes its own default.
+    limits: limitsSchema.prefault({}),
     /** WebSocket frames larger than this close the connection with 1009. */
     wsMaxFrameBytes: z.coerce.number().int().min(1024).default(1024 * 1024),
     wsMaxSubscriptions: z.coerce.number().int().min(1).default(100),
@@ -111,6 +129,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
     }).filter(([, value]) => value !== undefined && value !== ""),
   );
   const merged: Record<string, unknown> = { ...file, ...fromEnv };
+  const limitsFromEnv = Object.entries(LIMITS_FROM_ENV).filter(([, name]) => env[name] !== undefined && env[name] !== "");
+  if (limitsFromEnv.length > 0) merged.limits = { ...(file.limits as object | undefined), ...Object.fromEntries(limitsFromEnv.map(([key, name]) => [key, env[name]])) };
   if (env.STREAMGATE_AUTH) merged.auth = { ...(file.auth as object | undefined), mode: env.STREAMGATE_AUTH };
   const parsed = configSchema.safeParse(merged);
   if (!parsed.success) {

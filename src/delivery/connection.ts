@@ -1,5 +1,6 @@
 import type { Principal } from "../auth/principal.js";
 import type { Metrics } from "../metrics/metrics.js";
+import type { Limits, Seat } from "./limits.js";
 import type { Shutdown } from "./shutdown.js";
 import type { Protocol } from "./transport.js";
 
@@ -16,9 +17,10 @@ const EXPIRING_NOTICE_MS = 30_000;
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /**
- * One client connection (an SSE response, a long poll, a WebSocket): counted while open, ended
- * when the gateway shuts down, and held to its credential: who it is, and until when. Its
- * signal aborts when it ends, stopping its deliveries.
+ * One client connection (an SSE response, a long poll, a WebSocket): counted while open (in
+ * the metrics, and against the limits of PROTOCOL.md section 9.5), ended when the gateway shuts
+ * down, and held to its credential: who it is, and until when. Its signal aborts when it ends,
+ * stopping its deliveries.
  */
 export class Connection {
   readonly #ended = new AbortController();
@@ -26,6 +28,7 @@ export class Connection {
   #principal: Principal | undefined;
   #timers: NodeJS.Timeout[] = [];
   readonly #uncount: () => void;
+  readonly #seat: Seat;
   #unregister: (() => void) | undefined;
   readonly delivered: (amount?: number) => void;
 
@@ -33,9 +36,12 @@ export class Connection {
     readonly protocol: Protocol,
     metrics: Metrics,
     shutdown: Shutdown,
+    limits: Limits,
     /** What the protocol does when the gateway shuts down (close with 1012, end the response). */
     onShutdown: () => void = () => undefined,
   ) {
+    // First, so a connection refused (unavailable: all seats taken) leaves nothing behind.
+    this.#seat = limits.seat(protocol);
     this.#uncount = metrics.open(protocol);
     this.delivered = metrics.delivered.labelled({ protocol });
     // Called at once when the gateway is already shutting down.
@@ -53,8 +59,13 @@ export class Connection {
     return this.#principal;
   }
 
-  /** Acts for this principal from now on, until its expiry (a refresh replaces the old one). */
+  /**
+   * Acts for this principal from now on, until its expiry (a refresh replaces the old one).
+   * Refused with rate_limited when the principal's credential holds its limit of connections
+   * (or polls); the connection then goes on as it was.
+   */
   authenticate(principal: Principal, handlers?: ExpiryHandlers): void {
+    this.#seat.hold(principal);
     this.#principal = principal;
     this.#clearTimers();
     const { expiresAt } = principal;
@@ -85,6 +96,7 @@ export class Connection {
     this.#clearTimers();
     this.#ended.abort();
     this.#uncount();
+    this.#seat.release();
     this.#unregister?.();
   }
 }

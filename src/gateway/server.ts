@@ -3,6 +3,7 @@ import cors from "@fastify/cors";
 import type { Backbone } from "../backbone/connection.js";
 import type { GatewayConfig } from "../config/config.js";
 import type { Deliveries } from "../delivery/delivery.js";
+import type { Limits } from "../delivery/limits.js";
 import type { Shutdown } from "../delivery/shutdown.js";
 import type { Metrics } from "../metrics/metrics.js";
 import { ApiError } from "../protocol/errors.js";
@@ -32,6 +33,7 @@ export interface GatewayParts {
   publisher: Publisher;
   metrics: Metrics;
   shutdown: Shutdown;
+  limits: Limits;
   webhooks: WebhookService;
   /** The streams the gateway keeps its own state in, besides the declared ones. */
   stateStreams: readonly string[];
@@ -48,7 +50,7 @@ declare module "fastify" {
 
 /** The HTTP face of the gateway: one plugin per concern, every error in the protocol's shape. */
 export function createGateway(parts: GatewayParts): FastifyInstance {
-  const { auth, browsers, backbone, schemas, deliveries, publisher, metrics, shutdown, webhooks, stateStreams, config, logger } = parts;
+  const { auth, browsers, backbone, schemas, deliveries, publisher, metrics, shutdown, limits, webhooks, stateStreams, config, logger } = parts;
   const sendError = (reply: FastifyReply, error: ApiError) => {
     if (error.retryAfter !== undefined) void reply.header("retry-after", String(error.retryAfter));
     const challenge = BEARER_CHALLENGES[error.code];
@@ -110,15 +112,16 @@ export function createGateway(parts: GatewayParts): FastifyInstance {
   void app.register(streamRoutes, { jsm: backbone.jsm, schemas });
   app.get("/metrics", async (_request, reply) => reply.type("text/plain; version=0.0.4").send(metrics.render()));
   void app.register(publishRoutes, { schemas, publisher });
-  void app.register(sseRoutes, { deliveries, shutdown, metrics, keepAliveMs: config.sseKeepAliveMs, retryMs: config.sseRetryMs });
+  void app.register(sseRoutes, { deliveries, shutdown, metrics, limits, keepAliveMs: config.sseKeepAliveMs, retryMs: config.sseRetryMs });
   void app.register(webhookRoutes, { service: webhooks });
-  void app.register(pollRoutes, { deliveries, shutdown, metrics });
+  void app.register(pollRoutes, { deliveries, shutdown, metrics, limits });
   void app.register(wsRoutes, {
     deliveries,
     publisher,
     schemas,
     shutdown,
     metrics,
+    connectionLimits: limits,
     maxFrameBytes: config.wsMaxFrameBytes,
     pingIntervalMs: config.wsPingIntervalMs,
     limits: {

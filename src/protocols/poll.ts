@@ -2,6 +2,7 @@ import type { FastifyPluginAsync } from "fastify";
 import { principalOf } from "../auth/http.js";
 import { Connection } from "../delivery/connection.js";
 import type { Deliveries } from "../delivery/delivery.js";
+import type { Limits } from "../delivery/limits.js";
 import type { Shutdown } from "../delivery/shutdown.js";
 import type { Metrics } from "../metrics/metrics.js";
 import { ApiError } from "../protocol/errors.js";
@@ -13,6 +14,7 @@ export interface PollRouteOptions {
   deliveries: Deliveries;
   shutdown: Shutdown;
   metrics: Metrics;
+  limits: Limits;
 }
 
 export const MAX_POLL_EVENTS = 1000;
@@ -21,18 +23,19 @@ const MAX_POLL_BYTES = 4 * 1024 * 1024;
 export const MAX_POLL_WAIT_S = 60;
 
 /** GET /v1/streams/{stream}/poll (PROTOCOL.md section 5.2): long polling, and short with wait=0. */
-export const pollRoutes: FastifyPluginAsync<PollRouteOptions> = async (app, { deliveries, shutdown, metrics }) => {
+export const pollRoutes: FastifyPluginAsync<PollRouteOptions> = async (app, { deliveries, shutdown, metrics, limits }) => {
   app.get<{ Params: { stream: string }; Querystring: Query }>(
     "/v1/streams/:stream/poll",
     { config: { query: [...READ_PARAMS, "max", "wait"] } },
     async (request, reply) => {
       const max = integerParam(request.query, "max", 1, MAX_POLL_EVENTS, 100);
       const waitMs = waitParam(single(request.query, "wait")) * 1000;
-      const connection = new Connection("poll", metrics, shutdown);
-      // Each poll is checked on its own: its credential need only hold when it starts.
-      connection.authenticate(principalOf(request));
-      reply.raw.once("close", () => connection.close());
+      const principal = principalOf(request);
+      const connection = new Connection("poll", metrics, shutdown, limits);
       try {
+        // Each poll is checked on its own: its credential need only hold when it starts.
+        connection.authenticate(principal);
+        reply.raw.once("close", () => connection.close());
         const delivery = await deliveries.open(connection, request.params.stream, () => readSpecFromQuery(request.query));
         const batch = await delivery.collect({ max, maxBytes: MAX_POLL_BYTES, waitMs });
         const codec = wantsProtobuf(request.headers.accept) ? protoCodec : jsonCodec;

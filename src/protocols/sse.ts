@@ -4,6 +4,7 @@ import type { FastifyPluginAsync } from "fastify";
 import { principalOf } from "../auth/http.js";
 import { Connection } from "../delivery/connection.js";
 import type { Deliveries } from "../delivery/delivery.js";
+import type { Limits } from "../delivery/limits.js";
 import type { Shutdown } from "../delivery/shutdown.js";
 import type { Transport } from "../delivery/transport.js";
 import type { ReadItem } from "../fanout/reader.js";
@@ -16,13 +17,14 @@ export interface SseRouteOptions {
   deliveries: Deliveries;
   shutdown: Shutdown;
   metrics: Metrics;
+  limits: Limits;
   keepAliveMs: number;
   retryMs: number;
 }
 
 /** GET /v1/streams/{stream}/sse (PROTOCOL.md section 5.1). */
 export const sseRoutes: FastifyPluginAsync<SseRouteOptions> = async (app, options) => {
-  const { deliveries, shutdown, metrics } = options;
+  const { deliveries, shutdown, metrics, limits } = options;
 
   app.get<{ Params: { stream: string }; Querystring: Query }>(
     "/v1/streams/:stream/sse",
@@ -34,18 +36,19 @@ export const sseRoutes: FastifyPluginAsync<SseRouteOptions> = async (app, option
         return resumeAfter === undefined ? spec : { ...spec, position: { from: resumeAfter + 1 } };
       };
       const res = reply.raw;
-      const connection = new Connection("sse", metrics, shutdown);
+      const principal = principalOf(request);
+      const connection = new Connection("sse", metrics, shutdown, limits);
       let transport: SseTransport | undefined;
-      // At expiry the client is told, and the response ends: it reconnects with a fresh
-      // credential and Last-Event-ID, losing nothing (PROTOCOL.md section 9.3).
-      connection.authenticate(principalOf(request), {
-        expired: (expiresAt) => {
-          transport?.write(sseFrames.expired(expiresAt));
-          connection.close();
-        },
-      });
-      res.on("close", () => connection.close());
       try {
+        // At expiry the client is told, and the response ends: it reconnects with a fresh
+        // credential and Last-Event-ID, losing nothing (PROTOCOL.md section 9.3).
+        connection.authenticate(principal, {
+          expired: (expiresAt) => {
+            transport?.write(sseFrames.expired(expiresAt));
+            connection.close();
+          },
+        });
+        res.on("close", () => connection.close());
         const delivery = await deliveries.open(connection, request.params.stream, read);
         reply.hijack();
         res.writeHead(200, {

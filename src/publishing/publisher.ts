@@ -7,18 +7,23 @@ import type { Metrics } from "../metrics/metrics.js";
 import { UnauthenticatedError } from "../auth/unauthenticated-error.js";
 import { authorize } from "../auth/grants.js";
 import type { Principal } from "../auth/principal.js";
+import type { Limits } from "../delivery/limits.js";
 
-/** Throws unless the principal may publish the event. */
-function authorizePublish(event: EventToStore, principal: Principal | undefined): void {
+/** Throws unless the principal may publish every one of the events. */
+function authorizePublish(events: readonly EventToStore[], principal: Principal | undefined): asserts principal is Principal {
   if (!principal) throw new UnauthenticatedError("a credential is required to publish");
-  authorize(principal, { action: "publish", stream: event.stream, types: [event.type], key: event.key });
+  for (const event of events) authorize(principal, { action: "publish", stream: event.stream, types: [event.type], key: event.key });
 }
 
-/** Checks and stores events for HTTP and WebSocket publishing alike, counting what is stored. */
+/**
+ * Checks and stores events for HTTP and WebSocket publishing alike, counting what is stored and
+ * holding each credential to its publishes per second (PROTOCOL.md section 9.5).
+ */
 export class Publisher {
   constructor(
     private readonly backbone: Pick<Backbone, "js" | "nc">,
     private readonly metrics: Metrics,
+    private readonly limits: Limits,
   ) {}
 
   /** The backbone's max_payload, as the server announced it. */
@@ -26,10 +31,6 @@ export class Publisher {
     return this.backbone.nc.info?.max_payload ?? DEFAULT_MAX_PAYLOAD;
   }
 
-  /** A batch is refused whole when any of its events is not the principal's to publish. */
-  authorizeAll(events: readonly EventToStore[], principal: Principal | undefined): void {
-    for (const event of events) authorizePublish(event, principal);
-  }
 
   /** A JSON event checked against its schema; `path` prefixes error paths (e.g. "events[2]."). */
   json(stream: StreamDefinition, input: JsonEventInput, path = ""): EventToStore {
@@ -45,9 +46,26 @@ export class Publisher {
     return isBinaryInput(input) ? this.binary(stream, input) : this.json(stream, input);
   }
 
-  /** Stores an event the principal may publish (its stream, type and key); refused before anything is stored otherwise. */
+  /**
+   * Stores an event the principal may publish (its stream, type and key) within its rate;
+   * refused before anything is stored otherwise.
+   */
   async store(event: EventToStore, principal: Principal | undefined): Promise<StoreResult> {
-    authorizePublish(event, principal);
+    authorizePublish([event], principal);
+    this.limits.publish(principal);
+    return this.#store(event);
+  }
+
+  /** A batch is refused whole when any of its events is not the principal's to publish, or its rate has no room for it. */
+  async storeAll(events: readonly EventToStore[], principal: Principal | undefined): Promise<StoreResult[]> {
+    authorizePublish(events, principal);
+    this.limits.publish(principal, events.length);
+    const results: StoreResult[] = [];
+    for (const event of events) results.push(await this.#store(event));
+    return results;
+  }
+
+  async #store(event: EventToStore): Promise<StoreResult> {
     const result = await storeEvent(this.backbone.js, event, { maxPayload: this.maxPayload });
     if (!result.duplicate) this.metrics.published.add(1, { stream: event.stream });
     return result;

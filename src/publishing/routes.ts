@@ -57,10 +57,7 @@ export const publishRoutes: FastifyPluginAsync<PublishRouteOptions> = async (app
       if (!shaped.success) throw invalidShape(shaped.error, `events[${i}].`);
       return publisher.json(stream, shaped.data, `events[${i}].`);
     });
-    const results: StoreResult[] = [];
-    publisher.authorizeAll(events, request.principal);
-    for (const event of events) results.push(await publisher.store(event, request.principal));
-    return reply.code(201).send({ results });
+    return reply.code(201).send({ results: await publisher.storeAll(events, request.principal) });
   });
 };
 

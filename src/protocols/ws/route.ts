@@ -4,10 +4,12 @@ import type { Socket } from "node:net";
 import type { WebSocket } from "ws";
 import { Connection } from "../../delivery/connection.js";
 import type { Deliveries, Delivery } from "../../delivery/delivery.js";
+import { OverLimitError, type Limits } from "../../delivery/limits.js";
 import type { Shutdown } from "../../delivery/shutdown.js";
 import type { Metrics } from "../../metrics/metrics.js";
+import type { Principal } from "../../auth/principal.js";
 import { SUBPROTOCOLS } from "../../protocol/codec.js";
-import { ApiError, CLOSE_CODES } from "../../protocol/errors.js";
+import { ApiError, CLOSE_CODES, ERROR_CATALOG } from "../../protocol/errors.js";
 import { jsonCodec } from "../../protocol/json-codec.js";
 import { protoCodec } from "../../protocol/proto-codec.js";
 import { READ_PARAMS, readSpecFromQuery, type Query } from "../../protocol/read-spec.js";
@@ -21,6 +23,8 @@ export interface WsRouteOptions {
   schemas: Schemas;
   shutdown: Shutdown;
   limits: WsLimits;
+  /** The gateway's connection limits (PROTOCOL.md section 9.5), as against the per-connection ones. */
+  connectionLimits: Limits;
   maxFrameBytes: number;
   pingIntervalMs: number;
   metrics: Metrics;
@@ -31,7 +35,7 @@ const AUTH_TIMEOUT_MS = 10_000;
 
 /** GET /v1/ws and GET /v1/streams/{stream}/ws (PROTOCOL.md section 5.4). */
 export const wsRoutes: FastifyPluginAsync<WsRouteOptions> = async (app, options) => {
-  const { deliveries, publisher, schemas, shutdown, limits, metrics } = options;
+  const { deliveries, publisher, schemas, shutdown, limits, metrics, connectionLimits } = options;
   await app.register(websocket, {
     // A client sending an oversized or broken frame is its own problem, not the gateway's:
     // the close code tells it, and the log stays quiet.
@@ -50,8 +54,7 @@ export const wsRoutes: FastifyPluginAsync<WsRouteOptions> = async (app, options)
 
   function startSession(socket: WebSocket, request: FastifyRequest, connection: Connection): WsSession {
     const raw = request.raw.socket;
-    const codec = socket.protocol === SUBPROTOCOLS.proto ? protoCodec : jsonCodec;
-    const session = new WsSession(socket, raw, codec, connection, { deliveries, publisher, schemas, limits, log: app.log });
+    const session = new WsSession(socket, raw, codecOf(socket), connection, { deliveries, publisher, schemas, limits, log: app.log });
     session.authenticate(request.principal, AUTH_TIMEOUT_MS);
     // A peer that misses a whole ping interval is gone: drop it rather than hold its state.
     // But a ping waits behind the data queued before it. While the connection is saturated
@@ -71,9 +74,28 @@ export const wsRoutes: FastifyPluginAsync<WsRouteOptions> = async (app, options)
     return session;
   }
 
-  /** A connection told to reconnect elsewhere when the gateway shuts down; the socket may come later. */
-  const connect = (socket: () => WebSocket | undefined) =>
-    new Connection("ws", metrics, shutdown, () => socket()?.close(CLOSE_CODES.restarting, "gateway restarting: reconnect and resume"));
+  /**
+   * A connection told to reconnect elsewhere when the gateway shuts down (the socket may come
+   * later), counted under the upgrade's credential; OverLimitError when a limit refuses it.
+   */
+  const connect = (principal: Principal | undefined, socket: () => WebSocket | undefined) => {
+    const connection = new Connection("ws", metrics, shutdown, connectionLimits, () =>
+      socket()?.close(CLOSE_CODES.restarting, "gateway restarting: reconnect and resume"),
+    );
+    try {
+      if (principal) connection.authenticate(principal);
+    } catch (err) {
+      connection.close();
+      throw err;
+    }
+    return connection;
+  };
+
+  /** Over a limit, a WebSocket is told why in an error frame and closed with 1013: try again later (PROTOCOL.md 5.4). */
+  const refuse = (socket: WebSocket, refusal: OverLimitError) => {
+    socket.send(codecOf(socket).encodeServer({ op: "error", code: refusal.code, message: refusal.message }));
+    socket.close(ERROR_CATALOG.unavailable.close, refusal.code);
+  };
 
   // A plain GET is told what the path is for, rather than a 404 for a path that exists.
   const upgradesOnly = async (request: FastifyRequest) => {
@@ -81,12 +103,20 @@ export const wsRoutes: FastifyPluginAsync<WsRouteOptions> = async (app, options)
   };
 
   app.get("/v1/ws", { websocket: true, preValidation: upgradesOnly }, (socket, request) => {
-    startSession(socket, request, connect(() => socket));
+    let connection: Connection;
+    try {
+      connection = connect(request.principal, () => socket);
+    } catch (err) {
+      if (err instanceof OverLimitError) return refuse(socket, err);
+      throw err;
+    }
+    startSession(socket, request, connection);
   });
 
   // The delivery is opened before the upgrade, so a bad query or a position beyond the end is
   // a plain HTTP error; an opened delivery holds nothing until it is pumped.
   const opened = new WeakMap<object, { connection: Connection; delivery: Delivery; upgraded(socket: WebSocket): void }>();
+  const refused = new WeakMap<object, OverLimitError>();
   app.get<{ Params: { stream: string }; Querystring: Query }>(
     "/v1/streams/:stream/ws",
     {
@@ -95,9 +125,15 @@ export const wsRoutes: FastifyPluginAsync<WsRouteOptions> = async (app, options)
       preValidation: async (request) => {
         await upgradesOnly(request);
         let upgradedSocket: WebSocket | undefined;
-        const connection = connect(() => upgradedSocket);
+        let connection: Connection;
+        try {
+          connection = connect(request.principal, () => upgradedSocket);
+        } catch (err) {
+          if (!(err instanceof OverLimitError)) throw err;
+          refused.set(request.raw, err);
+          return;
+        }
         // The subscription in the URL is checked against the credential the upgrade carries.
-        if (request.principal) connection.authenticate(request.principal);
         try {
           const delivery = await deliveries.open(connection, request.params.stream, () => readSpecFromQuery(request.query));
           opened.set(request.raw, { connection, delivery, upgraded: (socket) => (upgradedSocket = socket) });
@@ -113,6 +149,8 @@ export const wsRoutes: FastifyPluginAsync<WsRouteOptions> = async (app, options)
       },
     },
     (socket, request) => {
+      const refusal = refused.get(request.raw);
+      if (refusal) return refuse(socket, refusal);
       const { connection, delivery, upgraded } = opened.get(request.raw)!;
       opened.delete(request.raw);
       upgraded(socket);
@@ -122,3 +160,7 @@ export const wsRoutes: FastifyPluginAsync<WsRouteOptions> = async (app, options)
     },
   );
 };
+
+function codecOf(socket: WebSocket) {
+  return socket.protocol === SUBPROTOCOLS.proto ? protoCodec : jsonCodec;
+}
