@@ -52,6 +52,9 @@ beforeAll(async () => {
 <script>
   const st = (window.st = { protocol: [], opens: 0, openedAt: [], subscribes: [], frames: [], events: [], acks: [], other: [], closes: [] });
   let last = 0;
+  // The test holds reconnects while it stores events, so they are surely replayed, not live.
+  let gate = Promise.resolve();
+  window.holdReconnects = () => { gate = new Promise((release) => (window.releaseReconnects = release)); };
   function connect() {
     const ws = new WebSocket(${JSON.stringify(wsUrl)}, "streamgate.v1.json");
     window.ws = ws;
@@ -74,7 +77,7 @@ beforeAll(async () => {
     };
     ws.onclose = (e) => {
       st.closes.push({ code: e.code, wasClean: e.wasClean, at: Date.now() });
-      setTimeout(connect, 200);
+      void gate.then(() => setTimeout(connect, 200));
     };
   }
   window.publish = (ref, orderId) =>
@@ -147,6 +150,8 @@ describe("chromium's WebSocket, JSON subprotocol", () => {
       );
     }, 25);
     const hasAll = (s: PageState) => s.events.length >= published.size;
+    const holdReconnects = () => page.evaluate(() => (window as unknown as { holdReconnects: () => void }).holdReconnects());
+    const releaseReconnects = () => page.evaluate(() => (window as unknown as { releaseReconnects: () => void }).releaseReconnects());
 
     try {
       await page.goto(pageOrigin + "/");
@@ -162,15 +167,17 @@ describe("chromium's WebSocket, JSON subprotocol", () => {
       const ackFirst = s.frames.indexOf(`published:${ack.offset}`) < s.frames.indexOf(`event:${ack.offset}`);
 
       // Drop 1: the gateway's side of every WebSocket is destroyed (what ws's terminate() does:
-      // no close frame). Events are stored while the page waits its 200 ms, over HTTP and
+      // no close frame). Events are stored while the page holds its reconnect, over HTTP and
       // through the typed producer.
       const drops: { how: string; lastBefore: number; storedAt: number }[] = [];
       drops.push({ how: "destroy()", lastBefore: s.events[s.events.length - 1]!.offset, storedAt: 0 });
       expect(upgraded.size).toBe(1);
+      await holdReconnects();
       for (const socket of upgraded) socket.destroy();
       for (const n of [1, 2, 3]) await publishOverHttp(published, `drop1-http-${n}`);
       for (const n of [1, 2]) await publishTyped(published, `drop1-typed-${n}`);
       drops[0]!.storedAt = Date.now();
+      await releaseReconnects();
       await waitFor("everything after drop 1", (st) => st.opens === 2 && hasAll(st));
 
       // Live again: publish over the new socket.
@@ -184,10 +191,12 @@ describe("chromium's WebSocket, JSON subprotocol", () => {
       s = last!;
       drops.push({ how: "resetAndDestroy()", lastBefore: s.events[s.events.length - 1]!.offset, storedAt: 0 });
       expect(upgraded.size).toBe(1);
+      await holdReconnects();
       for (const socket of upgraded) socket.resetAndDestroy();
       for (const n of [1, 2, 3]) await publishTyped(published, `drop2-typed-${n}`);
       for (const n of [1, 2]) await publishOverHttp(published, `drop2-http-${n}`);
       drops[1]!.storedAt = Date.now();
+      await releaseReconnects();
       await waitFor("everything after drop 2", (st) => st.opens === 3 && hasAll(st));
 
       // Anything repeated would come now.
