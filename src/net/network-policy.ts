@@ -31,6 +31,8 @@ const FORBIDDEN_V4 = [
 const FORBIDDEN_V6 = [
   ["::", 128, "unspecified"],
   ["::1", 128, "loopback"],
+  ["::", 96, "IPv4-compatible (deprecated)"],
+  ["::ffff:0:0:0", 96, "IPv4-translated"],
   ["64:ff9b::", 96, "IPv4/IPv6 translation"],
   ["64:ff9b:1::", 48, "IPv4/IPv6 translation"],
   ["100::", 64, "discard"],
@@ -52,13 +54,21 @@ const FORBIDDEN = [
 function forbidden(network: string, prefix: number, what: string, type: "ipv4" | "ipv6") {
   const list = new BlockList();
   list.addSubnet(network, prefix, type);
-  return { list, type, label: `${what} (${network}/${prefix})` };
+  return { list, type, label: what };
 }
 
 export class ForbiddenTargetError extends ApiError {
   constructor(message: string) {
     super("invalid_argument", message);
     this.name = "ForbiddenTargetError";
+  }
+
+  /**
+   * A refusal that names the host asked for and the class of address, never the address: what
+   * the gateway's resolver answers is not for whoever registers a webhook to learn.
+   */
+  static notAllowed(host: string, reason: string): ForbiddenTargetError {
+    return new ForbiddenTargetError(`${host} is not an allowed webhook target: ${reason}`);
   }
 }
 
@@ -78,19 +88,19 @@ export class NetworkPolicy {
     }
   }
 
-  /** Why an address may not be dialled, or undefined when it may. */
+  /** The class of address ("loopback", "private", ...) that may not be dialled, or undefined when it may. */
   problem(address: string): string | undefined {
     const family = isIP(address);
-    if (family === 0) return `"${address}" is not an IP address`;
+    if (family === 0) return "not an IP address";
     const type = family === 6 ? "ipv6" : "ipv4";
     if (this.#allowed.check(address, type)) return undefined;
-    const mapped = family === 6 ? mappedIPv4(address) : undefined;
-    if (mapped !== undefined) {
-      const inner = this.problem(mapped);
-      return inner && `${address} maps to ${mapped}: ${inner}`;
+    const embedded = family === 6 ? embeddedIPv4(address) : undefined;
+    if (embedded) {
+      const inner = this.problem(embedded.ipv4);
+      // A mapped address is the IPv4 address itself to the socket: it goes where that one goes.
+      if (embedded.form === "IPv4-mapped" || inner) return inner && `${inner} (in ${embedded.form} form)`;
     }
-    const hit = FORBIDDEN.find((range) => range.type === type && range.list.check(address, type));
-    return hit && `${address} is ${hit.label}`;
+    return FORBIDDEN.find((range) => range.type === type && range.list.check(address, type))?.label;
   }
 
   /** Checks a webhook URL: scheme, and every address its host resolves to now. */
@@ -109,7 +119,7 @@ export class NetworkPolicy {
     const addresses = isIP(host) ? [host] : await resolve(host);
     for (const address of addresses) {
       const problem = this.problem(address);
-      if (problem) throw new ForbiddenTargetError(`${url.hostname} is not an allowed webhook target: ${problem}`);
+      if (problem) throw ForbiddenTargetError.notAllowed(url.hostname, problem);
     }
     return url;
   }
@@ -123,7 +133,7 @@ export class NetworkPolicy {
       if (err) return callback(err, "", 0);
       const list = addresses as unknown as { address: string; family: number }[];
       const bad = list.map((a) => this.problem(a.address)).find(Boolean);
-      if (bad) return callback(new ForbiddenTargetError(`${hostname} is not an allowed webhook target: ${bad}`), "", 0);
+      if (bad) return callback(ForbiddenTargetError.notAllowed(hostname, bad), "", 0);
       if (options.all) return (callback as unknown as (e: null, a: typeof list) => void)(null, list);
       const first = list[0]!;
       callback(null, first.address, first.family);
@@ -144,14 +154,34 @@ async function resolve(host: string): Promise<string[]> {
   }
 }
 
-/** ::ffff:a.b.c.d and ::ffff:XXXX:XXXX are IPv4 addresses in IPv6 clothing. */
-function mappedIPv4(address: string): string | undefined {
-  const lower = address.toLowerCase();
-  const dotted = /^(?:0{0,4}:){0,5}:?ffff:(\d+\.\d+\.\d+\.\d+)$/.exec(lower) ?? /^::(\d+\.\d+\.\d+\.\d+)$/.exec(lower);
-  if (dotted) return dotted[1];
-  const hex = /^(?:0{0,4}:){0,5}:?ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/.exec(lower);
-  if (!hex) return undefined;
-  const high = Number.parseInt(hex[1]!, 16);
-  const low = Number.parseInt(hex[2]!, 16);
-  return `${high >> 8}.${high & 255}.${low >> 8}.${low & 255}`;
+/**
+ * The IPv4 address an IPv6 address carries, by the forms that carry one: IPv4-mapped
+ * (::ffff:0:0/96), IPv4-compatible (::/96 but :: and ::1), IPv4-translated (::ffff:0:0:0/96),
+ * NAT64 (64:ff9b::/96) and 6to4 (2002::/16).
+ */
+function embeddedIPv4(address: string): { ipv4: string; form: string } | undefined {
+  const g = ipv6Groups(address);
+  const zeros = (from: number, to: number) => g.slice(from, to).every((group) => group === 0);
+  const ipv4 = (high: number, low: number) => `${high >> 8}.${high & 255}.${low >> 8}.${low & 255}`;
+  if (zeros(0, 5) && g[5] === 0xffff) return { ipv4: ipv4(g[6]!, g[7]!), form: "IPv4-mapped" };
+  if (zeros(0, 6) && (g[6] !== 0 || g[7]! > 1)) return { ipv4: ipv4(g[6]!, g[7]!), form: "IPv4-compatible" };
+  if (zeros(0, 4) && g[4] === 0xffff && g[5] === 0) return { ipv4: ipv4(g[6]!, g[7]!), form: "IPv4-translated" };
+  if (g[0] === 0x64 && g[1] === 0xff9b && zeros(2, 6)) return { ipv4: ipv4(g[6]!, g[7]!), form: "NAT64" };
+  if (g[0] === 0x2002) return { ipv4: ipv4(g[1]!, g[2]!), form: "6to4" };
+  return undefined;
+}
+
+/** The eight 16-bit groups of a valid IPv6 address, "::" expanded and a dotted tail folded in. */
+function ipv6Groups(address: string): number[] {
+  let text = address.toLowerCase();
+  const dotted = /(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(text);
+  if (dotted) {
+    const [a, b, c, d] = dotted.slice(1).map(Number) as [number, number, number, number];
+    text = text.slice(0, dotted.index) + `${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
+  }
+  const [head = "", tail] = text.split("::");
+  const parse = (part: string) => (part ? part.split(":").map((group) => Number.parseInt(group, 16)) : []);
+  if (tail === undefined) return parse(head);
+  const [before, after] = [parse(head), parse(tail)];
+  return [...before, ...Array<number>(8 - before.length - after.length).fill(0), ...after];
 }

@@ -5,7 +5,7 @@ import { Webhook as Signer } from "standardwebhooks";
 import type { EncodedEvent } from "../fanout/encoded-event.js";
 import type { JsonValue } from "@bufbuild/protobuf";
 import { stringifyJson } from "../schema/json.js";
-import { hostOf, type NetworkPolicy } from "../net/network-policy.js";
+import { ForbiddenTargetError, hostOf, type NetworkPolicy } from "../net/network-policy.js";
 import { signingSecrets, type Webhook } from "./registration.js";
 
 /** What one HTTP attempt came to. */
@@ -43,7 +43,7 @@ export class Deliverer {
       const url = new URL(webhook.url);
       const host = hostOf(url);
       const problem = isIP(host) ? this.policy.problem(host) : undefined;
-      if (problem) return { kind: "failed", error: `target refused: ${problem}`, durationMs: elapsed() };
+      if (problem) return { kind: "failed", error: ForbiddenTargetError.notAllowed(url.hostname, problem).message, durationMs: elapsed() };
 
       const { body, headers } = this.#message(webhook, event, attempt);
       const response = await request(url, {

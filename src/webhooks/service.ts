@@ -31,8 +31,9 @@ export class WebhookError extends ApiError {
   }
 }
 
-/** A webhook as the API shows it: never its secrets. */
-export interface WebhookView extends Omit<Webhook, "secrets" | "generation"> {
+/** A webhook as the API shows it: never its secrets, and its custom headers by name only (they often carry credentials). */
+export interface WebhookView extends Omit<Webhook, "secrets" | "generation" | "headers"> {
+  headers: string[];
   /** The next offset to deliver. */
   position: number;
   lastError?: { at: string; message: string };
@@ -201,9 +202,9 @@ export class WebhookService {
   }
 
   async #view(webhook: Webhook): Promise<WebhookView> {
-    const { secrets: _secrets, generation: _generation, ...shown } = webhook;
+    const { secrets: _secrets, generation: _generation, headers, ...shown } = webhook;
     const { lastError, lastGap, ...counts } = await this.logs.counts(webhook.id);
-    return { ...shown, position: await this.#position(webhook), ...(lastError && { lastError }), ...(lastGap && { lastGap }), counts };
+    return { ...shown, headers: Object.keys(headers), position: await this.#position(webhook), ...(lastError && { lastError }), ...(lastGap && { lastGap }), counts };
   }
 
   /** The first offset not yet settled (delivered or dead-lettered). */

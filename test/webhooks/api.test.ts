@@ -62,7 +62,7 @@ describe("create, read, list", () => {
       maxInFlight: 1,
       timeoutMs: 10_000,
       status: "active",
-      headers: {},
+      headers: [],
       position: info.last_offset + 1,
       counts: { delivered: 0, failedAttempts: 0, deadLetters: 0 },
     });
@@ -106,7 +106,7 @@ describe("create, read, list", () => {
       types: [T.shipped, T.cancelled],
       key: "ord-1",
       description: "all the fields",
-      headers: { "X-Tenant": "acme" },
+      headers: ["X-Tenant"],
       format: "cloudevents",
       maxInFlight: 3,
       timeoutMs: 2_500,
@@ -168,6 +168,33 @@ describe("create, read, list", () => {
     expect(after.text).not.toMatch(/whsec_/);
   });
 
+  it("shows custom headers by name, never by value: create, GET, list, PATCH, replay and rotate-secret answers", async () => {
+    const values = ["Bearer tok-" + randomBytes(12).toString("hex"), "tenant-" + randomBytes(12).toString("hex")];
+    const created = await api.postJson("/v1/webhooks", { ...minimal(), paused: true, headers: { authorization: values[0], "x-tenant": values[1] } });
+    expect(created.status, created.text).toBe(201);
+    hooks.ids.push(created.body.id);
+    const id = created.body.id;
+    const replacement = "other-" + randomBytes(12).toString("hex");
+    const answers: [string, HttpResponse, string[]][] = [
+      ["create", created, ["authorization", "x-tenant"]],
+      ["GET", await api.get(`/v1/webhooks/${id}`), ["authorization", "x-tenant"]],
+      ["replay", await api.postJson(`/v1/webhooks/${id}/replay`, { from: "now" }), ["authorization", "x-tenant"]],
+      ["rotate-secret", await api.postJson(`/v1/webhooks/${id}/rotate-secret`, {}), ["authorization", "x-tenant"]],
+      ["PATCH other fields", await hooks.patch(id, { description: "still write-only" }), ["authorization", "x-tenant"]],
+      // PATCH with headers replaces them all.
+      ["PATCH headers", await hooks.patch(id, { headers: { "x-other": replacement } }), ["x-other"]],
+      ["GET after PATCH", await api.get(`/v1/webhooks/${id}`), ["x-other"]],
+    ];
+    for (const [what, res, names] of answers) {
+      expect(res.status, `${what}: ${res.text}`).toBeLessThan(300);
+      expect(res.body.headers, what).toEqual(names);
+      for (const value of [...values, replacement]) expect(res.text, what).not.toContain(value);
+    }
+    const list = await api.get("/v1/webhooks");
+    expect(list.body.webhooks.find((w: { id: string }) => w.id === id).headers).toEqual(["x-other"]);
+    for (const value of [...values, replacement]) expect(list.text).not.toContain(value);
+  });
+
   it("lists webhooks, oldest first, and shows each by id", async () => {
     const a = await hooks.create({ ...minimal(), description: "a", paused: true });
     const b = await hooks.create({ ...minimal(), description: "b", paused: true });
@@ -208,13 +235,14 @@ describe("PATCH and DELETE", () => {
       for (const [field, value] of Object.entries(change)) {
         if (field === "paused") expect(shown.status).toBe(value ? "paused" : "active");
         else if (field === "retrySchedule") expect(shown.retrySchedule).toHaveLength((value as string[]).length);
+        else if (field === "headers") expect(shown.headers).toEqual(Object.keys(value as object));
         else expect(shown[field], field).toEqual(value);
       }
       expect(res.body).toEqual(shown);
       expect(res.text).not.toMatch(/whsec_/);
     }
     const final = await hooks.get(hook.id);
-    expect(final).toMatchObject({ url: other.url, types: [T.created], key: "ord-9", headers: { "x-b": "2" }, maxInFlight: 4 });
+    expect(final).toMatchObject({ url: other.url, types: [T.created], key: "ord-9", headers: ["x-b"], maxInFlight: 4 });
     // null clears a filter.
     const cleared = await hooks.patch(hook.id, { types: null, key: null });
     expect(cleared.status, cleared.text).toBe(200);
