@@ -116,6 +116,7 @@ export function createGateway(parts: GatewayParts): FastifyInstance {
     metrics,
     maxFrameBytes: config.wsMaxFrameBytes,
     pingIntervalMs: config.wsPingIntervalMs,
+    authenticate: auth.mode === "required" ? (credential) => auth.authenticate(credential) : undefined,
     limits: {
       maxSubscriptions: config.wsMaxSubscriptions,
       framesPerSecond: config.wsFramesPerSecond,

@@ -11,6 +11,7 @@ import { ApiError, CLOSE_CODES } from "../../protocol/errors.js";
 import { jsonCodec } from "../../protocol/json-codec.js";
 import { protoCodec } from "../../protocol/proto-codec.js";
 import { READ_PARAMS, readSpecFromQuery, type Query } from "../../protocol/read-spec.js";
+import type { Principal } from "../../auth/principal.js";
 import type { Publisher } from "../../publishing/publisher.js";
 import type { Schemas } from "../../schema/registry.js";
 import { WsSession, type WsLimits } from "./session.js";
@@ -24,6 +25,8 @@ export interface WsRouteOptions {
   maxFrameBytes: number;
   pingIntervalMs: number;
   metrics: Metrics;
+  /** Who the credential of an `auth` frame is; undefined while auth is off. */
+  authenticate: ((credential: string) => Promise<Principal>) | undefined;
 }
 
 /** A connection that never authenticates is closed with 1008 after this (PROTOCOL.md section 9.3). */
@@ -31,7 +34,7 @@ const AUTH_TIMEOUT_MS = 10_000;
 
 /** GET /v1/ws and GET /v1/streams/{stream}/ws (PROTOCOL.md section 5.4). */
 export const wsRoutes: FastifyPluginAsync<WsRouteOptions> = async (app, options) => {
-  const { deliveries, publisher, schemas, shutdown, limits, metrics } = options;
+  const { deliveries, publisher, schemas, shutdown, limits, metrics, authenticate } = options;
   await app.register(websocket, {
     // A client sending an oversized or broken frame is its own problem, not the gateway's:
     // the close code tells it, and the log stays quiet.
@@ -51,7 +54,7 @@ export const wsRoutes: FastifyPluginAsync<WsRouteOptions> = async (app, options)
   function startSession(socket: WebSocket, request: FastifyRequest, connection: Connection): WsSession {
     const raw = request.raw.socket;
     const codec = socket.protocol === SUBPROTOCOLS.proto ? protoCodec : jsonCodec;
-    const session = new WsSession(socket, raw, codec, connection, { deliveries, publisher, schemas, limits, log: app.log });
+    const session = new WsSession(socket, raw, codec, connection, { deliveries, publisher, schemas, limits, log: app.log, authenticate });
     session.authenticate(request.principal, AUTH_TIMEOUT_MS);
     // A peer that misses a whole ping interval is gone: drop it rather than hold its state.
     // But a ping waits behind the data queued before it. While the connection is saturated
