@@ -4,20 +4,15 @@
  * the new grants, `expiring` comes 30 s before exp, and a refresh moves the expiry.
  * Tokens are real HS256 JWTs signed here with jose; the publisher is a real API key.
  */
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { SignJWT } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { newApiKey } from "../../src/auth/authenticator.js";
 import type { Grant } from "../../src/auth/principal.js";
-import { startTestGateway, type TestGateway } from "../support/gateway.js";
+import { signToken as token, startAuthGateway } from "../support/auth-gateway.js";
+import type { TestGateway } from "../support/gateway.js";
 import { client } from "../support/http.js";
 import { until } from "../support/wait.js";
 import { uid, WsClient, wsUrl, type Kind, type MsgOf } from "../support/ws-client.js";
 
-const ISSUER = "https://id.example.test";
-const SECRET = "a shared secret of the tests, long enough for HS256";
 const FRAMES_PER_SECOND = 20;
 const publisherKey = newApiKey();
 
@@ -26,40 +21,16 @@ const METRICS: Grant[] = [{ streams: ["metrics"], actions: ["subscribe"] }];
 const ORDERS_AND_METRICS: Grant[] = [{ streams: ["orders", "metrics"], actions: ["subscribe"] }];
 
 let gw: TestGateway;
-let dir: string;
-
-async function token(grants: Grant[], options: { ttlSeconds?: number; secret?: string } = {}): Promise<{ token: string; exp: number }> {
-  const now = Math.floor(Date.now() / 1000);
-  const exp = now + (options.ttlSeconds ?? 600);
-  const signed = await new SignJWT({ streamgate: { grants } })
-    .setProtectedHeader({ alg: "HS256" })
-    .setIssuer(ISSUER)
-    .setAudience("streamgate")
-    .setSubject("user-1")
-    .setIssuedAt(now)
-    .setExpirationTime(exp)
-    .sign(new TextEncoder().encode(options.secret ?? SECRET));
-  return { token: signed, exp };
-}
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), "streamgate-ws-auth-"));
-  const config = join(dir, "config.json");
-  await writeFile(
-    config,
-    JSON.stringify({
-      auth: {
-        mode: "required",
-        issuers: [{ issuer: ISSUER, algorithms: ["HS256"], secret: SECRET }],
-        apiKeys: [{ name: "backend", sha256: publisherKey.sha256, grants: [{ streams: ["orders", "metrics"], actions: ["publish", "subscribe"] }] }],
-      },
-    }),
+  gw = await startAuthGateway(
+    [{ name: "backend", sha256: publisherKey.sha256, grants: [{ streams: ["orders", "metrics"], actions: ["publish", "subscribe"] }] }],
+    {},
+    { STREAMGATE_WS_FRAMES_PER_SECOND: String(FRAMES_PER_SECOND) },
   );
-  gw = await startTestGateway({ STREAMGATE_CONFIG: config, STREAMGATE_WS_FRAMES_PER_SECOND: String(FRAMES_PER_SECOND) });
 });
 afterAll(async () => {
   await gw?.close();
-  if (dir) await rm(dir, { recursive: true, force: true });
 });
 
 const asPublisher = { authorization: `Bearer ${publisherKey.key}` };
