@@ -176,7 +176,13 @@ export class WsSession {
         this.#send({ op: "pong", ref: message.ref });
         break;
       case "auth":
-        this.#authing = this.#authing.then(() => this.#auth(message.ref, message.token));
+        this.#authing = this.#authing
+          .then(() => this.#auth(message.ref, message.token))
+          .catch((err: unknown) => {
+            // Like a frame this code failed on: that frame's problem, and the next auth still runs.
+            this.deps.log.error({ err }, "WebSocket auth failed");
+            this.#error(err, { ref: message.ref });
+          });
         break;
     }
   }
