@@ -1,5 +1,6 @@
 import { UnauthenticatedError } from "../auth/unauthenticated-error.js";
-import { authorize, mayRead } from "../auth/grants.js";
+import { allows, authorize, mayRead, type Intent } from "../auth/grants.js";
+import type { Principal } from "../auth/principal.js";
 import type { Backbone } from "../backbone/connection.js";
 import { readStreamState, type StreamState } from "../backbone/stream-state.js";
 import { keyProblem } from "../backbone/stored-event.js";
@@ -45,10 +46,13 @@ export class Deliveries {
     if (!principal) throw new UnauthenticatedError("a credential is required to read streams");
     // A refused position names the stream's range: only to those who may read the stream.
     if (spec instanceof InvalidPositionError && !mayRead(principal, stream.name)) authorize(principal, { action: "subscribe", stream: stream.name });
-    if (!(spec instanceof InvalidPositionError)) authorize(principal, { action: "subscribe", stream: stream.name, types: spec.types, key: spec.key });
+    if (spec instanceof InvalidPositionError) {
+      throw spec.withRange(await readStreamState(this.backbone.jsm, stream.name));
+    }
+    const intent: Intent = { action: "subscribe", stream: stream.name, types: spec.types, key: spec.key };
+    authorize(principal, intent);
     const state = await readStreamState(this.backbone.jsm, stream.name);
-    if (spec instanceof InvalidPositionError) throw spec.withRange(state);
-    return new Delivery(connection, stream, state, await this.hub.open(state, spec));
+    return new Delivery(connection, stream, state, await this.hub.open(state, spec), intent);
   }
 }
 
@@ -94,6 +98,8 @@ export class Delivery {
     /** The stream as it stood when the read started. */
     readonly state: StreamState,
     private readonly reader: Reader,
+    /** What the read asks of the grants: a credential refreshed mid-read is held to it again. */
+    private readonly intent: Intent,
   ) {
     connection.signal.addEventListener("abort", this.#onConnectionEnd, { once: true });
     if (connection.signal.aborted) this.close();
@@ -102,6 +108,11 @@ export class Delivery {
   /** The next offset to read: `from=` to resume exactly here. */
   get cursor(): number {
     return this.reader.cursor;
+  }
+
+  /** Whether this principal may go on with the read (after a WebSocket refreshed its credential). */
+  readableBy(principal: Principal): boolean {
+    return allows(principal, this.intent);
   }
 
   get stopped(): boolean {

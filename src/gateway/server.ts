@@ -124,6 +124,7 @@ export function createGateway(parts: GatewayParts): FastifyInstance {
     connectionLimits: limits,
     maxFrameBytes: config.wsMaxFrameBytes,
     pingIntervalMs: config.wsPingIntervalMs,
+    authenticate: auth.mode === "required" ? (credential) => auth.authenticate(credential) : undefined,
     limits: {
       maxSubscriptions: config.wsMaxSubscriptions,
       framesPerSecond: config.wsFramesPerSecond,

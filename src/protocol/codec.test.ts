@@ -42,6 +42,9 @@ const serverMessages = (event: WireEvent): ServerMessage<WireEvent>[] => [
   { op: "error", ref: "r1", sub: "s1", code: "some_future_code", message: "kept as it is" },
   { op: "pong", ref: "p1" },
   { op: "pong", ref: "" },
+  { op: "authed", ref: "a1", expires_at: 1_795_000_000 },
+  { op: "authed", ref: "a2" },
+  { op: "expiring", expires_at: 1_795_000_000 },
 ];
 
 const reads: ReadSpec[] = [
@@ -94,8 +97,14 @@ describe.each(CODECS)("%s: client messages round-trip", (_name, codec) => {
     expect({ ...decoded, read: decoded.read() }).toEqual({ op: "subscribe", sub: "s1", stream: "orders", read });
   });
 
-  it("unsubscribe and ping", () => {
-    for (const message of [{ op: "unsubscribe", sub: "s1" }, { op: "ping", ref: "p1" }, { op: "ping", ref: "" }] as ClientMessage[]) {
+  it("unsubscribe, ping and auth", () => {
+    const messages: ClientMessage[] = [
+      { op: "unsubscribe", sub: "s1" },
+      { op: "ping", ref: "p1" },
+      { op: "ping", ref: "" },
+      { op: "auth", ref: "a1", token: "eyJhbGciOiJIUzI1NiJ9.e30.c2ln" },
+    ];
+    for (const message of messages) {
       expect(codec.decodeClient(codec.encodeClient(message))).toEqual(message);
     }
   });
@@ -161,6 +170,9 @@ describe("JSON frames are written as PROTOCOL.md 5.4 and 5.2 show them", () => {
     [serverMessages(order.wire)[8]!, '{"op":"error","ref":"r1","code":"not_found","message":"no stream"}'],
     [serverMessages(order.wire)[9]!, '{"op":"error","sub":"s1","code":"invalid_argument","message":"bad since"}'],
     [serverMessages(order.wire)[11]!, '{"op":"pong","ref":"p1"}'],
+    [serverMessages(order.wire)[13]!, '{"op":"authed","ref":"a1","expires_at":1795000000}'],
+    [serverMessages(order.wire)[14]!, '{"op":"authed","ref":"a2"}'],
+    [serverMessages(order.wire)[15]!, '{"op":"expiring","expires_at":1795000000}'],
   ])("server %o", (message, frame) => {
     expect(jsonCodec.encodeServer(message)).toBe(frame);
   });
@@ -177,6 +189,7 @@ describe("JSON frames are written as PROTOCOL.md 5.4 and 5.2 show them", () => {
     [{ op: "unsubscribe", sub: "s1" }, '{"op":"unsubscribe","sub":"s1"}'],
     [{ op: "publish", ref: "r1", stream: "orders", event: { type: "t", data: { a: 1 }, key: "k", id: "i" } }, '{"op":"publish","ref":"r1","stream":"orders","type":"t","data":{"a":1},"key":"k","id":"i"}'],
     [{ op: "ping", ref: "p1" }, '{"op":"ping","ref":"p1"}'],
+    [{ op: "auth", ref: "a1", token: "t" }, '{"op":"auth","ref":"a1","token":"t"}'],
   ] as [ClientMessage, string][])("client %o", (message, frame) => {
     expect(jsonCodec.encodeClient(message)).toBe(frame);
   });
@@ -207,6 +220,9 @@ describe("bad frames decode to a problem, echoing ref and sub when they can be r
     ["a ping ref of 129 characters", `{"op":"ping","ref":"${long}"}`, "ref", { ref: long }],
     ["a publish id the protocol does not allow", '{"op":"publish","ref":"r1","stream":"orders","data":{},"id":"a b"}', "id", { ref: "r1" }],
     ["publish data that is not an object", '{"op":"publish","ref":"r1","stream":"orders","data":[1]}', "data", { ref: "r1" }],
+    ["an auth without a token", '{"op":"auth","ref":"a1"}', "token", { ref: "a1" }],
+    ["an auth with an empty token", '{"op":"auth","ref":"a1","token":""}', "token", { ref: "a1" }],
+    ["an auth without a ref", '{"op":"auth","token":"t"}', "ref", {}],
   ])("json: %s", (_what, frame, named, echo) => {
     const problem = problemOf(jsonCodec.decodeClient(frame));
     expect(problem.problem).toContain(named);
@@ -229,6 +245,8 @@ describe("bad frames decode to a problem, echoing ref and sub when they can be r
     ["an empty sub", proto({ $case: "subscribe", value: { sub: "", stream: "orders", position: undefined, epoch: "", types: [] } }), "sub must be 1 to 128 characters"],
     ["a publish ref of 129 characters", proto({ $case: "publish", value: { ref: long, stream: "orders", type: "", data: new Uint8Array(), id: "" } }), "ref must be"],
     ["a ping ref of 129 characters", proto({ $case: "ping", value: { ref: long } }), "ref must be"],
+    ["an auth without a ref", proto({ $case: "auth", value: { ref: "", token: "t" } }), "ref must be 1 to 128 characters"],
+    ["an auth without a token", proto({ $case: "auth", value: { ref: "a1", token: "" } }), "token must not be empty"],
   ])("proto: %s", (_what, frame, named) => {
     expect(problemOf(protoCodec.decodeClient(frame)).problem).toContain(named);
   });

@@ -17,7 +17,10 @@ export type ServerMessage<E> =
   | { op: "unsubscribed"; sub: string; reason?: string }
   | ({ op: "published"; ref: string } & PublishResult)
   | { op: "error"; ref?: string; sub?: string; code: ErrorCode | string; message: string }
-  | { op: "pong"; ref: string };
+  | { op: "pong"; ref: string }
+  /** expires_at: unix seconds; absent when the credential does not expire (an API key). */
+  | { op: "authed"; ref: string; expires_at?: number }
+  | { op: "expiring"; expires_at: number };
 
 /**
  * What a client sends. A subscription's read is R: the spec itself when encoding, and a parse
@@ -27,7 +30,9 @@ export type ClientMessage<R = ReadSpec> =
   | { op: "subscribe"; sub: string; stream: string; read: R }
   | { op: "unsubscribe"; sub: string }
   | { op: "publish"; ref: string; stream: string; event: EventInput }
-  | { op: "ping"; ref: string };
+  | { op: "ping"; ref: string }
+  /** Authenticates the connection, or refreshes its credential in place (PROTOCOL.md 9.3). */
+  | { op: "auth"; ref: string; token: string };
 
 export type DecodedClientMessage = ClientMessage<() => ReadSpec>;
 

@@ -24,6 +24,7 @@ const clientFrames = z.discriminatedUnion("op", [
   z.object({ op: z.literal("unsubscribe"), sub: id }).strict(),
   jsonEventInput.extend({ op: z.literal("publish"), ref: id, stream: z.string().min(1) }).strict(),
   z.object({ op: z.literal("ping"), ref: z.string().max(MAX_ID_LENGTH).optional() }).strict(),
+  z.object({ op: z.literal("auth"), ref: id, token: z.string().min(1) }).strict(),
 ]);
 
 /** A gap notice as JSON: the SSE `gap` event's data, a poll's `gap`, a webhook's `lastGap`. */
@@ -107,6 +108,7 @@ export const jsonCodec: WireCodec = {
         return { op, ref, stream, event };
       }
       case "unsubscribe":
+      case "auth":
         return frameValue;
       case "ping":
         return { op: "ping", ref: frameValue.ref ?? "" };

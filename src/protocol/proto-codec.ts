@@ -56,6 +56,10 @@ export const protoCodec: WireCodec = {
       }
       case "pong":
         return server({ $case: "pong", value: { ref: message.ref } });
+      case "authed":
+        return server({ $case: "authed", value: { ref: message.ref, expiresAt: BigInt(message.expires_at ?? 0) } });
+      case "expiring":
+        return server({ $case: "expiring", value: { expiresAt: BigInt(message.expires_at) } });
     }
   },
 
@@ -80,6 +84,12 @@ export const protoCodec: WireCodec = {
       }
       case "pong":
         return { op: "pong", ref: op.value.ref };
+      case "authed": {
+        const { ref, expiresAt } = op.value;
+        return { op: "authed", ref, ...(expiresAt !== 0n && { expires_at: Number(expiresAt) }) };
+      }
+      case "expiring":
+        return { op: "expiring", expires_at: Number(op.value.expiresAt) };
       default:
         throw new TypeError("the ServerFrame has no operation");
     }
@@ -101,6 +111,8 @@ export const protoCodec: WireCodec = {
         return ClientFrame.encode({ op: { $case: "unsubscribe", value: { sub: message.sub } } }).finish();
       case "ping":
         return ClientFrame.encode({ op: { $case: "ping", value: { ref: message.ref } } }).finish();
+      case "auth":
+        return ClientFrame.encode({ op: { $case: "auth", value: { ref: message.ref, token: message.token } } }).finish();
     }
   },
 
@@ -127,6 +139,9 @@ export const protoCodec: WireCodec = {
       }
       case "ping":
         return { op: "ping", ref: op.value.ref };
+      case "auth":
+        if (!op.value.token) return { problem: "token must not be empty", ref: op.value.ref };
+        return { op: "auth", ref: op.value.ref, token: op.value.token };
       default:
         return { problem: "the ClientFrame has no operation" };
     }
@@ -158,7 +173,7 @@ export const protoCodec: WireCodec = {
 /** The proto form has no schema for ids: the same lengths the JSON form requires (a ping's ref may be empty). */
 function checkIds(op: ClientFrame["op"]): FrameProblem | undefined {
   if (!op) return undefined;
-  const [name, value] = op.$case === "publish" || op.$case === "ping" ? ["ref", op.value.ref] : ["sub", op.value.sub];
+  const [name, value] = op.$case === "publish" || op.$case === "ping" || op.$case === "auth" ? ["ref", op.value.ref] : ["sub", op.value.sub];
   const min = op.$case === "ping" ? 0 : 1;
   if (value.length >= min && value.length <= MAX_ID_LENGTH) return undefined;
   return { problem: `${name} must be ${min} to ${MAX_ID_LENGTH} characters` };

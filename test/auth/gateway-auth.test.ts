@@ -3,63 +3,36 @@
  * stream, type and key, expiry on SSE and WebSocket, Host and Origin checks, safe defaults.
  * Tokens are real HS256 JWTs signed here with jose; the API key is real too.
  */
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { request as httpRequest } from "node:http";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { SignJWT } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { newApiKey } from "../../src/auth/authenticator.js";
 import type { Grant } from "../../src/auth/principal.js";
 import { loadConfig } from "../../src/config/config.js";
 import { runGateway } from "../../src/app.js";
-import { startTestGateway, type TestGateway } from "../support/gateway.js";
+import { signToken, startAuthGateway, type SignOptions } from "../support/auth-gateway.js";
+import type { TestGateway } from "../support/gateway.js";
 import { client, expectError, type HttpResponse } from "../support/http.js";
 import { SseConnection } from "../support/sse-frames.js";
 import { UpgradeRefused, WsClient, wsUrl } from "../support/ws-client.js";
 
-const ISSUER = "https://id.example.test";
-const SECRET = "a shared secret of the tests, long enough for HS256";
 const ORIGIN = "https://app.example.test";
 const backendKey = newApiKey();
 
 let gw: TestGateway;
-let dir: string;
 
-async function token(grants: Grant[], options: { ttlSeconds?: number; audience?: string; secret?: string } = {}): Promise<string> {
-  const now = Math.floor(Date.now() / 1000);
-  return new SignJWT({ streamgate: { grants } })
-    .setProtectedHeader({ alg: "HS256" })
-    .setIssuer(ISSUER)
-    .setAudience(options.audience ?? "streamgate")
-    .setSubject("user-1")
-    .setIssuedAt(now)
-    .setExpirationTime(now + (options.ttlSeconds ?? 600))
-    .sign(new TextEncoder().encode(options.secret ?? SECRET));
-}
+const token = async (grants: Grant[], options: SignOptions = {}): Promise<string> => (await signToken(grants, options)).token;
 const bearer = (credential: string) => ({ authorization: `Bearer ${credential}` });
 const ORDERS_OF_17: Grant[] = [{ streams: ["orders"], actions: ["subscribe"], keys: ["ord-17"] }];
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), "streamgate-auth-"));
-  const config = join(dir, "config.json");
-  await writeFile(
-    config,
-    JSON.stringify({
-      auth: {
-        mode: "required",
-        issuers: [{ issuer: ISSUER, algorithms: ["HS256"], secret: SECRET }],
-        apiKeys: [{ name: "orders-backend", sha256: backendKey.sha256, grants: [{ streams: ["orders"], actions: ["publish"] }] }],
-      },
-      allowedOrigins: [ORIGIN],
-      hostnames: ["events.example.test"],
-    }),
+  gw = await startAuthGateway(
+    [{ name: "orders-backend", sha256: backendKey.sha256, grants: [{ streams: ["orders"], actions: ["publish"] }] }],
+    { allowedOrigins: [ORIGIN], hostnames: ["events.example.test"] },
+    { STREAMGATE_WEBHOOK_ALLOWED_NETWORKS: "127.0.0.0/8" },
   );
-  gw = await startTestGateway({ STREAMGATE_CONFIG: config, STREAMGATE_WEBHOOK_ALLOWED_NETWORKS: "127.0.0.0/8" });
 });
 afterAll(async () => {
   await gw?.close();
-  if (dir) await rm(dir, { recursive: true, force: true });
 });
 
 const http = () => client(gw.url);
@@ -243,9 +216,7 @@ describe("safe defaults (9)", () => {
 
 describe("allowQueryToken (9.1)", () => {
   it("with it on, access_token= in the query is a credential (and a known parameter); a bad one is 401", async () => {
-    const config = join(dir, "query-token.json");
-    await writeFile(config, JSON.stringify({ auth: { allowQueryToken: true, issuers: [{ issuer: ISSUER, algorithms: ["HS256"], secret: SECRET }] } }));
-    const other = await startTestGateway({ STREAMGATE_CONFIG: config });
+    const other = await startAuthGateway([], { auth: { allowQueryToken: true } });
     try {
       const t = await token(ORDERS_OF_17);
       expect((await client(other.url).get(`/v1/streams/orders/poll?wait=0&key=ord-17&access_token=${t}`)).status).toBe(200);

@@ -34,6 +34,8 @@ export type ServerMsg =
   | { op: "published"; ref: string; offset: number; id: string; duplicate: boolean }
   | { op: "error"; ref?: string; sub?: string; code: string; message: string }
   | { op: "pong"; ref: string }
+  | { op: "authed"; ref: string; expires_at?: number }
+  | { op: "expiring"; expires_at: number }
   /** Not a protocol frame: something the client could not accept (wrong frame type, undecodable). */
   | { op: "invalid"; problem: string };
 
@@ -396,6 +398,10 @@ function fromServerFrame(frame: ServerFrame): ServerMsg {
     }
     case "pong":
       return { op: "pong", ref: op.value.ref };
+    case "authed":
+      return { op: "authed", ref: op.value.ref, ...(op.value.expiresAt !== 0n && { expires_at: Number(op.value.expiresAt) }) };
+    case "expiring":
+      return { op: "expiring", expires_at: Number(op.value.expiresAt) };
     default:
       return { op: "invalid", problem: "a ServerFrame without an operation" };
   }
@@ -459,6 +465,8 @@ export function toClientFrame(op: ClientOp): ClientFrame {
     }
     case "ping":
       return { op: { $case: "ping", value: { ref: str(op.ref) } } };
+    case "auth":
+      return { op: { $case: "auth", value: { ref: str(op.ref), token: str(op.token) } } };
     default:
       throw new Error(`no ClientFrame for op ${op.op}`);
   }

@@ -67,6 +67,9 @@ const rows: BadFrame[] = [
   { name: "from true", kind: "json", frame: () => sub({ sub: "s-fromtrue", from: true }), code: "invalid_argument", sub: "s-fromtrue" },
   { name: "last a string", kind: "json", frame: () => sub({ sub: "s-laststr", last: "5" }), code: "invalid_argument", sub: "s-laststr" },
   { name: "ping ref a number", kind: "json", frame: () => ({ op: "ping", ref: 7 }), code: "invalid_argument" },
+  { name: "auth without token", kind: "json", frame: () => ({ op: "auth", ref: "r-notoken" }), code: "invalid_argument", ref: "r-notoken" },
+  // --- auth is off on this gateway (PROTOCOL.md 9.3's auth frame has nothing to do)
+  { name: "auth while auth is off", kind: "json", frame: () => ({ op: "auth", ref: "r-authoff", token: "t" }), code: "invalid_argument", ref: "r-authoff", message: () => /auth is off/ },
   { name: "publish data a string", kind: "json", frame: () => ({ op: "publish", ref: "r-datastr", stream: "orders", type: ORDER_CREATED, data: "x" }), code: "invalid_argument", ref: "r-datastr" },
   { name: "publish data an array", kind: "json", frame: () => ({ op: "publish", ref: "r-dataarr", stream: "orders", type: ORDER_CREATED, data: [] }), code: "invalid_argument", ref: "r-dataarr" },
   // --- JSON: unknown names
@@ -168,6 +171,8 @@ const rows: BadFrame[] = [
   },
   { name: "publish to an unknown stream", kind: "proto", frame: () => proto({ op: "publish", ref: "p-nope", stream: "nope", type: ORDER_SHIPPED, data: new Uint8Array() }), code: "not_found", ref: "p-nope" },
   { name: "publish with a malformed id", kind: "proto", frame: () => proto({ op: "publish", ref: "p-badid", stream: "metrics", data: new Uint8Array(), id: "has space" }), code: "invalid_argument", ref: "p-badid" },
+  { name: "auth with an empty token", kind: "proto", frame: () => proto({ op: "auth", ref: "p-notoken", token: "" }), code: "invalid_argument", ref: "p-notoken" },
+  { name: "auth while auth is off", kind: "proto", frame: () => proto({ op: "auth", ref: "p-authoff", token: "t" }), code: "invalid_argument", ref: "p-authoff", message: () => /auth is off/ },
   { name: "publish with an empty ref", kind: "proto", frame: () => proto({ op: "publish", ref: "", stream: "metrics", data: MetricSample.encode(MetricSample.fromPartial({ name: "empty-ref" })).finish() }), code: "invalid_argument" },
 ];
 

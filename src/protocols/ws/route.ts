@@ -28,6 +28,8 @@ export interface WsRouteOptions {
   maxFrameBytes: number;
   pingIntervalMs: number;
   metrics: Metrics;
+  /** Who the credential of an `auth` frame is; undefined while auth is off. */
+  authenticate: ((credential: string) => Promise<Principal>) | undefined;
 }
 
 /** A connection that never authenticates is closed with 1008 after this (PROTOCOL.md section 9.3). */
@@ -35,7 +37,7 @@ const AUTH_TIMEOUT_MS = 10_000;
 
 /** GET /v1/ws and GET /v1/streams/{stream}/ws (PROTOCOL.md section 5.4). */
 export const wsRoutes: FastifyPluginAsync<WsRouteOptions> = async (app, options) => {
-  const { deliveries, publisher, schemas, shutdown, limits, metrics, connectionLimits } = options;
+  const { deliveries, publisher, schemas, shutdown, limits, metrics, connectionLimits, authenticate } = options;
   await app.register(websocket, {
     // A client sending an oversized or broken frame is its own problem, not the gateway's:
     // the close code tells it, and the log stays quiet.
@@ -54,7 +56,7 @@ export const wsRoutes: FastifyPluginAsync<WsRouteOptions> = async (app, options)
 
   function startSession(socket: WebSocket, request: FastifyRequest, connection: Connection): WsSession {
     const raw = request.raw.socket;
-    const session = new WsSession(socket, raw, codecOf(socket), connection, { deliveries, publisher, schemas, limits, log: app.log });
+    const session = new WsSession(socket, raw, codecOf(socket), connection, { deliveries, publisher, schemas, limits, log: app.log, authenticate });
     session.authenticate(request.principal, AUTH_TIMEOUT_MS);
     // A peer that misses a whole ping interval is gone: drop it rather than hold its state.
     // But a ping waits behind the data queued before it. While the connection is saturated

@@ -9,6 +9,7 @@ import { toApiError } from "../../delivery/errors.js";
 import type { DecodedClientMessage, Frame, ServerMessage, WireCodec } from "../../protocol/codec.js";
 import type { WireEvent } from "../../protocol/envelope.js";
 import { ApiError, CLOSE_CODES, ERROR_CATALOG } from "../../protocol/errors.js";
+import { PermissionDeniedError } from "../../auth/permission-denied-error.js";
 import { UnauthenticatedError } from "../../auth/unauthenticated-error.js";
 import type { Principal } from "../../auth/principal.js";
 import type { EventInput } from "../../protocol/publish.js";
@@ -32,6 +33,8 @@ export interface SessionDeps {
   schemas: Schemas;
   limits: WsLimits;
   log: FastifyBaseLogger;
+  /** Who a credential sent in an `auth` frame is; undefined while auth is off. */
+  authenticate: ((credential: string) => Promise<Principal>) | undefined;
 }
 
 /**
@@ -45,6 +48,8 @@ export class WsSession {
   #tokens: number;
   #refilled = Date.now();
   #drain?: Promise<void>;
+  /** `auth` frames are taken in the order they came, so the last one sent is the one that holds. */
+  #authing: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly socket: WebSocket,
@@ -73,20 +78,60 @@ export class WsSession {
   #authDeadline?: NodeJS.Timeout;
 
   /**
-   * Acts for the principal the upgrade authenticated, until its expiry: then an `error`
-   * unauthenticated and close 1008. A connection with none (auth on, no credential) gets
-   * unauthenticated errors for what it asks, and is closed with 1008 after authTimeoutMs.
+   * Acts for the principal the upgrade authenticated. A connection with none (auth on, no
+   * credential) gets unauthenticated errors for what it asks, and is closed with 1008 after
+   * authTimeoutMs unless an `auth` frame authenticates it first.
    */
   authenticate(principal: Principal | undefined, authTimeoutMs: number): void {
-    const policyClose = (message: string) => {
-      this.#error(new UnauthenticatedError(message), {});
-      this.socket.close(ERROR_CATALOG.unauthenticated.close, message);
-    };
-    if (!principal) {
-      this.#authDeadline = setTimeout(() => policyClose(`not authenticated within ${authTimeoutMs / 1000} s`), authTimeoutMs);
-      return;
+    if (principal) return this.#actFor(principal);
+    this.#authDeadline = setTimeout(() => this.#policyClose(`not authenticated within ${authTimeoutMs / 1000} s`), authTimeoutMs);
+  }
+
+  /**
+   * From now on, until the principal's expiry: 30 s before it an `expiring` notice, at it an
+   * `error` unauthenticated and close 1008, unless an `auth` frame refreshes it first.
+   */
+  #actFor(principal: Principal): void {
+    clearTimeout(this.#authDeadline);
+    this.connection.authenticate(principal, {
+      expiring: (expiresAt) => this.#send({ op: "expiring", expires_at: expiresAt }),
+      expired: () => this.#policyClose("the credential expired: send an auth frame before it does, or reconnect with a fresh one and resume"),
+    });
+  }
+
+  #policyClose(message: string): void {
+    this.#error(new UnauthenticatedError(message), {});
+    this.socket.close(ERROR_CATALOG.unauthenticated.close, message);
+  }
+
+  /**
+   * Authenticates or refreshes in place (PROTOCOL.md 9.3). A credential that does not verify is
+   * refused and the old one holds; one that does replaces it, and every subscription is held
+   * to the new grants.
+   */
+  async #auth(ref: string, token: string): Promise<void> {
+    const { authenticate } = this.deps;
+    if (!authenticate) return this.#error(new ApiError("invalid_argument", "auth is off: this gateway takes no credentials"), { ref });
+    let principal: Principal;
+    try {
+      principal = await authenticate(token);
+    } catch (err) {
+      return this.#error(err, { ref });
     }
-    this.connection.authenticate(principal, { expired: () => policyClose("the credential expired: reconnect with a fresh one and resume") });
+    if (this.connection.signal.aborted) return;
+    this.#actFor(principal);
+    this.#send({ op: "authed", ref, ...(principal.expiresAt !== undefined && { expires_at: principal.expiresAt }) });
+    for (const [sub, delivery] of this.#subs) {
+      // One still being opened is checked once it is open.
+      if (!delivery || delivery.readableBy(principal)) continue;
+      this.#endForbidden(sub, delivery);
+    }
+  }
+
+  #endForbidden(sub: string, delivery: Delivery): void {
+    this.#subs.delete(sub);
+    delivery.close();
+    this.#send({ op: "unsubscribed", sub, reason: "permission_denied" });
   }
 
   /** Starts a subscription whose read was asked for in the URL (/v1/streams/{stream}/ws). */
@@ -130,6 +175,15 @@ export class WsSession {
       case "ping":
         this.#send({ op: "pong", ref: message.ref });
         break;
+      case "auth":
+        this.#authing = this.#authing
+          .then(() => this.#auth(message.ref, message.token))
+          .catch((err: unknown) => {
+            // Like a frame this code failed on: that frame's problem, and the next auth still runs.
+            this.deps.log.error({ err }, "WebSocket auth failed");
+            this.#error(err, { ref: message.ref });
+          });
+        break;
     }
   }
 
@@ -148,6 +202,12 @@ export class WsSession {
         delivery.close();
         return;
       }
+      // The credential was refreshed while it was being opened, to one that does not allow it.
+      const principal = this.connection.principal;
+      if (!principal || !delivery.readableBy(principal)) {
+        delivery.close();
+        throw new PermissionDeniedError("the credential changed while this subscription was being opened, and no longer allows it");
+      }
       this.#subs.set(sub, delivery);
       this.#start(sub, delivery);
     } catch (err) {
@@ -159,7 +219,7 @@ export class WsSession {
   #start(sub: string, delivery: Delivery): void {
     const { state } = delivery;
     this.#send({ op: "subscribed", sub, stream: state.name, first_offset: state.firstOffset, last_offset: state.lastOffset, epoch: state.epoch });
-    void delivery.pump(this.#transport(sub)).then(
+    void delivery.pump(this.#transport(sub, delivery)).then(
       (ended) => {
         if (this.#subs.get(sub) !== delivery) return;
         this.#subs.delete(sub);
@@ -175,9 +235,11 @@ export class WsSession {
     );
   }
 
-  #transport(sub: string): Transport {
+  #transport(sub: string, delivery: Delivery): Transport {
     return {
       send: (item: ReadItem) => {
+        // An item read just before the subscription ended is not sent after its `unsubscribed`.
+        if (this.#subs.get(sub) !== delivery) return true;
         this.#send(item.kind === "gap" ? { op: "gap", sub, gap: item.gap } : { op: "event", sub, event: item.event });
         return this.socket.bufferedAmount < this.deps.limits.highWaterBytes;
       },

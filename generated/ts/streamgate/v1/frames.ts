@@ -65,6 +65,7 @@ export interface ClientFrame {
     | { $case: "unsubscribe"; value: Unsubscribe }
     | { $case: "publish"; value: Publish }
     | { $case: "ping"; value: Ping }
+    | { $case: "auth"; value: Auth }
     | undefined;
 }
 
@@ -77,6 +78,8 @@ export interface ServerFrame {
     | { $case: "published"; value: Published }
     | { $case: "error"; value: Error }
     | { $case: "pong"; value: Pong }
+    | { $case: "authed"; value: Authed }
+    | { $case: "expiring"; value: Expiring }
     | undefined;
 }
 
@@ -111,6 +114,13 @@ export interface Publish {
 
 export interface Ping {
   ref: string;
+}
+
+/** Authenticates the connection, or refreshes its credential in place (PROTOCOL.md 9.3). */
+export interface Auth {
+  ref: string;
+  /** A JWT access token or an API key. */
+  token: string;
 }
 
 export interface Subscribed {
@@ -154,6 +164,17 @@ export interface Pong {
   ref: string;
 }
 
+export interface Authed {
+  ref: string;
+  /** Unix seconds; 0 when the credential does not expire (an API key). */
+  expiresAt: bigint;
+}
+
+/** The credential expires in 30 s: send an Auth with a fresh one. */
+export interface Expiring {
+  expiresAt: bigint;
+}
+
 function createBaseClientFrame(): ClientFrame {
   return { op: undefined };
 }
@@ -172,6 +193,9 @@ export const ClientFrame: MessageFns<ClientFrame> = {
         break;
       case "ping":
         Ping.encode(message.op.value, writer.uint32(34).fork()).join();
+        break;
+      case "auth":
+        Auth.encode(message.op.value, writer.uint32(42).fork()).join();
         break;
     }
     return writer;
@@ -222,6 +246,14 @@ export const ClientFrame: MessageFns<ClientFrame> = {
             message.op = { $case: "ping", value: Ping.decode(reader, reader.uint32()) };
             continue;
           }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.op = { $case: "auth", value: Auth.decode(reader, reader.uint32()) };
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -244,6 +276,8 @@ export const ClientFrame: MessageFns<ClientFrame> = {
         ? { $case: "publish", value: Publish.fromJSON(object.publish) }
         : isSet(object.ping)
         ? { $case: "ping", value: Ping.fromJSON(object.ping) }
+        : isSet(object.auth)
+        ? { $case: "auth", value: Auth.fromJSON(object.auth) }
         : undefined,
     };
   },
@@ -258,6 +292,8 @@ export const ClientFrame: MessageFns<ClientFrame> = {
       obj.publish = Publish.toJSON(message.op.value);
     } else if (message.op?.$case === "ping") {
       obj.ping = Ping.toJSON(message.op.value);
+    } else if (message.op?.$case === "auth") {
+      obj.auth = Auth.toJSON(message.op.value);
     }
     return obj;
   },
@@ -289,6 +325,12 @@ export const ClientFrame: MessageFns<ClientFrame> = {
       case "ping": {
         if (object.op?.value !== undefined && object.op?.value !== null) {
           message.op = { $case: "ping", value: Ping.fromPartial(object.op.value) };
+        }
+        break;
+      }
+      case "auth": {
+        if (object.op?.value !== undefined && object.op?.value !== null) {
+          message.op = { $case: "auth", value: Auth.fromPartial(object.op.value) };
         }
         break;
       }
@@ -324,6 +366,12 @@ export const ServerFrame: MessageFns<ServerFrame> = {
         break;
       case "pong":
         Pong.encode(message.op.value, writer.uint32(58).fork()).join();
+        break;
+      case "authed":
+        Authed.encode(message.op.value, writer.uint32(66).fork()).join();
+        break;
+      case "expiring":
+        Expiring.encode(message.op.value, writer.uint32(74).fork()).join();
         break;
     }
     return writer;
@@ -398,6 +446,22 @@ export const ServerFrame: MessageFns<ServerFrame> = {
             message.op = { $case: "pong", value: Pong.decode(reader, reader.uint32()) };
             continue;
           }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.op = { $case: "authed", value: Authed.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.op = { $case: "expiring", value: Expiring.decode(reader, reader.uint32()) };
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -426,6 +490,10 @@ export const ServerFrame: MessageFns<ServerFrame> = {
         ? { $case: "error", value: Error.fromJSON(object.error) }
         : isSet(object.pong)
         ? { $case: "pong", value: Pong.fromJSON(object.pong) }
+        : isSet(object.authed)
+        ? { $case: "authed", value: Authed.fromJSON(object.authed) }
+        : isSet(object.expiring)
+        ? { $case: "expiring", value: Expiring.fromJSON(object.expiring) }
         : undefined,
     };
   },
@@ -446,6 +514,10 @@ export const ServerFrame: MessageFns<ServerFrame> = {
       obj.error = Error.toJSON(message.op.value);
     } else if (message.op?.$case === "pong") {
       obj.pong = Pong.toJSON(message.op.value);
+    } else if (message.op?.$case === "authed") {
+      obj.authed = Authed.toJSON(message.op.value);
+    } else if (message.op?.$case === "expiring") {
+      obj.expiring = Expiring.toJSON(message.op.value);
     }
     return obj;
   },
@@ -495,6 +567,18 @@ export const ServerFrame: MessageFns<ServerFrame> = {
       case "pong": {
         if (object.op?.value !== undefined && object.op?.value !== null) {
           message.op = { $case: "pong", value: Pong.fromPartial(object.op.value) };
+        }
+        break;
+      }
+      case "authed": {
+        if (object.op?.value !== undefined && object.op?.value !== null) {
+          message.op = { $case: "authed", value: Authed.fromPartial(object.op.value) };
+        }
+        break;
+      }
+      case "expiring": {
+        if (object.op?.value !== undefined && object.op?.value !== null) {
+          message.op = { $case: "expiring", value: Expiring.fromPartial(object.op.value) };
         }
         break;
       }
@@ -1008,6 +1092,91 @@ export const Ping: MessageFns<Ping> = {
   fromPartial(object: DeepPartial<Ping>): Ping {
     const message = createBasePing();
     message.ref = object.ref ?? "";
+    return message;
+  },
+};
+
+function createBaseAuth(): Auth {
+  return { ref: "", token: "" };
+}
+
+export const Auth: MessageFns<Auth> = {
+  encode(message: Auth, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.ref !== "") {
+      writer.uint32(10).string(message.ref);
+    }
+    if (message.token !== "") {
+      writer.uint32(18).string(message.token);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Auth {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAuth();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.ref = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.token = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Auth {
+    return {
+      ref: isSet(object.ref) ? globalThis.String(object.ref) : "",
+      token: isSet(object.token) ? globalThis.String(object.token) : "",
+    };
+  },
+
+  toJSON(message: Auth): unknown {
+    const obj: any = {};
+    if (message.ref !== "") {
+      obj.ref = message.ref;
+    }
+    if (message.token !== "") {
+      obj.token = message.token;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<Auth>): Auth {
+    return Auth.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<Auth>): Auth {
+    const message = createBaseAuth();
+    message.ref = object.ref ?? "";
+    message.token = object.token ?? "";
     return message;
   },
 };
@@ -1718,6 +1887,174 @@ export const Pong: MessageFns<Pong> = {
   fromPartial(object: DeepPartial<Pong>): Pong {
     const message = createBasePong();
     message.ref = object.ref ?? "";
+    return message;
+  },
+};
+
+function createBaseAuthed(): Authed {
+  return { ref: "", expiresAt: 0n };
+}
+
+export const Authed: MessageFns<Authed> = {
+  encode(message: Authed, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.ref !== "") {
+      writer.uint32(10).string(message.ref);
+    }
+    if (message.expiresAt !== 0n) {
+      if (BigInt.asUintN(64, message.expiresAt) !== message.expiresAt) {
+        throw new globalThis.Error("value provided for field message.expiresAt of type uint64 too large");
+      }
+      writer.uint32(16).uint64(message.expiresAt);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Authed {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAuthed();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.ref = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.expiresAt = reader.uint64() as bigint;
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Authed {
+    return {
+      ref: isSet(object.ref) ? globalThis.String(object.ref) : "",
+      expiresAt: isSet(object.expiresAt)
+        ? BigInt(object.expiresAt)
+        : isSet(object.expires_at)
+        ? BigInt(object.expires_at)
+        : 0n,
+    };
+  },
+
+  toJSON(message: Authed): unknown {
+    const obj: any = {};
+    if (message.ref !== "") {
+      obj.ref = message.ref;
+    }
+    if (message.expiresAt !== 0n) {
+      obj.expiresAt = message.expiresAt.toString();
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<Authed>): Authed {
+    return Authed.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<Authed>): Authed {
+    const message = createBaseAuthed();
+    message.ref = object.ref ?? "";
+    message.expiresAt = (object.expiresAt !== undefined && object.expiresAt !== null) ? BigInt(object.expiresAt) : 0n;
+    return message;
+  },
+};
+
+function createBaseExpiring(): Expiring {
+  return { expiresAt: 0n };
+}
+
+export const Expiring: MessageFns<Expiring> = {
+  encode(message: Expiring, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.expiresAt !== 0n) {
+      if (BigInt.asUintN(64, message.expiresAt) !== message.expiresAt) {
+        throw new globalThis.Error("value provided for field message.expiresAt of type uint64 too large");
+      }
+      writer.uint32(8).uint64(message.expiresAt);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Expiring {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseExpiring();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.expiresAt = reader.uint64() as bigint;
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Expiring {
+    return {
+      expiresAt: isSet(object.expiresAt)
+        ? BigInt(object.expiresAt)
+        : isSet(object.expires_at)
+        ? BigInt(object.expires_at)
+        : 0n,
+    };
+  },
+
+  toJSON(message: Expiring): unknown {
+    const obj: any = {};
+    if (message.expiresAt !== 0n) {
+      obj.expiresAt = message.expiresAt.toString();
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<Expiring>): Expiring {
+    return Expiring.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<Expiring>): Expiring {
+    const message = createBaseExpiring();
+    message.expiresAt = (object.expiresAt !== undefined && object.expiresAt !== null) ? BigInt(object.expiresAt) : 0n;
     return message;
   },
 };
