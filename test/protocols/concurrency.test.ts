@@ -30,7 +30,8 @@ const SLOW_PAUSE_MS = 1_500;
 
 let gw: TestGateway;
 beforeAll(async () => {
-  gw = await startTestGateway();
+  // A hundred readers, all from 127.0.0.1: the per-address limits are for one real client.
+  gw = await startTestGateway({ STREAMGATE_LIMIT_LONG_POLLS_PER_CREDENTIAL: "1000", STREAMGATE_LIMIT_CONNECTIONS_PER_CREDENTIAL: "1000" });
 });
 afterAll(async () => gw?.close());
 
