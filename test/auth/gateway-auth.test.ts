@@ -3,68 +3,33 @@
  * stream, type and key, expiry on SSE and WebSocket, Host and Origin checks, safe defaults.
  * Tokens are real HS256 JWTs signed here with jose; the API key is real too.
  */
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { request as httpRequest } from "node:http";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { SignJWT } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { newApiKey } from "../../src/auth/authenticator.js";
 import type { Grant } from "../../src/auth/principal.js";
 import { loadConfig } from "../../src/config/config.js";
 import { runGateway } from "../../src/app.js";
-import { startTestGateway, type TestGateway } from "../support/gateway.js";
+import { bearer, signToken as token, startAuthGateway, type AuthGateway } from "../support/auth-gateway.js";
 import { client, expectError, type HttpResponse } from "../support/http.js";
 import { SseConnection } from "../support/sse-frames.js";
 import { WsClient, wsUrl } from "../support/ws-client.js";
 
-const ISSUER = "https://id.example.test";
-const SECRET = "a shared secret of the tests, long enough for HS256";
 const ORIGIN = "https://app.example.test";
-const backendKey = newApiKey();
-
-let gw: TestGateway;
-let dir: string;
-
-async function token(grants: Grant[], options: { ttlSeconds?: number; audience?: string; secret?: string } = {}): Promise<string> {
-  const now = Math.floor(Date.now() / 1000);
-  return new SignJWT({ streamgate: { grants } })
-    .setProtectedHeader({ alg: "HS256" })
-    .setIssuer(ISSUER)
-    .setAudience(options.audience ?? "streamgate")
-    .setSubject("user-1")
-    .setIssuedAt(now)
-    .setExpirationTime(now + (options.ttlSeconds ?? 600))
-    .sign(new TextEncoder().encode(options.secret ?? SECRET));
-}
-const bearer = (credential: string) => ({ authorization: `Bearer ${credential}` });
 const ORDERS_OF_17: Grant[] = [{ streams: ["orders"], actions: ["subscribe"], keys: ["ord-17"] }];
 
+let gw: AuthGateway;
+
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), "streamgate-auth-"));
-  const config = join(dir, "config.json");
-  await writeFile(
-    config,
-    JSON.stringify({
-      auth: {
-        mode: "required",
-        issuers: [{ issuer: ISSUER, algorithms: ["HS256"], secret: SECRET }],
-        apiKeys: [{ name: "orders-backend", sha256: backendKey.sha256, grants: [{ streams: ["orders"], actions: ["publish"] }] }],
-      },
-      allowedOrigins: [ORIGIN],
-      hostnames: ["events.example.test"],
-    }),
-  );
-  gw = await startTestGateway({ STREAMGATE_CONFIG: config, STREAMGATE_WEBHOOK_ALLOWED_NETWORKS: "127.0.0.0/8" });
+  gw = await startAuthGateway({
+    allowedOrigins: [ORIGIN],
+    hostnames: ["events.example.test"],
+    env: { STREAMGATE_WEBHOOK_ALLOWED_NETWORKS: "127.0.0.0/8" },
+  });
 });
-afterAll(async () => {
-  await gw?.close();
-  if (dir) await rm(dir, { recursive: true, force: true });
-});
+afterAll(async () => gw?.close());
 
 const http = () => client(gw.url);
 const publishOrder = (orderId: string) =>
-  http().postJson("/v1/streams/orders/events", { type: "demo.orders.v1.OrderShipped", data: { orderId } }, bearer(backendKey.key));
+  http().postJson("/v1/streams/orders/events", { type: "demo.orders.v1.OrderShipped", data: { orderId } }, bearer(gw.publisherKey));
 
 function expectChallenge(res: HttpResponse, status: 401 | 403): void {
   expectError(res, status, status === 401 ? "unauthenticated" : "permission_denied");
@@ -117,7 +82,7 @@ describe("grants (9.2)", () => {
     const reader = await token(ORDERS_OF_17);
     expectChallenge(await http().postJson("/v1/streams/orders/events", { type: "demo.orders.v1.OrderShipped", data: { orderId: "ord-17" } }, bearer(reader)), 403);
     const before = (await http().get("/v1/streams/metrics", bearer(await token([{ streams: ["*"], actions: ["subscribe"] }])))).body.last_offset;
-    const batch = await http().postJson("/v1/streams/metrics/events:batch", { events: [{ data: { name: "cpu", value: 1 } }] }, bearer(backendKey.key));
+    const batch = await http().postJson("/v1/streams/metrics/events:batch", { events: [{ data: { name: "cpu", value: 1 } }] }, bearer(gw.publisherKey));
     expectChallenge(batch, 403);
     const after = (await http().get("/v1/streams/metrics", bearer(await token([{ streams: ["*"], actions: ["subscribe"] }])))).body.last_offset;
     expect(after).toBe(before);
