@@ -39,7 +39,18 @@ export function installRequestAuth(app: FastifyInstance, auth: RequestAuth, brow
   app.decorateRequest("principal", undefined);
   const hostnames = new Set([...LOOPBACK_HOSTS, ...browsers.hostnames.map((h) => h.toLowerCase())]);
   const anyOrigin = browsers.allowedOrigins.includes("*");
-  app.addHook("onRequest", async (request) => {
+  app.addHook("onRequest", async (request, reply) => {
+    try {
+      await check(request);
+    } catch (err) {
+      // A refused WebSocket upgrade is answered on a socket Node's HTTP server has handed
+      // over: nothing else ends it after the answer, and it would stay open until shutdown.
+      if (request.headers.upgrade !== undefined) reply.raw.once("finish", () => request.raw.socket.destroy());
+      throw err;
+    }
+  });
+
+  async function check(request: FastifyRequest): Promise<void> {
     if (browsers.loopback) {
       const host = (request.headers.host ?? "").toLowerCase().replace(/:\d+$/, "");
       if (!hostnames.has(host)) {
@@ -56,7 +67,7 @@ export function installRequestAuth(app: FastifyInstance, auth: RequestAuth, brow
     }
     const credential = auth.credentialOf(request);
     request.principal = credential === undefined ? undefined : await auth.authenticate(credential);
-  });
+  }
 }
 
 /** The principal of a request that must have one. */
