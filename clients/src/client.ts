@@ -6,9 +6,9 @@ import type { AnyStreamDescriptor, ConsumedEvent, EventTypeOf, PublishableEvent 
 import { backoffMs, sleep } from "./backoff.js";
 import { typed, UnreadableEventError, type Delivery } from "./events.js";
 import { readPoll } from "./poll.js";
-import { ConnectionLostError, RequestRefusedError } from "./query.js";
+import { ConnectionLostError, CredentialExpiredError, RequestRefusedError } from "./query.js";
 import { readSse } from "./sse.js";
-import { openSocket, readWs, send, type WebSocketConstructor } from "./ws.js";
+import { openSocket, readWs, send, type SocketFactory, type WebSocketConstructor, type WebSocketOptions } from "./ws.js";
 
 export type Protocol = "ws" | "sse" | "poll";
 
@@ -17,6 +17,19 @@ export interface ClientOptions {
   baseUrl: string;
   /** Needed for WebSocket in Node 20 (pass the `ws` package's WebSocket); browsers have one. */
   WebSocket?: WebSocketConstructor;
+  /**
+   * The bearer token (PROTOCOL.md 9.1), asked for on every connection, reconnection and publish
+   * (cache in it what is costly to mint). When a read's credential expires, the client asks
+   * again and resumes right after the last event. Browsers may leave it out and rely on the
+   * `streamgate_token` cookie instead.
+   */
+  getToken?: () => string | Promise<string>;
+  /**
+   * The WebSocket constructor's third argument, for the `ws` package (headers, an agent);
+   * with getToken, its headers carry the Authorization too. Browsers take none: a browser
+   * WebSocket cannot send headers, and authenticates with the `streamgate_token` cookie.
+   */
+  webSocketOptions?: WebSocketOptions;
 }
 
 export interface SubscribeOptions<S> {
@@ -82,7 +95,7 @@ export class StreamgateClient {
       };
       let received = false;
       try {
-        for await (const delivery of this.#read(protocol, stream.name, spec, signal)) {
+        for await (const delivery of this.#read(protocol, stream.name, spec, signal, await this.#authorization())) {
           received = true;
           worked.add(protocol);
           failures = 0;
@@ -105,6 +118,11 @@ export class StreamgateClient {
         }
         return;
       } catch (err) {
+        // An expiry costs nothing: no backoff, no step towards another protocol.
+        if (err instanceof CredentialExpiredError) {
+          options.onReconnect?.({ protocol, attempt: 0, reason: err.message });
+          continue;
+        }
         if (err instanceof RequestRefusedError || !(err instanceof ConnectionLostError)) throw err;
         if (signal.aborted) return;
         if (!received && !err.everConnected && !worked.has(protocol) && ++failures >= BLOCKED_AFTER) {
@@ -132,7 +150,11 @@ export class StreamgateClient {
     // Binary, because ts-proto's JSON drops the nanoseconds of a Timestamp.
     const bytes = eventType.codec.encode(eventType.codec.fromPartial(data as never)).finish();
     if (options.via === "ws") return this.#publishWs(stream.name, type, bytes, options);
-    const headers: Record<string, string> = { "content-type": "application/x-protobuf", "streamgate-type": type };
+    const headers: Record<string, string> = {
+      ...(await this.#authorization()),
+      "content-type": "application/x-protobuf",
+      "streamgate-type": type,
+    };
     if (options.key !== undefined) headers["streamgate-key"] = options.key;
     if (options.id !== undefined) headers["idempotency-key"] = options.id;
     const response = await fetch(`${this.#baseUrl}/v1/streams/${encodeURIComponent(stream.name)}/events`, {
@@ -154,12 +176,25 @@ export class StreamgateClient {
     this.#publisher = undefined;
   }
 
-  #read(protocol: Protocol, stream: string, spec: ReadSpec, signal: AbortSignal): AsyncGenerator<Delivery> {
-    if (protocol === "sse") return readSse(this.#baseUrl, stream, spec, signal);
-    if (protocol === "poll") return readPoll(this.#baseUrl, stream, spec, signal);
+  #read(protocol: Protocol, stream: string, spec: ReadSpec, signal: AbortSignal, authorization: Record<string, string>): AsyncGenerator<Delivery> {
+    if (protocol === "sse") return readSse(this.#baseUrl, stream, spec, signal, authorization);
+    if (protocol === "poll") return readPoll(this.#baseUrl, stream, spec, signal, authorization);
+    return readWs(this.#socketFactory(authorization), this.#baseUrl, stream, spec, signal);
+  }
+
+  /** The Authorization header of a fresh token, or none without getToken. */
+  async #authorization(): Promise<Record<string, string>> {
+    return this.options.getToken ? { authorization: `Bearer ${await this.options.getToken()}` } : {};
+  }
+
+  #socketFactory(authorization: Record<string, string>): SocketFactory {
     const WebSocketImpl = this.#webSocket();
     if (!WebSocketImpl) throw new ConnectionLostError("no WebSocket implementation", false);
-    return readWs(WebSocketImpl, this.#baseUrl, stream, spec, signal);
+    const { webSocketOptions } = this.options;
+    return {
+      WebSocket: WebSocketImpl,
+      options: webSocketOptions && { ...webSocketOptions, headers: { ...webSocketOptions.headers, ...authorization } },
+    };
   }
 
   #webSocket(): WebSocketConstructor | undefined {
@@ -182,11 +217,10 @@ export class StreamgateClient {
   }
 
   async #openPublisher() {
-    const WebSocketImpl = this.#webSocket();
-    if (!WebSocketImpl) throw new ConnectionLostError("no WebSocket implementation", false);
+    const factory = this.#socketFactory(await this.#authorization());
     const pending = new Map<string, (answer: PublishAnswer) => void>();
     const socket = await openSocket(
-      WebSocketImpl,
+      factory,
       this.#baseUrl.replace(/^http/, "ws") + "/v1/ws",
       (message) => {
         if ((message.op !== "published" && message.op !== "error") || message.ref === undefined) return;

@@ -1,7 +1,7 @@
 export { createClient, StreamgateClient } from "./client.js";
 export type { ClientOptions, Protocol, Published, PublishOptions, SubscribeOptions } from "./client.js";
 export { UnreadableEventError } from "./events.js";
-export { ConnectionLostError, RequestRefusedError } from "./query.js";
+export { ConnectionLostError, CredentialExpiredError, RequestRefusedError } from "./query.js";
 export { verifyWebhook, WebhookVerificationError } from "./webhook.js";
 export type { VerifyOptions } from "./webhook.js";
 export type { GapNotice, Position } from "../../src/protocol/position.js";

@@ -6,12 +6,18 @@ import { getOrLose } from "./query.js";
 const WAIT_SECONDS = 25;
 
 /** Long polling with protobuf batches (exact int64 and nanoseconds), chaining `next`. */
-export async function* readPoll(baseUrl: string, stream: string, spec: ReadSpec, signal: AbortSignal): AsyncGenerator<Delivery> {
+export async function* readPoll(
+  baseUrl: string,
+  stream: string,
+  spec: ReadSpec,
+  signal: AbortSignal,
+  headers: Record<string, string>,
+): AsyncGenerator<Delivery> {
   let current = spec;
   let polled = false;
   while (!signal.aborted) {
     const url = `${baseUrl}/v1/streams/${encodeURIComponent(stream)}/poll?${readSpecToQuery(current)}&wait=${WAIT_SECONDS}`;
-    const response = await getOrLose(url, protoCodec.contentType, signal, "poll", polled);
+    const response = await getOrLose(url, { accept: protoCodec.contentType, headers, signal, what: "poll", everConnected: polled });
     if (!response) return;
     polled = true;
     const batch = protoCodec.decodeBatch(new Uint8Array(await response.arrayBuffer()));

@@ -28,24 +28,45 @@ export class ConnectionLostError extends Error {
 }
 
 /**
- * A GET whose failures are sorted for the reconnect loop: a 4xx is the caller's mistake
- * (RequestRefusedError), anything else may pass (ConnectionLostError). Undefined when aborted.
+ * The credential ran out while connected (a later poll's 401, SSE `event: expired`, a WebSocket
+ * closed with 1008 after it subscribed): a fresh token resumes the read, at once.
  */
-export async function getOrLose(
-  url: string,
-  accept: string,
-  signal: AbortSignal,
-  what: string,
-  everConnected: boolean,
-): Promise<Response | undefined> {
+export class CredentialExpiredError extends ConnectionLostError {
+  constructor(message: string) {
+    super(message, true);
+    this.name = "CredentialExpiredError";
+  }
+}
+
+export interface GetOptions {
+  accept: string;
+  /** The Authorization of the client's credential, when it has one. */
+  headers: Record<string, string>;
+  signal: AbortSignal;
+  what: string;
+  /** Whether this read was answered before: then a 401 means its credential expired since. */
+  everConnected: boolean;
+}
+
+/**
+ * A GET whose failures are sorted for the reconnect loop: a 4xx is the caller's mistake
+ * (RequestRefusedError), except a 401 on a read that was served before (CredentialExpiredError);
+ * anything else may pass (ConnectionLostError). Undefined when aborted.
+ */
+export async function getOrLose(url: string, options: GetOptions): Promise<Response | undefined> {
+  const { accept, headers, signal, what, everConnected } = options;
   let response: Response;
   try {
-    response = await fetch(url, { headers: { accept }, signal });
+    response = await fetch(url, { headers: { ...headers, accept }, signal });
   } catch (err) {
     if (signal.aborted) return undefined;
     throw new ConnectionLostError(`${what}: ${(err as Error).message}`, everConnected);
   }
-  if (response.status >= 400 && response.status < 500) throw await RequestRefusedError.from(response);
+  if (response.status >= 400 && response.status < 500) {
+    const refused = await RequestRefusedError.from(response);
+    if (everConnected && refused.code === "unauthenticated") throw new CredentialExpiredError(`${what}: ${refused.message}`);
+    throw refused;
+  }
   if (!response.ok || !response.body) throw new ConnectionLostError(`${what}: HTTP ${response.status}`, everConnected);
   return response;
 }

@@ -1,15 +1,21 @@
 import { readSpecToQuery, type ReadSpec } from "../../src/protocol/read-spec.js";
 import { SseParser, sseItem } from "../../src/protocol/sse.js";
 import type { Delivery } from "./events.js";
-import { ConnectionLostError, getOrLose } from "./query.js";
+import { ConnectionLostError, CredentialExpiredError, getOrLose } from "./query.js";
 
 /**
  * Server-Sent Events read with fetch and a stream reader rather than EventSource: the same code
  * runs in browsers and Node, and reconnection follows the client's own policy.
  */
-export async function* readSse(baseUrl: string, stream: string, spec: ReadSpec, signal: AbortSignal): AsyncGenerator<Delivery> {
+export async function* readSse(
+  baseUrl: string,
+  stream: string,
+  spec: ReadSpec,
+  signal: AbortSignal,
+  headers: Record<string, string>,
+): AsyncGenerator<Delivery> {
   const url = `${baseUrl}/v1/streams/${encodeURIComponent(stream)}/sse?${readSpecToQuery(spec)}`;
-  const response = await getOrLose(url, "text/event-stream", signal, "SSE", false);
+  const response = await getOrLose(url, { accept: "text/event-stream", headers, signal, what: "SSE", everConnected: false });
   if (!response) return;
   const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
   const parser = new SseParser();
@@ -23,6 +29,8 @@ export async function* readSse(baseUrl: string, stream: string, spec: ReadSpec, 
       for (const message of parser.push(chunk.value)) {
         const item = sseItem(message);
         if (item.kind !== "other") yield item;
+        // PROTOCOL.md 9.3: the response ends after it, and a fresh credential resumes the read.
+        else if (item.message.event === "expired") throw new CredentialExpiredError("SSE: the credential expired");
       }
     }
   } finally {

@@ -1,25 +1,36 @@
 import type { ClientMessage, ServerMessage } from "../../src/protocol/codec.js";
 import type { ReceivedEvent } from "../../src/protocol/envelope.js";
-import { isTemporary } from "../../src/protocol/errors.js";
+import { ERROR_CATALOG, isTemporary } from "../../src/protocol/errors.js";
 import { protoCodec } from "../../src/protocol/proto-codec.js";
 import type { ReadSpec } from "../../src/protocol/read-spec.js";
 import type { Delivery } from "./events.js";
-import { ConnectionLostError, RequestRefusedError } from "./query.js";
+import { ConnectionLostError, CredentialExpiredError, RequestRefusedError } from "./query.js";
+
+/** Options for a WebSocket constructor that takes them (the `ws` package's, e.g. headers or an agent). */
+export type WebSocketOptions = { headers?: Record<string, string> } & Record<string, unknown>;
 
 /** The WebSocket constructor to use: the browser's (or Node 22's), or the `ws` package's. */
-export type WebSocketConstructor = new (url: string, protocols?: string | string[]) => WebSocket;
+export type WebSocketConstructor = new (url: string, protocols?: string | string[], options?: WebSocketOptions) => WebSocket;
+
+/** How sockets are opened: the constructor, and the options it is given (undefined: none, as in browsers). */
+export interface SocketFactory {
+  WebSocket: WebSocketConstructor;
+  options: WebSocketOptions | undefined;
+}
 
 /** Opens a socket on the protobuf subprotocol; frames come decoded. */
 export function openSocket(
-  WebSocketImpl: WebSocketConstructor,
+  factory: SocketFactory,
   url: string,
   onMessage: (message: ServerMessage<ReceivedEvent>) => void,
-  onClose: (opened: boolean, reason: string) => void,
+  onClose: (opened: boolean, code: number, reason: string) => void,
 ): Promise<WebSocket> {
   return new Promise((resolve, reject) => {
     let socket: WebSocket;
     try {
-      socket = new WebSocketImpl(url, protoCodec.subprotocol);
+      socket = factory.options
+        ? new factory.WebSocket(url, protoCodec.subprotocol, factory.options)
+        : new factory.WebSocket(url, protoCodec.subprotocol);
     } catch (err) {
       // Some environments refuse WebSockets outright: the same as one that never opens.
       reject(new ConnectionLostError(`WebSocket: ${(err as Error).message}`, false));
@@ -35,7 +46,7 @@ export function openSocket(
       if (message.data instanceof ArrayBuffer) onMessage(protoCodec.decodeServer(new Uint8Array(message.data)));
     };
     socket.onclose = (event: CloseEvent) => {
-      onClose(opened, `closed with ${event.code}${event.reason ? ` (${event.reason})` : ""}`);
+      onClose(opened, event.code, `closed with ${event.code}${event.reason ? ` (${event.reason})` : ""}`);
       if (!opened) resolve(socket);
     };
   });
@@ -45,9 +56,12 @@ export function send(socket: WebSocket, message: ClientMessage): void {
   socket.send(protoCodec.encodeClient(message) as Uint8Array);
 }
 
-/** One subscription on its own socket. */
+/**
+ * One subscription on its own socket. Once subscribed, the credential running out (an error
+ * `unauthenticated`, a close with 1008) is a CredentialExpiredError: a fresh one resumes the read.
+ */
 export async function* readWs(
-  WebSocketImpl: WebSocketConstructor,
+  factory: SocketFactory,
   baseUrl: string,
   stream: string,
   spec: ReadSpec,
@@ -60,22 +74,32 @@ export async function* readWs(
     wake?.();
   };
   const sub = "s";
+  let subscribed = false;
+  const expiredOr = (refusal: Error) => (subscribed ? new CredentialExpiredError("WebSocket: the credential expired") : refusal);
   const socket = await openSocket(
-    WebSocketImpl,
+    factory,
     baseUrl.replace(/^http/, "ws") + "/v1/ws",
     (message) => {
-      if (message.op === "event") push({ kind: "event", event: message.event });
+      if (message.op === "subscribed") subscribed = true;
+      else if (message.op === "event") push({ kind: "event", event: message.event });
       else if (message.op === "gap") push({ kind: "gap", gap: message.gap });
       // The gateway's own trouble passes; only a refusal of the request itself is final.
       else if (message.op === "error") {
+        const status = (ERROR_CATALOG as Record<string, { status: number } | undefined>)[message.code]?.status ?? 400;
+        const refusal = new RequestRefusedError(status, message.code, message.message);
         push(
           isTemporary(message.code)
             ? new ConnectionLostError(`WebSocket: ${message.message}`, true)
-            : new RequestRefusedError(400, message.code, message.message),
+            : message.code === "unauthenticated"
+              ? expiredOr(refusal)
+              : refusal,
         );
       } else if (message.op === "unsubscribed") push(new ConnectionLostError(`WebSocket: ${message.reason ?? "unsubscribed"}`, true));
     },
-    (opened, reason) => push(new ConnectionLostError(`WebSocket: ${reason}`, opened)),
+    (opened, code, reason) => {
+      const lost = new ConnectionLostError(`WebSocket: ${reason}`, opened);
+      push(code === ERROR_CATALOG.unauthenticated.close ? expiredOr(lost) : lost);
+    },
   );
   const close = () => socket.close(1000);
   signal.addEventListener("abort", close, { once: true });
