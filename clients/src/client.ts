@@ -177,8 +177,8 @@ export class StreamgateClient {
   }
 
   #read(protocol: Protocol, stream: string, spec: ReadSpec, signal: AbortSignal, authorization: Record<string, string>): AsyncGenerator<Delivery> {
-    if (protocol === "sse") return readSse(this.#baseUrl, stream, spec, signal, authorization);
-    if (protocol === "poll") return readPoll(this.#baseUrl, stream, spec, signal, authorization);
+    if (protocol === "sse") return readSse({ baseUrl: this.#baseUrl, stream, spec, signal, headers: authorization });
+    if (protocol === "poll") return readPoll({ baseUrl: this.#baseUrl, stream, spec, signal, headers: authorization });
     return readWs(this.#socketFactory(authorization), this.#baseUrl, stream, spec, signal);
   }
 

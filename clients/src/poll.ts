@@ -1,22 +1,16 @@
 import { protoCodec } from "../../src/protocol/proto-codec.js";
-import { readSpecToQuery, type ReadSpec } from "../../src/protocol/read-spec.js";
 import type { Delivery } from "./events.js";
-import { getOrLose } from "./query.js";
+import { getOrLose, readUrl, type HttpRead } from "./query.js";
 
 const WAIT_SECONDS = 25;
 
 /** Long polling with protobuf batches (exact int64 and nanoseconds), chaining `next`. */
-export async function* readPoll(
-  baseUrl: string,
-  stream: string,
-  spec: ReadSpec,
-  signal: AbortSignal,
-  headers: Record<string, string>,
-): AsyncGenerator<Delivery> {
-  let current = spec;
+export async function* readPoll(read: HttpRead): AsyncGenerator<Delivery> {
+  const { signal, headers } = read;
+  let current = read.spec;
   let polled = false;
   while (!signal.aborted) {
-    const url = `${baseUrl}/v1/streams/${encodeURIComponent(stream)}/poll?${readSpecToQuery(current)}&wait=${WAIT_SECONDS}`;
+    const url = readUrl(read, "poll", current, `&wait=${WAIT_SECONDS}`);
     const response = await getOrLose(url, { accept: protoCodec.contentType, headers, signal, what: "poll", everConnected: polled });
     if (!response) return;
     polled = true;

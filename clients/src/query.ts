@@ -1,3 +1,20 @@
+import { readSpecToQuery, type ReadSpec } from "../../src/protocol/read-spec.js";
+
+/** One read over HTTP (SSE or long poll): where, what, and with which credential. */
+export interface HttpRead {
+  baseUrl: string;
+  stream: string;
+  spec: ReadSpec;
+  signal: AbortSignal;
+  /** Authorization, when the client has a token. */
+  headers: Record<string, string>;
+}
+
+/** The URL of a read of `path` (sse, poll) with the spec's query (PROTOCOL.md section 3). */
+export function readUrl({ baseUrl, stream }: HttpRead, path: "sse" | "poll", spec: ReadSpec, extra = ""): string {
+  return `${baseUrl}/v1/streams/${encodeURIComponent(stream)}/${path}?${readSpecToQuery(spec)}${extra}`;
+}
+
 /** A refusal the client cannot fix by reconnecting (a 4xx): surfaced, not retried. */
 export class RequestRefusedError extends Error {
   constructor(

@@ -1,20 +1,14 @@
-import { readSpecToQuery, type ReadSpec } from "../../src/protocol/read-spec.js";
 import { SseParser, sseItem } from "../../src/protocol/sse.js";
 import type { Delivery } from "./events.js";
-import { ConnectionLostError, CredentialExpiredError, getOrLose } from "./query.js";
+import { ConnectionLostError, CredentialExpiredError, getOrLose, readUrl, type HttpRead } from "./query.js";
 
 /**
  * Server-Sent Events read with fetch and a stream reader rather than EventSource: the same code
  * runs in browsers and Node, and reconnection follows the client's own policy.
  */
-export async function* readSse(
-  baseUrl: string,
-  stream: string,
-  spec: ReadSpec,
-  signal: AbortSignal,
-  headers: Record<string, string>,
-): AsyncGenerator<Delivery> {
-  const url = `${baseUrl}/v1/streams/${encodeURIComponent(stream)}/sse?${readSpecToQuery(spec)}`;
+export async function* readSse(read: HttpRead): AsyncGenerator<Delivery> {
+  const { signal, headers } = read;
+  const url = readUrl(read, "sse", read.spec);
   const response = await getOrLose(url, { accept: "text/event-stream", headers, signal, what: "SSE", everConnected: false });
   if (!response) return;
   const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
