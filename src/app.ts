@@ -77,7 +77,7 @@ export async function runGateway(config: GatewayConfig): Promise<RunningGateway>
   try {
     const results = await applyStreams(session.backbone.jsm, [...session.schemas.streams.values()]);
     const webhooks = await startWebhooks(session.backbone, session.schemas, {
-      allowedNetworks: config.webhookAllowedNetworks,
+      policy,
       log,
       stateReplicas: stateReplicasFor(config, session.schemas.streams.values()),
     });

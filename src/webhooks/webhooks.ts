@@ -7,7 +7,7 @@ import type { Schemas } from "../schema/registry.js";
 import { Deliverer } from "./delivery.js";
 import { Dispatcher } from "./dispatcher.js";
 import { WebhookLogs } from "./logs.js";
-import { NetworkPolicy } from "../net/network-policy.js";
+import type { NetworkPolicy } from "../net/network-policy.js";
 import { WebhookService } from "./service.js";
 
 export interface Webhooks {
@@ -26,13 +26,13 @@ export interface Webhooks {
 export async function startWebhooks(
   backbone: Pick<Backbone, "nc" | "js" | "jsm">,
   schemas: Schemas,
-  options: { allowedNetworks: string; log: FastifyBaseLogger; stateReplicas: number },
+  options: { policy: NetworkPolicy; log: FastifyBaseLogger; stateReplicas: number },
 ): Promise<Webhooks> {
   const kvm = new Kvm(backbone.js);
   const registrations = await openBucket(kvm, backbone.jsm, "streamgate_webhooks", options.stateReplicas);
   const stats = await openBucket(kvm, backbone.jsm, "streamgate_webhook_stats", options.stateReplicas);
   const logs = await WebhookLogs.open(backbone.js, backbone.jsm, stats.kv, options.stateReplicas);
-  const policy = new NetworkPolicy(options.allowedNetworks);
+  const { policy } = options;
   const deliverer = new Deliverer(policy);
   const service = new WebhookService(backbone.js, backbone.jsm, registrations.kv, logs, schemas, policy);
   const dispatcher = new Dispatcher(

@@ -8,6 +8,7 @@
  * A purge is stream-wide, so every test gets a gateway over a nats-server of its own: its
  * offsets start at 1 and no test's purge reaches another's events.
  */
+import { NetworkPolicy } from "../../src/net/network-policy.js";
 import type { JetStreamManager } from "@nats-io/jetstream";
 import { pino } from "pino";
 import { test as base, describe, expect } from "vitest";
@@ -255,7 +256,7 @@ const inProcess = base.extend<ProcessFixtures>({
     };
     const jsm = Object.create(backbone.jsm, { streams: { value: streams } }) as JetStreamManager;
     const webhooks = await startWebhooks({ ...backbone, jsm }, await loadSchemas(), {
-      allowedNetworks: "127.0.0.0/8",
+      policy: new NetworkPolicy("127.0.0.0/8"),
       stateReplicas: 1,
       log: pino({ level: "silent" }),
     });

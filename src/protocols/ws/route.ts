@@ -1,6 +1,5 @@
 import type { FastifyPluginAsync, FastifyRequest } from "fastify";
 import websocket from "@fastify/websocket";
-import type { Socket } from "node:net";
 import type { WebSocket } from "ws";
 import { Connection } from "../../delivery/connection.js";
 import type { Deliveries, Delivery } from "../../delivery/delivery.js";
