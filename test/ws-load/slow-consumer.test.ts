@@ -117,7 +117,10 @@ describe("a WebSocket client that stops reading", () => {
     try {
       await publishBigOrders(producer, "flood", FLOOD_EVENTS, published);
       floodMs = Date.now() - floodStart;
+      // At least 3 s and 10 samples after the flood (a loaded machine samples more slowly).
+      const floodEnd = Date.now();
       await sleep(3_000);
+      await until(() => samples.filter((s) => s.at >= floodEnd).length >= 10, "10 samples after the flood", 30_000);
     } finally {
       sampling = false;
       await sampler;

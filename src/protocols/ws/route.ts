@@ -14,6 +14,7 @@ import { protoCodec } from "../../protocol/proto-codec.js";
 import { READ_PARAMS, readSpecFromQuery, type Query } from "../../protocol/read-spec.js";
 import type { Publisher } from "../../publishing/publisher.js";
 import type { Schemas } from "../../schema/registry.js";
+import { startHeartbeat } from "./heartbeat.js";
 import { WsSession, type WsLimits } from "./session.js";
 
 export interface WsRouteOptions {
@@ -33,6 +34,7 @@ export interface WsRouteOptions {
 
 /** A connection that never authenticates is closed with 1008 after this (PROTOCOL.md section 9.3). */
 const AUTH_TIMEOUT_MS = 10_000;
+
 
 /** GET /v1/ws and GET /v1/streams/{stream}/ws (PROTOCOL.md section 5.4). */
 export const wsRoutes: FastifyPluginAsync<WsRouteOptions> = async (app, options) => {
@@ -57,21 +59,7 @@ export const wsRoutes: FastifyPluginAsync<WsRouteOptions> = async (app, options)
     const raw = request.raw.socket;
     const session = new WsSession(socket, raw, codecOf(socket), connection, { deliveries, publisher, schemas, limits, log: app.log, authenticate });
     session.authenticate(request.principal, AUTH_TIMEOUT_MS);
-    // A peer that misses a whole ping interval is gone: drop it rather than hold its state.
-    // But a ping waits behind the data queued before it. While the connection is saturated
-    // (data waits in the gateway), bytes only leave as fast as the peer reads, so a peer whose
-    // bytes keep leaving is slow, not dead: the slow-consumer rule (4008) is for it.
-    let alive = true;
-    let written = raw.bytesWritten;
-    socket.on("pong", () => (alive = true));
-    const heartbeat = setInterval(() => {
-      const reading = socket.bufferedAmount > 0 && raw.bytesWritten > written;
-      written = raw.bytesWritten;
-      if (!alive && !reading) return socket.terminate();
-      alive = false;
-      socket.ping();
-    }, options.pingIntervalMs);
-    socket.on("close", () => clearInterval(heartbeat));
+    startHeartbeat(socket, raw, options.pingIntervalMs, limits.slowConsumerTimeoutMs);
     return session;
   }
 
