@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // npm test: everything CI checks, in order, stopping at the first failure.
 //   1. generated/ is exactly what `npm run codegen` makes (this also runs buf lint)
-//   2. the TypeScript type check
+//   2. the TypeScript type check, then the build (dist/ of the three packages)
 //   3. vitest, against real nats-server processes
 // Extra arguments go to vitest (e.g. `npm test -- test/typed`).
 import { spawnSync } from "node:child_process";
@@ -19,7 +19,7 @@ function step(title, command, args) {
   if (status !== 0) process.exit(status ?? 1);
 }
 
-step("codegen is up to date (buf lint + buf generate)", process.execPath, ["scripts/codegen.mjs", "--check"]);
+step("codegen is up to date (buf lint + buf generate)", bin("tsx"), ["scripts/codegen.ts", "--check"]);
 
 // Schemas must stay wire- and JSON-compatible with what main had: clients and stored events
 // depend on it. The baseline is origin/main when the clone has it, else the previous commit.
@@ -31,6 +31,8 @@ if (base && git("ls-tree", "--name-only", base, "buf.yaml").stdout.trim()) {
   console.log("\n== buf breaking: no earlier schemas in this clone to compare with");
 }
 step("type check", bin("tsc"), ["-p", "tsconfig.json", "--noEmit"]);
+// The packages' dist/: what npm start runs and the install test packs.
+step("build", bin("tsc"), ["-b", "tsconfig.build.json", "clients/tsconfig.build.json"]);
 
 const scratch = mkdtempSync(join(tmpdir(), "streamgate-vitest-"));
 const report = join(scratch, "report.json");

@@ -6,7 +6,7 @@ import { findNatsServer, startNatsServer, type RunningNatsServer } from "./backb
 import { applyStreams } from "./backbone/provision.js";
 import { allowedOriginsOf, authMode, isLoopback, stateReplicasFor, type GatewayConfig } from "./config/config.js";
 import { Authenticator, credentialOf } from "./auth/authenticator.js";
-import type { Query } from "./protocol/read-spec.js";
+import type { Query } from "@streamgate/protocol/read-spec";
 import { NetworkPolicy } from "./net/network-policy.js";
 import { fetchJsonThroughPolicy } from "./net/policy-fetch.js";
 import { loadSchemas, type Schemas } from "./schema/registry.js";
@@ -36,7 +36,7 @@ export async function openBackbone(config: GatewayConfig, log: (line: string) =>
   let url = config.natsUrl;
   if (!url) {
     const binary = await findNatsServer({ install: true, log });
-    embedded = await startNatsServer({ binary, storeDir: join(resolve(config.dataDir), "nats") });
+    embedded = await startNatsServer({ binary, storeDir: join(resolve(config.dataDir), "nats"), ...(config.natsPort && { port: config.natsPort }) });
     url = embedded.url;
     log(`embedded nats-server (pid ${embedded.pid}) at ${url}, data in ${embedded.storeDir}`);
   }

@@ -1,21 +1,21 @@
-import type { ServerMessage } from "../../src/protocol/codec.js";
-import type { GapNotice, Position } from "../../src/protocol/position.js";
-import type { PublishResult } from "../../src/protocol/publish.js";
-import type { ReadSpec } from "../../src/protocol/read-spec.js";
-import type { AnyStreamDescriptor, ConsumedEvent, EventTypeOf, PublishableEvent } from "../../src/typed/stream.js";
+import type { ServerMessage } from "@streamgate/protocol/codec";
+import type { GapNotice, Position } from "@streamgate/protocol/position";
+import type { PublishResult } from "@streamgate/protocol/publish";
+import type { ReadSpec } from "@streamgate/protocol/read-spec";
+import type { AnyStreamDescriptor, ConsumedEvent, EventTypeOf, PublishableEvent } from "@streamgate/protocol/stream";
 import { backoffMs, sleep } from "./backoff.js";
 import { typed, UnreadableEventError, type Delivery } from "./events.js";
 import { readPoll } from "./poll.js";
 import { ConnectionLostError, CredentialExpiredError, RequestRefusedError } from "./query.js";
 import { readSse } from "./sse.js";
-import { openSocket, readWs, send, type SocketFactory, type WebSocketConstructor, type WebSocketOptions } from "./ws.js";
+import { isOpen, openSocket, readWs, send, type SocketFactory, type SocketLike, type WebSocketConstructor, type WebSocketOptions } from "./ws.js";
 
 export type Protocol = "ws" | "sse" | "poll";
 
 export interface ClientOptions {
   /** The gateway, e.g. "https://events.example.com" (no trailing /v1). */
   baseUrl: string;
-  /** Needed for WebSocket in Node 20 (pass the `ws` package's WebSocket); browsers have one. */
+  /** The WebSocket to use, e.g. the `ws` package's for headers in Node; by default the global one. */
   WebSocket?: WebSocketConstructor;
   /**
    * The bearer token (PROTOCOL.md 9.1), asked for on every connection, reconnection and publish
@@ -65,7 +65,7 @@ const BLOCKED_AFTER = 2;
 
 export class StreamgateClient {
   #baseUrl: string;
-  #publisher?: Promise<{ socket: WebSocket; pending: Map<string, (answer: PublishAnswer) => void> }>;
+  #publisher: Promise<{ socket: SocketLike; pending: Map<string, (answer: PublishAnswer) => void> }> | undefined;
   #refs = 0;
 
   constructor(private readonly options: ClientOptions) {
@@ -203,7 +203,7 @@ export class StreamgateClient {
 
   async #publishWs(stream: string, type: string, data: Uint8Array, options: PublishOptions): Promise<Published> {
     const { socket, pending } = await (this.#publisher ??= this.#openPublisher());
-    if (socket.readyState !== socket.OPEN) {
+    if (!isOpen(socket)) {
       this.#publisher = undefined;
       throw new ConnectionLostError("WebSocket: not connected", false);
     }
@@ -234,7 +234,7 @@ export class StreamgateClient {
         this.#publisher = undefined;
       },
     );
-    if (socket.readyState !== socket.OPEN) {
+    if (!isOpen(socket)) {
       this.#publisher = undefined;
       throw new ConnectionLostError("WebSocket: could not connect to publish", false);
     }

@@ -1,6 +1,6 @@
-import type { ReceivedEvent } from "../../src/protocol/envelope.js";
-import type { GapNotice } from "../../src/protocol/position.js";
-import type { AnyStreamDescriptor, ConsumedEvent } from "../../src/typed/stream.js";
+import type { ReceivedEvent } from "@streamgate/protocol/envelope";
+import type { GapNotice } from "@streamgate/protocol/position";
+import type { AnyStreamDescriptor, ConsumedEvent } from "@streamgate/protocol/stream";
 
 /** What a transport yields: an event as received, or a gap notice. */
 export type Delivery = { kind: "event"; event: ReceivedEvent } | { kind: "gap"; gap: GapNotice };

@@ -4,4 +4,4 @@ export { UnreadableEventError } from "./events.js";
 export { ConnectionLostError, CredentialExpiredError, RequestRefusedError } from "./query.js";
 export { verifyWebhook, WebhookVerificationError } from "./webhook.js";
 export type { VerifyOptions } from "./webhook.js";
-export type { GapNotice, Position } from "../../src/protocol/position.js";
+export type { GapNotice, Position } from "@streamgate/protocol/position";

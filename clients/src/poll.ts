@@ -1,4 +1,4 @@
-import { protoCodec } from "../../src/protocol/proto-codec.js";
+import { protoCodec } from "@streamgate/protocol/proto-codec";
 import type { Delivery } from "./events.js";
 import { getOrLose, readUrl, type HttpRead } from "./query.js";
 

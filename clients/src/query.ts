@@ -1,4 +1,4 @@
-import { readSpecToQuery, type ReadSpec } from "../../src/protocol/read-spec.js";
+import { readSpecToQuery, type ReadSpec } from "@streamgate/protocol/read-spec";
 
 /** One read over HTTP (SSE or long poll): where, what, and with which credential. */
 export interface HttpRead {

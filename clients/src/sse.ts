@@ -1,4 +1,4 @@
-import { SseParser, sseItem } from "../../src/protocol/sse.js";
+import { SseParser, sseItem } from "@streamgate/protocol/sse";
 import type { Delivery } from "./events.js";
 import { ConnectionLostError, CredentialExpiredError, getOrLose, readUrl, type HttpRead } from "./query.js";
 

@@ -1,6 +1,6 @@
 import { Webhook, WebhookVerificationError } from "standardwebhooks";
-import type { AnyStreamDescriptor, ConsumedEvent } from "../../src/typed/stream.js";
-import { receivedFromEnvelope, type Envelope, type ReceivedEvent } from "../../src/protocol/envelope.js";
+import type { AnyStreamDescriptor, ConsumedEvent } from "@streamgate/protocol/stream";
+import { receivedFromEnvelope, type Envelope, type ReceivedEvent } from "@streamgate/protocol/envelope";
 import { typed } from "./events.js";
 
 export { WebhookVerificationError };

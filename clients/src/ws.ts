@@ -1,16 +1,36 @@
-import type { ClientMessage, ServerMessage } from "../../src/protocol/codec.js";
-import type { ReceivedEvent } from "../../src/protocol/envelope.js";
-import { ERROR_CATALOG, isTemporary } from "../../src/protocol/errors.js";
-import { protoCodec } from "../../src/protocol/proto-codec.js";
-import type { ReadSpec } from "../../src/protocol/read-spec.js";
+import type { ClientMessage, ServerMessage } from "@streamgate/protocol/codec";
+import type { ReceivedEvent } from "@streamgate/protocol/envelope";
+import { ERROR_CATALOG, isTemporary } from "@streamgate/protocol/errors";
+import { protoCodec } from "@streamgate/protocol/proto-codec";
+import type { ReadSpec } from "@streamgate/protocol/read-spec";
 import type { Delivery } from "./events.js";
 import { ConnectionLostError, CredentialExpiredError, RequestRefusedError } from "./query.js";
 
 /** Options for a WebSocket constructor that takes them (the `ws` package's, e.g. headers or an agent). */
 export type WebSocketOptions = { headers?: Record<string, string> } & Record<string, unknown>;
 
+/**
+ * What the client uses of a WebSocket. The browser's, Node's own and the `ws` package's all
+ * have it, so any of them is accepted as it is. Listeners are methods, not `on…` properties:
+ * the three declare their event types differently, and methods are compared more leniently.
+ */
+export interface SocketLike {
+  binaryType: string;
+  readonly readyState: number;
+  send(data: string | Uint8Array): void;
+  close(code?: number, reason?: string): void;
+  addEventListener(type: "open", listener: () => void): void;
+  addEventListener(type: "message", listener: (event: { data: unknown }) => void): void;
+  addEventListener(type: "close", listener: (event: { code: number; reason: string }) => void): void;
+}
+
+/** The ready state of an open socket, the same number everywhere. */
+const OPEN = 1;
+
+export const isOpen = (socket: SocketLike): boolean => socket.readyState === OPEN;
+
 /** The WebSocket constructor to use: the browser's (or Node 22's), or the `ws` package's. */
-export type WebSocketConstructor = new (url: string, protocols?: string | string[], options?: WebSocketOptions) => WebSocket;
+export type WebSocketConstructor = new (url: string, protocols: string, options?: WebSocketOptions) => SocketLike;
 
 /** How sockets are opened: the constructor, and the options it is given (undefined: none, as in browsers). */
 export interface SocketFactory {
@@ -24,9 +44,9 @@ export function openSocket(
   url: string,
   onMessage: (message: ServerMessage<ReceivedEvent>) => void,
   onClose: (opened: boolean, code: number, reason: string) => void,
-): Promise<WebSocket> {
+): Promise<SocketLike> {
   return new Promise((resolve, reject) => {
-    let socket: WebSocket;
+    let socket: SocketLike;
     try {
       socket = factory.options
         ? new factory.WebSocket(url, protoCodec.subprotocol, factory.options)
@@ -38,22 +58,22 @@ export function openSocket(
     }
     socket.binaryType = "arraybuffer";
     let opened = false;
-    socket.onopen = () => {
+    socket.addEventListener("open", () => {
       opened = true;
       resolve(socket);
-    };
-    socket.onmessage = (message: MessageEvent) => {
+    });
+    socket.addEventListener("message", (message) => {
       if (message.data instanceof ArrayBuffer) onMessage(protoCodec.decodeServer(new Uint8Array(message.data)));
-    };
-    socket.onclose = (event: CloseEvent) => {
+    });
+    socket.addEventListener("close", (event) => {
       onClose(opened, event.code, `closed with ${event.code}${event.reason ? ` (${event.reason})` : ""}`);
       if (!opened) resolve(socket);
-    };
+    });
   });
 }
 
-export function send(socket: WebSocket, message: ClientMessage): void {
-  socket.send(protoCodec.encodeClient(message) as Uint8Array);
+export function send(socket: SocketLike, message: ClientMessage): void {
+  socket.send(protoCodec.encodeClient(message));
 }
 
 /**
@@ -104,7 +124,7 @@ export async function* readWs(
   const close = () => socket.close(1000);
   signal.addEventListener("abort", close, { once: true });
   try {
-    if (socket.readyState === socket.OPEN) send(socket, { op: "subscribe", sub, stream, read: spec });
+    if (isOpen(socket)) send(socket, { op: "subscribe", sub, stream, read: spec });
     while (!signal.aborted) {
       const item = queue.shift();
       if (!item) {

@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from "fastify";
-import { ApiError } from "../protocol/errors.js";
+import { ApiError } from "@streamgate/protocol/errors";
 import { PermissionDeniedError } from "./permission-denied-error.js";
 import { UnauthenticatedError } from "./unauthenticated-error.js";
 import { anonymousAt, type Principal } from "./principal.js";

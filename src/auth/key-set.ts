@@ -40,7 +40,7 @@ async function checkKey(jwk: JWK, index: number): Promise<void> {
     throw new KeySetError(`${name} cannot be read as a ${alg} public key`);
   }
   // jose refuses shorter RSA keys only when verifying, with an error that would read as a bug.
-  const bits = key instanceof Uint8Array ? undefined : (key.algorithm as Partial<RsaHashedKeyAlgorithm>).modulusLength;
+  const bits = key instanceof Uint8Array ? undefined : (key.algorithm as { modulusLength?: number }).modulusLength;
   if (bits !== undefined && bits < MIN_RSA_BITS) throw new KeySetError(`${name} has ${bits} bits: RSA keys need ${MIN_RSA_BITS}`);
 }
 

@@ -1,4 +1,4 @@
-import { ApiError } from "../protocol/errors.js";
+import { ApiError } from "@streamgate/protocol/errors";
 
 /** A valid credential without the grant (403 with WWW-Authenticate: Bearer error="insufficient_scope"). */
 export class PermissionDeniedError extends ApiError {

@@ -1,5 +1,5 @@
 import { errors, type JWTVerifyGetKey } from "jose";
-import { ApiError } from "../protocol/errors.js";
+import { ApiError } from "@streamgate/protocol/errors";
 import { verificationKeys } from "./key-set.js";
 
 /** Fetches and parses a JWKS document; the caller's, so it goes through its network policy. */

@@ -1,5 +1,5 @@
 import { decodeJwt, errors, jwtVerify, type JWTPayload } from "jose";
-import { ApiError } from "../protocol/errors.js";
+import { ApiError } from "@streamgate/protocol/errors";
 import { grantsOfClaim } from "./grants-claim.js";
 import type { TrustedIssuer } from "./issuers.js";
 import type { Principal } from "./principal.js";

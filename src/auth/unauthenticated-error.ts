@@ -1,4 +1,4 @@
-import { ApiError } from "../protocol/errors.js";
+import { ApiError } from "@streamgate/protocol/errors";
 
 /**
  * No credential, or one that does not hold (401). Its message says what was wrong in words of

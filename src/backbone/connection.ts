@@ -5,6 +5,8 @@ export interface Backbone {
   nc: NatsConnection;
   js: JetStreamClient;
   jsm: JetStreamManager;
+  /** Lets what is in flight finish, then closes the connection, so a script can end. */
+  close(): Promise<void>;
 }
 
 /** Connects for the life of the process: reconnects forever, never gives up on a restart. */
@@ -19,5 +21,5 @@ export async function connectBackbone(url: string, name = "streamgate"): Promise
     noAsyncTraces: true,
   });
   const jsm = await jetstreamManager(nc);
-  return { nc, jsm, js: jetstream(nc) };
+  return { nc, jsm, js: jetstream(nc), close: () => nc.drain() };
 }

@@ -6,13 +6,13 @@ import {
   RequestError,
   TimeoutError,
 } from "@nats-io/transport-node";
-import { ApiError } from "../protocol/errors.js";
+import { ApiError } from "@streamgate/protocol/errors";
 import { JetStreamApiError, JetStreamError, JetStreamStatusError, jserrors } from "@nats-io/jetstream/internal";
 
 /** What JetStream answers when the stream asked about does not exist. */
-export const StreamNotFoundError = jserrors.StreamNotFoundError;
+export const StreamNotFoundError: typeof jserrors.StreamNotFoundError = jserrors.StreamNotFoundError;
 /** What JetStream answers when the consumer asked about does not exist (or no longer: idle past its threshold). */
-export const ConsumerNotFoundError = jserrors.ConsumerNotFoundError;
+export const ConsumerNotFoundError: typeof jserrors.ConsumerNotFoundError = jserrors.ConsumerNotFoundError;
 
 /** The backbone did not answer, or answered "not now"; the same request may well work later. */
 export class BackboneUnavailableError extends ApiError {

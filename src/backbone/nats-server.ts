@@ -4,6 +4,7 @@ import { access, mkdir, readFile, stat } from "node:fs/promises";
 import { createServer, type Socket } from "node:net";
 import { delimiter, join } from "node:path";
 import { createInterface } from "node:readline";
+import { lockStore } from "./store-lock.js";
 
 export type RunningNatsServer = {
   url: string;
@@ -85,14 +86,19 @@ export async function startNatsServer(options: {
   // setpriv only exists (and PR_SET_PDEATHSIG only works) on Linux.
   const setpriv = process.platform === "linux" ? await findExecutable("setpriv") : undefined;
 
+  const release = lockStore(options.storeDir);
   for (let attempt = 1; ; attempt++) {
     const port = options.port || (await pickFreePort(host));
     try {
-      return await launch({ binary, setpriv, host, port, storeDir: options.storeDir, args: options.args ?? [], log: options.log });
+      const server = await launch({ binary, setpriv, host, port, storeDir: options.storeDir, args: options.args ?? [], log: options.log });
+      return { ...server, stop: () => server.stop().finally(release) };
     } catch (error) {
       // A port we picked ourselves can be taken by someone else before nats-server binds it.
       const canRetry = !options.port && attempt < AUTO_PORT_ATTEMPTS && error instanceof PortInUseError;
-      if (!canRetry) throw error;
+      if (!canRetry) {
+        release();
+        throw error;
+      }
     }
   }
 }

@@ -6,7 +6,7 @@ import {
   type JetStreamManager,
   type StreamConfig,
 } from "@nats-io/jetstream";
-import type { StreamSettings } from "../schema/definitions.js";
+import type { StreamSettings } from "@streamgate/protocol/stream";
 import { streamSubjects } from "./subjects.js";
 import { isBackboneUnavailable, StreamNotFoundError } from "./errors.js";
 

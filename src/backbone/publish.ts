@@ -2,8 +2,8 @@ import { randomUUID } from "node:crypto";
 import { headers as natsHeaders } from "@nats-io/transport-node";
 import type { JetStreamClient } from "@nats-io/jetstream";
 import { eventSubject, HEADER_KEY, HEADER_TYPE } from "./subjects.js";
-import { EVENT_ID_PATTERN, type PublishResult } from "../protocol/publish.js";
-import { ApiError } from "../protocol/errors.js";
+import { EVENT_ID_PATTERN, type PublishResult } from "@streamgate/protocol/publish";
+import { ApiError } from "@streamgate/protocol/errors";
 import { BackboneUnavailableError, isBackboneUnavailable } from "./errors.js";
 import { keyProblem } from "./stored-event.js";
 

@@ -1,5 +1,5 @@
 import type { JetStreamClient } from "@nats-io/jetstream";
-import { resolvePosition, type GapNotice, type Position } from "../protocol/position.js";
+import { resolvePosition, type GapNotice, type Position } from "@streamgate/protocol/position";
 import { offsetAtTime } from "./offset-at-time.js";
 import type { StreamState } from "./stream-state.js";
 

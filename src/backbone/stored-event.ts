@@ -1,4 +1,4 @@
-import type { EventFields } from "../protocol/envelope.js";
+import type { EventFields } from "@streamgate/protocol/envelope";
 
 /** An event as the backbone holds it: the message still encoded. */
 export type StoredEvent = EventFields;

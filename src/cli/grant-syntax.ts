@@ -34,3 +34,6 @@ export function parseGrants(texts: readonly string[] | undefined): Grant[] {
   if (!texts?.length) throw new UsageError("at least one --grant is required");
   return texts.map(parseGrant);
 }
+
+/** A repeatable option's values, in order (commander's argument parser). */
+export const collect = (value: string, previous: string[]): string[] => [...previous, value];

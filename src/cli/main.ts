@@ -1,91 +1,52 @@
 /**
- * streamgate CLI.
- *   streamgate serve            run the gateway (npm start)
- *   streamgate streams apply    create or update the JetStream streams declared in the schemas
- *   streamgate token            mint a development token from an issuer's shared secret
- *   streamgate keys create      make an API key and its configuration line
- * Options are read with node:util parseArgs; a CLI framework (commander) could replace it.
+ * The streamgate command line. Every command has --help and --version; exit codes are 0 for
+ * success, 1 for a failure while running, 2 for a usage mistake (commander's, or a UsageError).
  */
-import { applyStreams } from "../backbone/provision.js";
-import { loadConfig } from "../config/config.js";
-import { openBackbone, runGateway } from "../app.js";
-import { createApiKey, KEYS_CREATE_HELP } from "./keys-command.js";
-import { mintToken, TOKEN_HELP } from "./token-command.js";
+import { Command, CommanderError } from "commander";
+import { addCodegenCommand } from "./codegen-command.js";
+import { addConfigCommand } from "./config-command.js";
+import { addInitCommand } from "./init-command.js";
+import { addKeysCommand } from "./keys-command.js";
+import { addServeCommands } from "./serve-command.js";
+import { addTokenCommand } from "./token-command.js";
 import { UsageError } from "./usage-error.js";
+import { VERSION } from "./version.js";
 
-const USAGE = `usage: streamgate <command>
-  serve           run the gateway (PORT, HOST, NATS_URL, STREAMGATE_DATA_DIR, STREAMGATE_CONFIG)
-  streams apply   create or update the JetStream streams declared in the schemas
-  token           mint a development token from an issuer's shared secret (token --help)
-  keys create     make a new API key and its configuration line (keys create --help)`;
+export function buildProgram(): Command {
+  const program = new Command("streamgate")
+    .description("Protobuf-described event streams on NATS JetStream, over WebSocket, SSE, polling and webhooks.")
+    .version(VERSION, "-V, --version")
+    .showHelpAfterError("(add --help for the usage)")
+    .exitOverride();
+  addServeCommands(program);
+  addInitCommand(program);
+  addCodegenCommand(program);
+  addConfigCommand(program);
+  addTokenCommand(program);
+  addKeysCommand(program);
+  // Subcommands inherit exitOverride and output settings, and each gets its own --version.
+  for (const command of allCommands(program)) command.version(VERSION, "-V, --version").exitOverride();
+  return program;
+}
 
-async function main(args: string[]): Promise<number> {
-  const [first = "", second = ""] = args;
+function allCommands(command: Command): Command[] {
+  return command.commands.flatMap((sub) => [sub, ...allCommands(sub)]);
+}
+
+async function main(argv: string[]): Promise<number> {
   try {
-    if (first === "token") return await token(args.slice(1));
-    if (first === "keys" && second === "create") return keysCreate(args.slice(2));
+    await buildProgram().parseAsync(argv, { from: "user" });
+    return process.exitCode === undefined ? 0 : Number(process.exitCode);
   } catch (err) {
-    if (!(err instanceof UsageError)) throw err;
-    const command = first === "keys" ? "keys create" : first;
-    console.error(`streamgate ${command}: ${err.message}\n(streamgate ${command} --help shows the usage)`);
-    return 2;
-  }
-  const command = args.join(" ");
-  if (command === "serve" || command === "") return serve();
-  if (command === "streams apply") return streamsApply();
-  console.error(USAGE);
-  return command === "help" || command === "--help" ? 0 : 2;
-}
-
-async function token(args: string[]): Promise<number> {
-  const jwt = await mintToken(args, () => loadConfig());
-  console.log(jwt ?? TOKEN_HELP);
-  return 0;
-}
-
-function keysCreate(args: string[]): number {
-  const created = createApiKey(args);
-  if (!created) {
-    console.log(KEYS_CREATE_HELP);
-    return 0;
-  }
-  console.log(created.key);
-  console.log(JSON.stringify(created.entry));
-  console.error("The key is shown this once. Add the line above to auth.apiKeys in the configuration.");
-  return 0;
-}
-
-async function serve(): Promise<number> {
-  const gateway = await runGateway(loadConfig());
-  await new Promise<void>((resolve) => {
-    const shutdown = (signal: string) => {
-      gateway.app.log.info({ signal }, "shutting down");
-      gateway.stop().then(resolve, (err: unknown) => {
-        gateway.app.log.error({ err }, "shutdown did not finish cleanly");
-        resolve();
-      });
-    };
-    process.once("SIGTERM", shutdown);
-    process.once("SIGINT", shutdown);
-  });
-  return 0;
-}
-
-async function streamsApply(): Promise<number> {
-  const session = await openBackbone(loadConfig(), (line) => console.error(line));
-  try {
-    const results = await applyStreams(session.backbone.jsm, [...session.schemas.streams.values()]);
-    for (const r of results) console.log(`${r.stream}: ${r.action}`);
-    return 0;
-  } finally {
-    await session.close();
-  }
-}
-
-main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
-  (err: unknown) => {
+    // commander has printed its message already; --help and --version end this way too.
+    if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;
+    if (err instanceof UsageError) {
+      console.error(`streamgate: ${err.message}\n(add --help for the usage)`);
+      return 2;
+    }
     console.error(err instanceof Error ? `streamgate: ${err.message}` : err);
-    process.exit(1);
-  },
-);
+    return 1;
+  }
+}
+
+main(process.argv.slice(2)).then((code) => process.exit(code));

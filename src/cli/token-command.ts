@@ -1,35 +1,40 @@
 import { SignJWT } from "jose";
-import type { GatewayConfig } from "../config/config.js";
-import { parseOptions, required } from "./args.js";
-import { GRANT_SYNTAX, parseGrants } from "./grant-syntax.js";
+import type { Command } from "commander";
+import { loadConfig, type GatewayConfig } from "../config/config.js";
+import { collect, GRANT_SYNTAX, parseGrants } from "./grant-syntax.js";
 import { UsageError } from "./usage-error.js";
 
-export const TOKEN_HELP = `usage: streamgate token --issuer <iss> --grant <grant> [--grant <grant>...] [--ttl 1h] [--subject dev] [--audience <aud>]
-Mints a development JWT signed with the issuer's shared secret from the configuration
-(STREAMGATE_CONFIG) and prints it on stdout. The issuer must have a "secret" and allow HS256,
-HS384 or HS512 (the first of them it lists signs).
-  --issuer    the "issuer" of an entry in auth.issuers
-  --grant     what the token may do (repeatable; see below)
-  --ttl       how long it lasts: 30s, 15m, 1h, 2d (default 1h)
-  --subject   its "sub" (default dev)
-  --audience  its "aud" (default auth.audience of the configuration)
-${GRANT_SYNTAX}`;
+export function addTokenCommand(program: Command): void {
+  program
+    .command("token")
+    .description(
+      "mint a development JWT signed with an issuer's shared secret from the configuration, printed on stdout; " +
+        'the issuer needs a "secret" and HS256, HS384 or HS512 (the first it lists signs)',
+    )
+    .requiredOption("--issuer <iss>", 'the "issuer" of an entry in auth.issuers')
+    .requiredOption("--grant <grant>", "what the token may do (repeatable; see below)", collect, [])
+    .option("--ttl <duration>", "how long it lasts: 30s, 15m, 1h, 2d", "1h")
+    .option("--subject <sub>", 'its "sub"', "dev")
+    .option("--audience <aud>", 'its "aud" (default: auth.audience of the configuration)')
+    .addHelpText("after", `\n${GRANT_SYNTAX}`)
+    .action(async (options: TokenOptions) => console.log(await mintToken(options, loadConfig())));
+}
+
+export interface TokenOptions {
+  issuer: string;
+  grant: string[];
+  ttl: string;
+  subject: string;
+  audience?: string;
+}
 
 const HS_ALGORITHMS = new Set(["HS256", "HS384", "HS512"]);
 
 /** `streamgate token`: the JWT, for development against a gateway that trusts the issuer's secret. */
-export async function mintToken(args: string[], config: () => GatewayConfig): Promise<string | undefined> {
-  const options = parseOptions(args, {
-    issuer: { type: "string" },
-    grant: { type: "string", multiple: true },
-    ttl: { type: "string", default: "1h" },
-    subject: { type: "string", default: "dev" },
-    audience: { type: "string" },
-  });
-  if (options.help) return undefined;
-  const issuerName = required(options.issuer, "issuer");
+export async function mintToken(options: TokenOptions, config: GatewayConfig): Promise<string> {
+  const issuerName = options.issuer;
   const grants = parseGrants(options.grant);
-  const { auth } = config();
+  const { auth } = config;
   const issuer = auth.issuers.find((i) => i.issuer === issuerName);
   if (!issuer) throw new UsageError(`--issuer ${issuerName}: not in auth.issuers of the configuration`);
   const algorithm = issuer.algorithms.find((a) => HS_ALGORITHMS.has(a));

@@ -11,7 +11,7 @@ import { SchemaError } from "../schema/errors.js";
 import type { StreamDefinition } from "../schema/definitions.js";
 
 interface PluginOptions {
-  /** Import path of src/typed/stream.ts as seen from the output directory. */
+  /** Where generated descriptors import defineStream and the event types from. */
   runtimeImport: string;
   /** Directory of ts-proto's output as seen from the output directory. */
   messagesImport: string;
@@ -21,7 +21,7 @@ const plugin = createEcmaScriptPlugin<PluginOptions>({
   name: "protoc-gen-streamgate",
   version: "v0.1.0",
   parseOptions(raw) {
-    const options: PluginOptions = { runtimeImport: "../../src/typed/stream.js", messagesImport: "../ts" };
+    const options: PluginOptions = { runtimeImport: "@streamgate/protocol/stream", messagesImport: "../ts" };
     for (const { key, value } of raw) {
       if (key === "runtime_import") options.runtimeImport = value;
       else if (key === "messages_import") options.messagesImport = value;

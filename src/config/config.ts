@@ -1,4 +1,5 @@
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
+import { closest, distance } from "fastest-levenshtein";
 import { resolve } from "node:path";
 import { z } from "zod";
 import { grantSchema } from "../auth/grants-claim.js";
@@ -63,6 +64,8 @@ const configSchema = z
     host: z.string().min(1).default("127.0.0.1"),
     /** Unset: run an embedded nats-server with its data under dataDir. */
     natsUrl: z.string().min(1).optional(),
+    /** The embedded nats-server's port; unset: a free one. */
+    natsPort: z.coerce.number().int().min(1).max(65_535).optional(),
     dataDir: z.string().min(1).default("./.streamgate"),
     /** The descriptor set `npm run codegen` writes; read at start, so new types need no rebuild. */
     descriptorSet: z.string().min(1).optional(),
@@ -103,30 +106,59 @@ export type GatewayConfig = z.infer<typeof configSchema>;
 export class ConfigError extends Error {
 }
 
+/** The environment variables of PROTOCOL.md section 7, by the setting each overrides. */
+const ENVIRONMENT = {
+  port: "PORT",
+  host: "HOST",
+  natsUrl: "NATS_URL",
+  natsPort: "STREAMGATE_NATS_PORT",
+  dataDir: "STREAMGATE_DATA_DIR",
+  descriptorSet: "STREAMGATE_DESCRIPTOR_SET",
+  logLevel: "STREAMGATE_LOG_LEVEL",
+  maxBodyBytes: "STREAMGATE_MAX_BODY_BYTES",
+  sseKeepAliveMs: "STREAMGATE_SSE_KEEPALIVE_MS",
+  sseRetryMs: "STREAMGATE_SSE_RETRY_MS",
+  corsOrigins: "STREAMGATE_CORS_ORIGINS",
+  allowedOrigins: "STREAMGATE_ALLOWED_ORIGINS",
+  wsMaxFrameBytes: "STREAMGATE_WS_MAX_FRAME_BYTES",
+  wsMaxSubscriptions: "STREAMGATE_WS_MAX_SUBSCRIPTIONS",
+  wsFramesPerSecond: "STREAMGATE_WS_FRAMES_PER_SECOND",
+  wsHighWaterBytes: "STREAMGATE_WS_HIGH_WATER_BYTES",
+  wsSlowConsumerTimeoutMs: "STREAMGATE_WS_SLOW_CONSUMER_TIMEOUT_MS",
+  wsPingIntervalMs: "STREAMGATE_WS_PING_INTERVAL_MS",
+  webhookAllowedNetworks: "STREAMGATE_WEBHOOK_ALLOWED_NETWORKS",
+  stateReplicas: "STREAMGATE_STATE_REPLICAS",
+} as const satisfies Partial<Record<keyof z.infer<typeof configSchema>, string>>;
+
+/**
+ * Every STREAMGATE_ variable we read. The last three are not the gateway's: the CLI's client
+ * commands and the README's examples read them, so a shell that has them may still serve.
+ */
+const KNOWN_VARIABLES = new Set<string>([
+  ...Object.values(ENVIRONMENT),
+  ...Object.values(LIMITS_FROM_ENV),
+  "STREAMGATE_CONFIG",
+  "STREAMGATE_AUTH",
+  "STREAMGATE_URL",
+  "STREAMGATE_TOKEN",
+  "STREAMGATE_API_KEY",
+]);
+
+/** The file `streamgate init` writes, read when STREAMGATE_CONFIG names none. */
+export const DEFAULT_CONFIG_FILE = "streamgate.config.json";
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig {
-  const file = env.STREAMGATE_CONFIG ? readConfigFile(env.STREAMGATE_CONFIG) : {};
+  for (const name of Object.keys(env)) {
+    if (name.startsWith("STREAMGATE_") && !KNOWN_VARIABLES.has(name)) {
+      throw new ConfigError(`unknown environment variable ${name}${didYouMean(name, KNOWN_VARIABLES)}`);
+    }
+  }
+  const configFile = env.STREAMGATE_CONFIG || (existsSync(DEFAULT_CONFIG_FILE) ? DEFAULT_CONFIG_FILE : undefined);
+  const file = configFile ? readConfigFile(configFile) : {};
   const fromEnv = Object.fromEntries(
-    Object.entries({
-      port: env.PORT,
-      host: env.HOST,
-      natsUrl: env.NATS_URL,
-      dataDir: env.STREAMGATE_DATA_DIR,
-      descriptorSet: env.STREAMGATE_DESCRIPTOR_SET,
-      logLevel: env.STREAMGATE_LOG_LEVEL,
-      maxBodyBytes: env.STREAMGATE_MAX_BODY_BYTES,
-      sseKeepAliveMs: env.STREAMGATE_SSE_KEEPALIVE_MS,
-      sseRetryMs: env.STREAMGATE_SSE_RETRY_MS,
-      corsOrigins: env.STREAMGATE_CORS_ORIGINS,
-      allowedOrigins: env.STREAMGATE_ALLOWED_ORIGINS,
-      wsMaxFrameBytes: env.STREAMGATE_WS_MAX_FRAME_BYTES,
-      wsMaxSubscriptions: env.STREAMGATE_WS_MAX_SUBSCRIPTIONS,
-      wsFramesPerSecond: env.STREAMGATE_WS_FRAMES_PER_SECOND,
-      wsHighWaterBytes: env.STREAMGATE_WS_HIGH_WATER_BYTES,
-      wsSlowConsumerTimeoutMs: env.STREAMGATE_WS_SLOW_CONSUMER_TIMEOUT_MS,
-      wsPingIntervalMs: env.STREAMGATE_WS_PING_INTERVAL_MS,
-      webhookAllowedNetworks: env.STREAMGATE_WEBHOOK_ALLOWED_NETWORKS,
-      stateReplicas: env.STREAMGATE_STATE_REPLICAS,
-    }).filter(([, value]) => value !== undefined && value !== ""),
+    Object.entries(ENVIRONMENT)
+      .map(([setting, name]) => [setting, env[name]])
+      .filter(([, value]) => value !== undefined && value !== ""),
   );
   const merged: Record<string, unknown> = { ...file, ...fromEnv };
   const limitsFromEnv = Object.entries(LIMITS_FROM_ENV).filter(([, name]) => env[name] !== undefined && env[name] !== "");
@@ -134,7 +166,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
   if (env.STREAMGATE_AUTH) merged.auth = { ...(file.auth as object | undefined), mode: env.STREAMGATE_AUTH };
   const parsed = configSchema.safeParse(merged);
   if (!parsed.success) {
-    const problems = parsed.error.issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`);
+    const problems = parsed.error.issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}${suggestKeys(i)}`);
     throw new ConfigError(`invalid configuration: ${problems.join("; ")}`);
   }
   return parsed.data;
@@ -184,15 +216,37 @@ export function stateReplicasFor(config: Pick<GatewayConfig, "stateReplicas">, s
   return config.stateReplicas ?? Math.max(1, ...Array.from(streams, (stream) => stream.settings.replicas));
 }
 
+/** The settings an object of the configuration may have, by its path: for did-you-mean. */
+const KEYS_AT: Record<string, readonly string[]> = {
+  "": Object.keys(configSchema.shape),
+  auth: Object.keys(authSchema.shape),
+  limits: Object.keys(limitsSchema.shape),
+};
+
+function suggestKeys(issue: z.core.$ZodIssue): string {
+  const known = KEYS_AT[issue.path.join(".")];
+  if (issue.code !== "unrecognized_keys" || !known) return "";
+  return issue.keys.map((key) => didYouMean(key, known)).join("");
+}
+
+function didYouMean(name: string, known: Iterable<string>): string {
+  const candidates = [...known];
+  const best = closest(name, candidates);
+  // Only a near miss is a typo; otherwise list what there is.
+  return best && similar(name, best) ? ` (did you mean ${best}?)` : ` (known: ${candidates.join(", ")})`;
+}
+
+const similar = (a: string, b: string) => distance(a.toLowerCase(), b.toLowerCase()) <= Math.max(2, Math.floor(b.length / 4));
+
 function readConfigFile(path: string): Record<string, unknown> {
   let parsed: unknown;
   try {
     parsed = JSON.parse(readFileSync(resolve(path), "utf8"));
   } catch (err) {
-    throw new ConfigError(`STREAMGATE_CONFIG=${path}: ${(err as Error).message}`);
+    throw new ConfigError(`configuration ${path}: ${(err as Error).message}`);
   }
   if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
-    throw new ConfigError(`STREAMGATE_CONFIG=${path}: must hold a JSON object`);
+    throw new ConfigError(`configuration ${path}: must hold a JSON object`);
   }
   return parsed as Record<string, unknown>;
 }

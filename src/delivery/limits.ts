@@ -1,5 +1,5 @@
 import type { Principal } from "../auth/principal.js";
-import { ApiError } from "../protocol/errors.js";
+import { ApiError } from "@streamgate/protocol/errors";
 import type { Protocol } from "./transport.js";
 
 /** PROTOCOL.md section 9.5; the names are issue 10's. */

@@ -1,6 +1,6 @@
 import type { JsonValue } from "@bufbuild/protobuf";
 import type { StoredEvent } from "../backbone/stored-event.js";
-import { encodeEventMessage, type Envelope, type WireEvent } from "../protocol/envelope.js";
+import { encodeEventMessage, type Envelope, type WireEvent } from "@streamgate/protocol/envelope";
 import type { Schemas } from "../schema/registry.js";
 import { stringifyJson } from "../schema/json.js";
 import { binaryToJson } from "../schema/transcode.js";

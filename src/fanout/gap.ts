@@ -1,5 +1,5 @@
 import type { StreamState } from "../backbone/stream-state.js";
-import type { GapNotice } from "../protocol/position.js";
+import type { GapNotice } from "@streamgate/protocol/position";
 
 /**
  * Whether a read that expected offset `expected` next, and was handed `arrived` instead, lost

@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readStreamState, type StreamState } from "../backbone/stream-state.js";
-import type { ReadSpec } from "../protocol/read-spec.js";
+import type { ReadSpec } from "@streamgate/protocol/read-spec";
 import { Hub } from "./hub.js";
 import type { Reader } from "./reader.js";
 

@@ -1,7 +1,7 @@
 import type { Backbone } from "../backbone/connection.js";
 import type { StreamState } from "../backbone/stream-state.js";
 import { filterSubject } from "../backbone/subjects.js";
-import type { ReadSpec } from "../protocol/read-spec.js";
+import type { ReadSpec } from "@streamgate/protocol/read-spec";
 import { resolveStartOffset } from "../backbone/start-offset.js";
 import type { Schemas } from "../schema/registry.js";
 import { DEFAULT_FEED_LIMITS, StreamFeed, type FeedLimits } from "./feed.js";

@@ -4,7 +4,7 @@ import { ConsumerNotFoundError, isBackboneUnavailable } from "../backbone/errors
 import { READ_EXPIRES_MS, toStoredEvent } from "../backbone/reader.js";
 import { readStreamState } from "../backbone/stream-state.js";
 import type { JetStreamManager } from "@nats-io/jetstream";
-import type { GapNotice } from "../protocol/position.js";
+import type { GapNotice } from "@streamgate/protocol/position";
 import type { Schemas } from "../schema/registry.js";
 import { gapBefore } from "./gap.js";
 import { EncodedEvent, type EventFilter } from "./encoded-event.js";

@@ -1,6 +1,6 @@
 import { maxHeaderSize, STATUS_CODES } from "node:http";
 import type { Socket } from "node:net";
-import { ApiError } from "../protocol/errors.js";
+import { ApiError } from "@streamgate/protocol/errors";
 
 /**
  * Answers what Node's HTTP parser refuses before fastify sees a request (a request line and

@@ -2,7 +2,7 @@ import { BlockList, isIP } from "node:net";
 import { lookup } from "node:dns/promises";
 import type { LookupFunction } from "node:net";
 import { lookup as lookupCallback } from "node:dns";
-import { ApiError } from "../protocol/errors.js";
+import { ApiError } from "@streamgate/protocol/errors";
 
 /**
  * Where webhooks may not go: every address that is not the public internet. A receiver on

@@ -5,10 +5,10 @@ import type { Deliveries } from "../delivery/delivery.js";
 import type { Limits } from "../delivery/limits.js";
 import type { Shutdown } from "../delivery/shutdown.js";
 import type { Metrics } from "../metrics/metrics.js";
-import { ApiError } from "../protocol/errors.js";
-import { jsonCodec } from "../protocol/json-codec.js";
-import { protoCodec } from "../protocol/proto-codec.js";
-import { integerParam, READ_PARAMS, readSpecFromQuery, single, type Query } from "../protocol/read-spec.js";
+import { ApiError } from "@streamgate/protocol/errors";
+import { jsonCodec } from "@streamgate/protocol/json-codec";
+import { protoCodec } from "@streamgate/protocol/proto-codec";
+import { integerParam, READ_PARAMS, readSpecFromQuery, single, type Query } from "@streamgate/protocol/read-spec";
 
 export interface PollRouteOptions {
   deliveries: Deliveries;

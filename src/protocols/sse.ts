@@ -9,9 +9,9 @@ import type { Shutdown } from "../delivery/shutdown.js";
 import type { Transport } from "../delivery/transport.js";
 import type { ReadItem } from "../fanout/reader.js";
 import type { Metrics } from "../metrics/metrics.js";
-import { ApiError } from "../protocol/errors.js";
-import { READ_PARAMS, readSpecFromQuery, single, type Query, type ReadSpec } from "../protocol/read-spec.js";
-import { sseFrames } from "../protocol/sse.js";
+import { ApiError } from "@streamgate/protocol/errors";
+import { READ_PARAMS, readSpecFromQuery, single, type Query, type ReadSpec } from "@streamgate/protocol/read-spec";
+import { sseFrames } from "@streamgate/protocol/sse";
 
 export interface SseRouteOptions {
   deliveries: Deliveries;

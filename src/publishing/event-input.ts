@@ -1,7 +1,7 @@
 import type { JsonValue } from "@bufbuild/protobuf";
 import { z } from "zod";
 import { checkEvent, InvalidEventError, type EventToStore } from "../backbone/publish.js";
-import type { BinaryEventInput, JsonEventInput } from "../protocol/publish.js";
+import type { BinaryEventInput, JsonEventInput } from "@streamgate/protocol/publish";
 import type { EventDefinition, StreamDefinition } from "../schema/definitions.js";
 import {
   keyFromMessage,
@@ -9,7 +9,7 @@ import {
   messageFromJson,
   messageToBinary,
 } from "../schema/transcode.js";
-import { ApiError } from "../protocol/errors.js";
+import { ApiError } from "@streamgate/protocol/errors";
 
 /**
  * Checks one JSON event against the stream's schema and everything else storing it needs,

@@ -1,7 +1,7 @@
 import { DEFAULT_MAX_PAYLOAD, storeEvent, type EventToStore, type StoreResult } from "../backbone/publish.js";
 import type { Backbone } from "../backbone/connection.js";
 import type { StreamDefinition } from "../schema/definitions.js";
-import { isBinaryInput, type BinaryEventInput, type EventInput, type JsonEventInput } from "../protocol/publish.js";
+import { isBinaryInput, type BinaryEventInput, type EventInput, type JsonEventInput } from "@streamgate/protocol/publish";
 import { prepareBinaryEvent, prepareJsonEvent } from "./event-input.js";
 import type { Metrics } from "../metrics/metrics.js";
 import { UnauthenticatedError } from "../auth/unauthenticated-error.js";

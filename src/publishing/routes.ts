@@ -2,8 +2,8 @@ import type { FastifyPluginAsync, FastifyReply } from "fastify";
 import { z } from "zod";
 import type { EventToStore, StoreResult } from "../backbone/publish.js";
 import { requireStream, type Schemas } from "../schema/registry.js";
-import { ApiError } from "../protocol/errors.js";
-import { jsonEventInput } from "../protocol/publish.js";
+import { ApiError } from "@streamgate/protocol/errors";
+import { jsonEventInput } from "@streamgate/protocol/publish";
 import { invalidShape } from "./event-input.js";
 import type { Publisher } from "./publisher.js";
 

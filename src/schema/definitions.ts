@@ -1,17 +1,5 @@
 import type { DescField, DescMessage } from "@bufbuild/protobuf";
-
-/** How JetStream keeps a stream, as declared by (streamgate.v1.stream). */
-export interface StreamSettings {
-  /** Events older than this are removed; 0 = no limit. */
-  maxAgeMs: number;
-  /** -1 = no limit. */
-  maxBytes: number;
-  /** -1 = no limit. */
-  maxEvents: number;
-  storage: "file" | "memory";
-  replicas: number;
-  duplicateWindowMs: number;
-}
+import type { StreamSettings } from "@streamgate/protocol/stream";
 
 export interface EventDefinition {
   /** Fully-qualified protobuf name, e.g. demo.orders.v1.OrderCreated. */

@@ -3,7 +3,7 @@ import { createFileRegistry, fromBinary, type FileRegistry } from "@bufbuild/pro
 import { FileDescriptorSetSchema } from "@bufbuild/protobuf/wkt";
 import { readStreams } from "./streams.js";
 import type { StreamDefinition } from "./definitions.js";
-import { ApiError } from "../protocol/errors.js";
+import { ApiError } from "@streamgate/protocol/errors";
 
 /** The schemas a gateway serves: loaded at run time, so new event types need no rebuild. */
 export interface Schemas {

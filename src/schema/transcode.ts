@@ -9,8 +9,8 @@ import {
   type Message,
 } from "@bufbuild/protobuf";
 import type { EventDefinition } from "./definitions.js";
-import { rfc3339Problem } from "../protocol/time.js";
-import { ApiError } from "../protocol/errors.js";
+import { rfc3339Problem } from "@streamgate/protocol/time";
+import { ApiError } from "@streamgate/protocol/errors";
 
 /** Event data that does not match its type; `path` is the JSON path of the first bad field. */
 export class InvalidEventDataError extends ApiError {

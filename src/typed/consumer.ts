@@ -5,10 +5,10 @@ import type { StoredEvent } from "../backbone/stored-event.js";
 import { Hub } from "../fanout/hub.js";
 import type { Reader } from "../fanout/reader.js";
 import { isBackboneUnavailable } from "../backbone/errors.js";
-import { checkedPosition, InvalidPositionError, type GapNotice, type Position } from "../protocol/position.js";
-import type { ReadSpec } from "../protocol/read-spec.js";
+import { checkedPosition, InvalidPositionError, type GapNotice, type Position } from "@streamgate/protocol/position";
+import type { ReadSpec } from "@streamgate/protocol/read-spec";
 import type { Schemas } from "../schema/registry.js";
-import type { AnyStreamDescriptor, ConsumedEvent, EventTypeOf, StreamDescriptor, EventTypeDescriptor } from "./stream.js";
+import type { AnyStreamDescriptor, ConsumedEvent, EventTypeOf, StreamDescriptor, EventTypeDescriptor } from "@streamgate/protocol/stream";
 
 export interface ConsumeOptions<S> {
   /** Where to start; the default is { from: "now" }. */

@@ -1,7 +1,7 @@
 import type { JetStreamClient } from "@nats-io/jetstream";
 import { storeEvent, type PublishRetryOptions, type StoreResult } from "../backbone/publish.js";
-import type { AnyStreamDescriptor, PublishableEvent, StreamDescriptor, EventTypeDescriptor } from "./stream.js";
-import { ApiError } from "../protocol/errors.js";
+import type { AnyStreamDescriptor, PublishableEvent, StreamDescriptor, EventTypeDescriptor } from "@streamgate/protocol/stream";
+import { ApiError } from "@streamgate/protocol/errors";
 
 export interface PublishOptions {
   /** Overrides the key read from the event's key field. */

@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { DeliverPolicy, RetentionPolicy, type JetStreamClient, type JetStreamManager, type StreamConfig } from "@nats-io/jetstream";
 import { nanos } from "@nats-io/transport-node";
 import type { KV } from "@nats-io/kv";
-import type { GapNotice } from "../protocol/position.js";
+import type { GapNotice } from "@streamgate/protocol/position";
 import { applyStateStream } from "../backbone/state-streams.js";
 
 /** One HTTP attempt, as GET /v1/webhooks/{id}/attempts shows it. */

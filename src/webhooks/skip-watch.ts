@@ -1,7 +1,7 @@
 import type { ConsumerInfo, JetStreamManager } from "@nats-io/jetstream";
 import { readStreamState } from "../backbone/stream-state.js";
 import { gapBefore } from "../fanout/gap.js";
-import type { GapNotice } from "../protocol/position.js";
+import type { GapNotice } from "@streamgate/protocol/position";
 
 /**
  * Notices when a webhook's durable consumer went past events retention removed: JetStream skips

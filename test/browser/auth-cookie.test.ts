@@ -10,7 +10,7 @@ import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import type { Grant } from "../../src/auth/principal.js";
-import { SUBPROTOCOLS } from "../../src/protocol/codec.js";
+import { SUBPROTOCOLS } from "@streamgate/protocol/codec";
 import { newApiKey } from "../../src/auth/authenticator.js";
 import { signToken, startAuthGateway } from "../support/auth-gateway.js";
 import type { TestGateway } from "../support/gateway.js";

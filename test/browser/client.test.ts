@@ -30,7 +30,7 @@ import { build, type BuildFailure, type Message } from "esbuild";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Protocol, Published } from "../../clients/src/index.js";
-import { ClientFrame } from "../../generated/ts/streamgate/v1/frames.js";
+import { ClientFrame } from "../../protocol/generated/streamgate/v1/frames.js";
 import { launchChromium, startPageServer, type PageServer } from "../support/browser.js";
 import { startTestGateway, type TestGateway } from "../support/gateway.js";
 import { expectedFields, jsonOf, KINDS, typeOf, type EventSpec } from "./orders-fixture.js";

@@ -20,7 +20,7 @@ const publisherKey = newApiKey();
 const PUBLISHER = [{ name: "orders-backend", sha256: publisherKey.sha256, grants: [{ streams: ["orders"], actions: ["publish" as const] }] }];
 import { LiveRead } from "../support/live-read.js";
 
-const NodeWebSocket = WebSocket as unknown as WebSocketConstructor;
+const NodeWebSocket = WebSocket;
 const READ_ORDERS: Grant[] = [{ streams: ["orders"], actions: ["subscribe"] }];
 const READ_METRICS: Grant[] = [{ streams: ["metrics"], actions: ["subscribe"] }];
 const EVENTS = 1_000;

@@ -5,13 +5,13 @@ import { orders, type OrdersEvent, type OrdersEventInit } from "../../generated/
 import { OrderCancelled_Reason } from "../../generated/ts/demo/orders/v1/orders.js";
 import { createClient, verifyWebhook, WebhookVerificationError, type Protocol } from "../../clients/src/index.js";
 import type { WebSocketConstructor } from "../../clients/src/ws.js";
-import type { GapNotice } from "../../src/protocol/position.js";
+import type { GapNotice } from "@streamgate/protocol/position";
 import { createProducer } from "../../src/typed/producer.js";
 import { startTestGateway, type TestGateway } from "../support/gateway.js";
 import { LiveRead } from "../support/live-read.js";
 import { until } from "../support/wait.js";
 
-const NodeWebSocket = WebSocket as unknown as WebSocketConstructor;
+const NodeWebSocket = WebSocket;
 let gw: TestGateway;
 const openSockets = new WeakMap<object, Set<import("node:net").Socket>>();
 beforeAll(async () => {

@@ -9,7 +9,7 @@ import { fileURLToPath } from "node:url";
 import { streams as servedStreams } from "../../generated/streams/index.js";
 import { streams as testStreams } from "../../generated/test/streams/index.js";
 import { schemasFromDescriptorSet } from "../../src/schema/registry.js";
-import type { AnyStreamDescriptor } from "../../src/typed/stream.js";
+import type { AnyStreamDescriptor } from "@streamgate/protocol/stream";
 import { startTestGateway, type TestGateway } from "../support/gateway.js";
 import { contractSuite } from "./harness.js";
 

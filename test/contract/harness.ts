@@ -14,12 +14,12 @@
  */
 import { equals, fromBinary, fromJson, toBinary, toJson, type Message } from "@bufbuild/protobuf";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Event, EventBatch } from "../../generated/ts/streamgate/v1/event.js";
+import { Event, EventBatch } from "../../protocol/generated/streamgate/v1/event.js";
 import type { EventDefinition, StreamDefinition } from "../../src/schema/definitions.js";
 import type { Schemas } from "../../src/schema/registry.js";
 import { consume } from "../../src/typed/consumer.js";
 import { createProducer, type Producer } from "../../src/typed/producer.js";
-import type { AnyStreamDescriptor, EventTypeDescriptor } from "../../src/typed/stream.js";
+import type { AnyStreamDescriptor, EventTypeDescriptor } from "@streamgate/protocol/stream";
 import { openSse, pollRaw, readPoll } from "../protocols/harness.js";
 import { take } from "../support/collect.js";
 import { RFC3339_UTC } from "../support/events.js";

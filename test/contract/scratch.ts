@@ -7,9 +7,9 @@ import { cp, mkdtemp, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { pathToFileURL } from "node:url";
-import type { AnyStreamDescriptor } from "../../src/typed/stream.js";
+import type { AnyStreamDescriptor } from "@streamgate/protocol/stream";
 import { repoRoot, run, type RunResult } from "../codegen/exec.js";
-import { keepNegativeZero } from "../../scripts/ts-proto-fixups.mjs";
+import { keepNegativeZero } from "../../src/codegen/ts-proto-fixups.js";
 
 export const BUF = join(repoRoot, "node_modules/.bin/buf");
 
@@ -51,8 +51,8 @@ export async function createWorkspace(options: WorkspaceOptions): Promise<Worksp
     );
     const streamsOut = join(dir, "gen", "streams");
     // As buf.gen.yaml and buf.gen.test.yaml, with absolute plugin paths and the runtime import
-    // pointing from the scratch output back to this repository's src/typed/stream.ts.
-    const runtimeImport = relative(streamsOut, join(repoRoot, "src", "typed", "stream.js")).split("\\").join("/");
+    // pointing from the scratch output back to this repository's protocol/src/stream.ts.
+    const runtimeImport = relative(streamsOut, join(repoRoot, "protocol", "src", "stream.js")).split("\\").join("/");
     await writeFile(
       join(dir, "buf.gen.yaml"),
       [

@@ -3,7 +3,7 @@ import { orders } from "../../generated/streams/index.js";
 import { applyStreams } from "../../src/backbone/provision.js";
 import { createProducer } from "../../src/typed/producer.js";
 import { createClient } from "../../clients/src/index.js";
-import type { GapNotice } from "../../src/protocol/position.js";
+import type { GapNotice } from "@streamgate/protocol/position";
 import { startTestGateway, type TestGateway } from "../support/gateway.js";
 
 let gw: TestGateway;

@@ -1,6 +1,6 @@
 // PROTOCOL.md section 5.2: long polling and short polling, JSON and protobuf.
 import { describe, expect, it } from "vitest";
-import { EventBatch } from "../../generated/ts/streamgate/v1/event.js";
+import { EventBatch } from "../../protocol/generated/streamgate/v1/event.js";
 import {
   decodeOrderShipped,
   offsetsOf,

@@ -1,6 +1,6 @@
 // PROTOCOL.md section 5.4: the WebSocket protocol, JSON and protobuf subprotocols.
 import { afterEach, describe, expect, it } from "vitest";
-import { Anchor, ClientFrame, ServerFrame } from "../../generated/ts/streamgate/v1/frames.js";
+import { Anchor, ClientFrame, ServerFrame } from "../../protocol/generated/streamgate/v1/frames.js";
 import {
   decodeOrderShipped,
   encodeOrderShipped,

@@ -7,7 +7,7 @@
 import { randomBytes } from "node:crypto";
 import { connect as tcpConnect } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { ErrorBody } from "../../src/protocol/errors.js";
+import type { ErrorBody } from "@streamgate/protocol/errors";
 import { T, tag } from "../support/events.js";
 import { startTestGateway, type TestGateway } from "../support/gateway.js";
 import { client, expectError, type Client, type HttpResponse } from "../support/http.js";

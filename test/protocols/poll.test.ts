@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { metrics, orders } from "../../generated/streams/index.js";
 import { createProducer } from "../../src/typed/producer.js";
-import { EventBatch } from "../../generated/ts/streamgate/v1/event.js";
+import { EventBatch } from "../../protocol/generated/streamgate/v1/event.js";
 import { OrderCancelled_Reason } from "../../generated/ts/demo/orders/v1/orders.js";
 import { range, T, tag } from "../support/events.js";
 import { startTestGateway, type TestGateway } from "../support/gateway.js";

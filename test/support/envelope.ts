@@ -1,6 +1,6 @@
 // Types only: what tests hold the gateway to are their assertions on the JSON itself.
-import type { Envelope } from "../../src/protocol/envelope.js";
-import type { GapNotice } from "../../src/protocol/position.js";
+import type { Envelope } from "@streamgate/protocol/envelope";
+import type { GapNotice } from "@streamgate/protocol/position";
 
 export type { Envelope };
 export type GapNoticeJson = GapNotice;

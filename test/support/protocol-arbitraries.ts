@@ -4,11 +4,11 @@
  * dates through Date's own UTC arithmetic, envelopes as JSON.parse sees them.
  */
 import fc from "fast-check";
-import type { Timestamp } from "../../generated/ts/google/protobuf/timestamp.js";
-import { encodeEventMessage, type Envelope, type EventFields, type ReceivedEvent, type WireEvent } from "../../src/protocol/envelope.js";
-import { MAX_LAST, MAX_OFFSET, type Position } from "../../src/protocol/position.js";
-import type { ReadSpec } from "../../src/protocol/read-spec.js";
-import { timestampFromRfc3339 } from "../../src/protocol/time.js";
+import type { Timestamp } from "../../protocol/generated/google/protobuf/timestamp.js";
+import { encodeEventMessage, type Envelope, type EventFields, type ReceivedEvent, type WireEvent } from "@streamgate/protocol/envelope";
+import { MAX_LAST, MAX_OFFSET, type Position } from "@streamgate/protocol/position";
+import type { ReadSpec } from "@streamgate/protocol/read-spec";
+import { timestampFromRfc3339 } from "@streamgate/protocol/time";
 
 // ---------------------------------------------------------------------------------------------
 // RFC 3339 date-times, as their parts

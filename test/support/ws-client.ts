@@ -7,8 +7,8 @@
  * shape, queued, and taken with next(predicate, timeout).
  */
 import WebSocket from "ws";
-import { Anchor, ClientFrame, ServerFrame, type Subscribe } from "../../generated/ts/streamgate/v1/frames.js";
-import type { Timestamp } from "../../generated/ts/google/protobuf/timestamp.js";
+import { Anchor, ClientFrame, ServerFrame, type Subscribe } from "../../protocol/generated/streamgate/v1/frames.js";
+import type { Timestamp } from "../../protocol/generated/google/protobuf/timestamp.js";
 import type { Envelope } from "./envelope.js";
 import { sleep } from "./wait.js";
 

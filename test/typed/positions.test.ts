@@ -3,10 +3,10 @@ import { metrics, orders, type OrdersEventInit } from "../../generated/streams/i
 import { OrderShipped } from "../../generated/ts/demo/orders/v1/orders.js";
 import { applyStreams } from "../../src/backbone/provision.js";
 import { readStreamState } from "../../src/backbone/stream-state.js";
-import { InvalidPositionError, type GapNotice, type Position } from "../../src/protocol/position.js";
+import { InvalidPositionError, type GapNotice, type Position } from "@streamgate/protocol/position";
 import { consume } from "../../src/typed/consumer.js";
 import { createProducer } from "../../src/typed/producer.js";
-import { defineStream } from "../../src/typed/stream.js";
+import { defineStream } from "@streamgate/protocol/stream";
 import { startTestBackbone, type TestBackbone } from "../support/backbone.js";
 import { take } from "../support/collect.js";
 import { range } from "../support/events.js";

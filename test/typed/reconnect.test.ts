@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { orders, type OrdersEvent } from "../../generated/streams/index.js";
 import type { StoreResult } from "../../src/backbone/publish.js";
 import { readStreamState } from "../../src/backbone/stream-state.js";
-import type { Position } from "../../src/protocol/position.js";
+import type { Position } from "@streamgate/protocol/position";
 import { consume } from "../../src/typed/consumer.js";
 import { createProducer } from "../../src/typed/producer.js";
 import { startTestBackbone, type TestBackbone } from "../support/backbone.js";

@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MetricSample } from "../../generated/ts/demo/metrics/v1/metrics.js";
 import { OrderShipped } from "../../generated/ts/demo/orders/v1/orders.js";
-import { ClientFrame } from "../../generated/ts/streamgate/v1/frames.js";
+import { ClientFrame } from "../../protocol/generated/streamgate/v1/frames.js";
 import { startTestGateway, type TestGateway } from "../support/gateway.js";
 import { sleep } from "../support/wait.js";
 import { WsClient, jsonish, toClientFrame, uid, wsUrl, type ClientOp, type Kind, type MsgOf } from "../support/ws-client.js";

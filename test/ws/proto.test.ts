@@ -4,7 +4,7 @@
  * server), then what only the binary form has.
  */
 import { describe, expect, it } from "vitest";
-import { Anchor, ClientFrame } from "../../generated/ts/streamgate/v1/frames.js";
+import { Anchor, ClientFrame } from "../../protocol/generated/streamgate/v1/frames.js";
 import { orders } from "../../generated/streams/index.js";
 import { createProducer } from "../../src/typed/producer.js";
 import { WsClient, uid, wsUrl } from "../support/ws-client.js";

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsync } from "fastify";
 import type { JetStreamManager } from "@nats-io/jetstream";
-import { ApiError } from "../../protocol/errors.js";
+import { ApiError } from "@streamgate/protocol/errors";
 
 /** How long /readyz waits for JetStream, all streams asked at once. */
 const READY_CHECK_BUDGET_MS = 1_000;

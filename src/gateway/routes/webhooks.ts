@@ -5,7 +5,7 @@ import type { z } from "zod";
 import { createWebhookInput, patchWebhookInput, replayInput } from "../../webhooks/registration.js";
 import type { WebhookService } from "../../webhooks/service.js";
 import { invalidShape } from "../../publishing/event-input.js";
-import { integerParam, type Query } from "../../protocol/read-spec.js";
+import { integerParam, type Query } from "@streamgate/protocol/read-spec";
 
 /** The registration API of PROTOCOL.md section 6. */
 export const webhookRoutes: FastifyPluginAsync<{ service: WebhookService }> = async (app, { service }) => {

@@ -1,6 +1,6 @@
 import type { Socket } from "node:net";
 import type { WebSocket } from "ws";
-import { CLOSE_CODES } from "../../protocol/errors.js";
+import { CLOSE_CODES } from "@streamgate/protocol/errors";
 
 /**
  * Less than this written ahead of an unanswered ping, and the peer had every chance to read

@@ -1,4 +1,16 @@
-import type { StreamSettings } from "../schema/definitions.js";
+/** How JetStream keeps a stream, as declared by (streamgate.v1.stream). */
+export interface StreamSettings {
+  /** Events older than this are removed; 0 = no limit. */
+  maxAgeMs: number;
+  /** -1 = no limit. */
+  maxBytes: number;
+  /** -1 = no limit. */
+  maxEvents: number;
+  storage: "file" | "memory";
+  replicas: number;
+  duplicateWindowMs: number;
+}
+
 
 /** The part of a ts-proto message object the runtime uses. */
 export interface MessageCodec<T> {

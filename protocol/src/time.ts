@@ -1,4 +1,4 @@
-import type { Timestamp } from "../../generated/ts/google/protobuf/timestamp.js";
+import type { Timestamp } from "../generated/google/protobuf/timestamp.js";
 
 /**
  * RFC 3339 times on the wire (PROTOCOL.md sections 2 and 3) and their protobuf Timestamp form.

@@ -1,5 +1,5 @@
 /**
- * src/protocol/ is shared with browsers: bundled for the browser platform, nothing in it (or
+ * @streamgate/protocol is shared with browsers: bundled for the browser platform, nothing in it (or
  * anything it imports) may reach for Node's modules, fastify or NATS.
  */
 import { readdirSync } from "node:fs";
@@ -17,5 +17,5 @@ it("bundles for the browser with no Node built-in, fastify or nats module in it"
   const result = await build({ entryPoints, bundle: true, write: false, platform: "browser", format: "esm", outdir: "/tmp/protocol-bundle", metafile: true, logLevel: "silent" });
   const inputs = Object.keys(result.metafile.inputs);
   expect(inputs.filter((path) => /(^|\/)(node:|fastify|@nats-io|undici|pino)/.test(path))).toEqual([]);
-  expect(inputs.some((path) => path.includes("src/protocol/codec.ts"))).toBe(true);
+  expect(inputs.some((path) => path.includes("protocol/src/codec.ts"))).toBe(true);
 });

@@ -1,6 +1,6 @@
 import { BinaryWriter, WireType } from "@bufbuild/protobuf/wire";
-import { EventBatch, GapNotice as GapNoticeMessage } from "../../generated/ts/streamgate/v1/event.js";
-import { ClientFrame, ServerFrame } from "../../generated/ts/streamgate/v1/frames.js";
+import { EventBatch, GapNotice as GapNoticeMessage } from "../generated/streamgate/v1/event.js";
+import { ClientFrame, ServerFrame } from "../generated/streamgate/v1/frames.js";
 import { receivedFromMessage } from "./envelope.js";
 import { MAX_ID_LENGTH, SUBPROTOCOLS, type Frame, type FrameProblem, type WireCodec } from "./codec.js";
 import type { GapNotice } from "./position.js";

@@ -1,4 +1,4 @@
-import { Event } from "../../generated/ts/streamgate/v1/event.js";
+import { Event } from "../generated/streamgate/v1/event.js";
 import { dateFromTimestamp, timestampFromDate } from "./time.js";
 
 /** An event on the wire as JSON (PROTOCOL.md section 2). */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ClientFrame } from "../../generated/ts/streamgate/v1/frames.js";
+import { ClientFrame } from "../generated/streamgate/v1/frames.js";
 import { eventCase } from "../../test/support/protocol-arbitraries.js";
 import type { ClientMessage, DecodedClientMessage, FrameProblem, ServerMessage, WireCodec } from "./codec.js";
 import type { WireEvent } from "./envelope.js";

@@ -1,4 +1,4 @@
-import { Anchor, type Subscribe } from "../../generated/ts/streamgate/v1/frames.js";
+import { Anchor, type Subscribe } from "../generated/streamgate/v1/frames.js";
 import { ApiError } from "./errors.js";
 import { checkedPosition, positionFromFields, positionFromQuery, type Position, type PositionFields } from "./position.js";
 import { rfc3339FromTimestamp, timestampFromDate, timestampFromRfc3339 } from "./time.js";

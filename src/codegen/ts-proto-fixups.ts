@@ -1,4 +1,4 @@
-// Fix-ups applied to ts-proto's output by `npm run codegen` (and by tests that generate code).
+// Fix-ups applied to ts-proto's output by `streamgate codegen`, `npm run codegen` and tests that generate code.
 import { readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 
@@ -6,7 +6,7 @@ import { join } from "node:path";
  * ts-proto skips a float or double field whose value is `!== 0`, which drops -0 (a value proto3
  * keeps: it is not the default +0). One narrow rewrite of that test, until ts-proto does it.
  */
-export function keepNegativeZero(dir) {
+export function keepNegativeZero(dir: string): void {
   const skipsZero = /if \(message\.(\w+) !== 0\) \{(\n\s+writer\.uint32\(\d+\)\.(?:double|float)\()/g;
   for (const path of tsFiles(dir)) {
     const source = readFileSync(path, "utf8");
@@ -15,7 +15,7 @@ export function keepNegativeZero(dir) {
   }
 }
 
-function tsFiles(dir) {
+function tsFiles(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {
     const path = join(dir, name);
     if (statSync(path).isDirectory()) return tsFiles(path);

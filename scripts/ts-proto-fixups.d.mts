@@ -1,2 +1,0 @@
-/** See ts-proto-fixups.mjs. */
-export declare function keepNegativeZero(dir: string): void;

@@ -1,0 +1,51 @@
+import type { Command } from "commander";
+import { applyStreams } from "../backbone/provision.js";
+import { loadConfig } from "../config/config.js";
+import { openBackbone, runGateway } from "../app.js";
+
+/** How soon a gateway whose parent died notices. */
+const ORPHAN_CHECK_MS = 500;
+
+/** `serve` and `streams apply`. */
+export function addServeCommands(program: Command): void {
+  program
+    .command("serve")
+    .description("run the gateway (PORT, HOST, NATS_URL, STREAMGATE_DATA_DIR, STREAMGATE_CONFIG or ./streamgate.config.json)")
+    .action(serve);
+  const streams = program.command("streams").description("the JetStream streams declared in the schemas");
+  streams.command("apply").description("create or update the streams declared in the schemas").action(streamsApply);
+}
+
+async function serve(): Promise<void> {
+  const gateway = await runGateway(loadConfig());
+  await new Promise<void>((resolve) => {
+    const shutdown = (signal: string) => {
+      gateway.app.log.info({ signal }, "shutting down");
+      gateway.stop().then(resolve, (err: unknown) => {
+        gateway.app.log.error({ err }, "shutdown did not finish cleanly");
+        resolve();
+      });
+    };
+    process.once("SIGTERM", shutdown);
+    process.once("SIGINT", shutdown);
+    // A wrapper signalled in our place (npm, sh, npx) may die without passing the signal on;
+    // orphaned, we stop as if told to, so no gateway and nats-server are left holding the port.
+    const parent = process.ppid;
+    const orphaned = setInterval(() => {
+      if (process.ppid === parent) return;
+      clearInterval(orphaned);
+      shutdown("parent exited");
+    }, ORPHAN_CHECK_MS);
+    orphaned.unref();
+  });
+}
+
+async function streamsApply(): Promise<void> {
+  const session = await openBackbone(loadConfig(), (line) => console.error(line));
+  try {
+    const results = await applyStreams(session.backbone.jsm, [...session.schemas.streams.values()]);
+    for (const r of results) console.log(`${r.stream}: ${r.action}`);
+  } finally {
+    await session.close();
+  }
+}

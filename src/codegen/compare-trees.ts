@@ -1,0 +1,25 @@
+import { readdirSync, readFileSync, statSync, existsSync } from "node:fs";
+import { join, relative } from "node:path";
+
+/** How the files under `committed` differ from those under `fresh`: missing, stale or changed. */
+export function compareTrees(committed: string, fresh: string): string[] {
+  const a = listFiles(committed);
+  const b = listFiles(fresh);
+  const out: string[] = [];
+  for (const f of new Set([...a.keys(), ...b.keys()])) {
+    if (!a.has(f)) out.push(`missing: ${join(committed, f)}`);
+    else if (!b.has(f)) out.push(`stale: ${join(committed, f)}`);
+    else if (!readFileSync(a.get(f)!).equals(readFileSync(b.get(f)!))) out.push(`changed: ${join(committed, f)}`);
+  }
+  return out.sort();
+}
+
+function listFiles(root: string, dir = root, files = new Map<string, string>()): Map<string, string> {
+  if (!existsSync(dir)) return files;
+  for (const name of readdirSync(dir)) {
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) listFiles(root, path, files);
+    else files.set(relative(root, path), path);
+  }
+  return files;
+}
