@@ -1,3 +1,4 @@
+import { unwatchFile, watchFile } from "node:fs";
 import { join, resolve } from "node:path";
 import type { FastifyInstance } from "fastify";
 import { pino } from "pino";
@@ -9,7 +10,7 @@ import { Authenticator, credentialOf } from "./auth/authenticator.js";
 import type { Query } from "@streamgate/protocol/read-spec";
 import { NetworkPolicy } from "./net/network-policy.js";
 import { fetchJsonThroughPolicy } from "./net/policy-fetch.js";
-import { loadSchemas, type Schemas } from "./schema/registry.js";
+import { DEFAULT_DESCRIPTOR_SET, loadSchemas, type Schemas } from "./schema/registry.js";
 import { startWebhooks } from "./webhooks/webhooks.js";
 import { createGateway } from "./gateway/server.js";
 import { Deliveries } from "./delivery/delivery.js";
@@ -57,6 +58,9 @@ export async function openBackbone(config: GatewayConfig, log: (line: string) =>
     throw err;
   }
 }
+
+/** How often the descriptor set is looked at for a change. */
+const DESCRIPTOR_WATCH_MS = 2_000;
 
 export interface RunningGateway {
   app: FastifyInstance;
@@ -108,6 +112,10 @@ export async function runGateway(config: GatewayConfig): Promise<RunningGateway>
       logger: log,
     });
     app.addHook("onClose", async () => hub.close());
+    const descriptorSet = config.descriptorSet ?? DEFAULT_DESCRIPTOR_SET;
+    const changed = () => log.warn({ descriptorSet: String(descriptorSet) }, "the descriptor set changed (codegen ran): restart the gateway to serve the new schemas");
+    watchFile(descriptorSet, { persistent: false, interval: DESCRIPTOR_WATCH_MS }, changed);
+    app.addHook("onClose", async () => unwatchFile(descriptorSet, changed));
     for (const r of results) app.log.info({ stream: r.stream, action: r.action }, "stream provisioned");
     await app.listen({ port: config.port, host: config.host });
     let stopping: Promise<void> | undefined;
