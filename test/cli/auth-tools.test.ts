@@ -89,7 +89,8 @@ describe("streamgate token", () => {
   it("--help prints the usage and the grant syntax", async () => {
     const run = await cli("token", "--help");
     expect(run.code).toBe(0);
-    expect(run.stdout).toMatch(/^usage: streamgate token --issuer/);
+    expect(run.stdout).toMatch(/^Usage: streamgate token \[options\]/);
+    expect(run.stdout).toContain("--issuer <iss>");
     expect(run.stdout).toContain("orders:subscribe:key=ord-17");
   });
 });
@@ -118,13 +119,14 @@ describe("streamgate keys create", () => {
   it("--help prints the usage", async () => {
     const run = await cli("keys", "create", "--help");
     expect(run.code).toBe(0);
-    expect(run.stdout).toMatch(/^usage: streamgate keys create --name/);
+    expect(run.stdout).toMatch(/^Usage: streamgate keys create \[options\]/);
+    expect(run.stdout).toContain("--name <name>");
   });
 });
 
 describe("bad arguments exit 2 with a message and print nothing on stdout", () => {
   const cases: [string, string[], RegExp][] = [
-    ["token without --issuer", ["token", "--grant", "orders:subscribe"], /--issuer is required/],
+    ["token without --issuer", ["token", "--grant", "orders:subscribe"], /required option '--issuer <iss>' not specified/],
     ["token for an unknown issuer", ["token", "--issuer", "https://nobody.test", "--grant", "orders:subscribe"], /not in auth\.issuers/],
     ["token for an issuer without a secret", ["token", "--issuer", "https://rs.cli.test", "--grant", "orders:subscribe"], /no shared "secret"/],
     ["token without --grant", ["token", "--issuer", ISSUER], /at least one --grant/],
@@ -134,8 +136,8 @@ describe("bad arguments exit 2 with a message and print nothing on stdout", () =
     ["a * inside a stream name", ["token", "--issuer", ISSUER, "--grant", "ord*ers:subscribe"], /may only end a stream prefix/],
     ["a ttl that is not a duration", ["token", "--issuer", ISSUER, "--grant", "orders:subscribe", "--ttl", "soon"], /--ttl soon/],
     ["an unknown option", ["token", "--issuer", ISSUER, "--grant", "orders:subscribe", "--bogus"], /--bogus/],
-    ["a stray argument", ["token", "--issuer", ISSUER, "--grant", "orders:subscribe", "extra"], /extra/],
-    ["keys create without --name", ["keys", "create", "--grant", "orders:publish"], /--name is required/],
+    ["a stray argument", ["token", "--issuer", ISSUER, "--grant", "orders:subscribe", "extra"], /too many arguments for 'token'/],
+    ["keys create without --name", ["keys", "create", "--grant", "orders:publish"], /required option '--name <name>' not specified/],
     ["keys create without --grant", ["keys", "create", "--name", "x"], /at least one --grant/],
     ["keys create with a bad grant", ["keys", "create", "--name", "x", "--grant", ":publish"], /no streams/],
   ];
@@ -143,7 +145,7 @@ describe("bad arguments exit 2 with a message and print nothing on stdout", () =
     const run = await cli(...args);
     expect(run.code, run.stdout + run.stderr).toBe(2);
     expect(run.stderr).toMatch(message);
-    expect(run.stderr).toMatch(/--help shows the usage/);
+    expect(run.stderr).toMatch(/add --help for the usage/);
     expect(run.stdout).toBe("");
   });
 });

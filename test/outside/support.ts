@@ -234,18 +234,20 @@ export interface Gateway {
   stop(): Promise<void>;
 }
 
-/** How a user starts the gateway: `npx tsx src/cli/main.ts serve`, or `npm start`. */
+/** How a user starts the gateway: `npx tsx src/cli/main.ts serve` (the sources), or `npm start` (the build). */
 export type Launch = "npx" | "npm start";
 
 export async function startGateway(natsUrl: string, env: Record<string, string> = {}, launch: Launch = "npx"): Promise<Gateway> {
   const port = await freePort();
   const [command, ...args] = launch === "npx" ? ["npx", "tsx", "src/cli/main.ts", "serve"] : ["npm", "start", "--silent"];
+  // The build runs as a user runs it: without this repository's source condition.
+  const { NODE_OPTIONS, ...userEnv } = process.env;
   const child = spawn(command!, args, {
     cwd: repoRoot,
     detached: true,
     stdio: ["ignore", "pipe", "pipe"],
     env: {
-      ...process.env,
+      ...(launch === "npx" ? process.env : userEnv),
       PORT: String(port),
       HOST: "127.0.0.1",
       NATS_URL: natsUrl,
