@@ -77,10 +77,12 @@ Next:
     });
 }
 
-/** Adds our scripts and the runtime the generated code imports, keeping what the project has. */
+/** Adds our scripts, the runtime the generated code imports and buf's install script, keeping what the project has. */
 function addScripts(path: string): void {
-  const manifest = JSON.parse(readFileSync(path, "utf8")) as { scripts?: Record<string, string>; dependencies?: Record<string, string> };
+  const manifest = JSON.parse(readFileSync(path, "utf8")) as Record<string, Record<string, unknown> | undefined>;
   manifest.scripts = { ...SCRIPTS, ...manifest.scripts };
   manifest.dependencies = { "@streamgate/protocol": `^${VERSION}`, ...manifest.dependencies };
+  // buf's install script links its binary for the platform: codegen needs it.
+  manifest.allowScripts = { "@bufbuild/buf": true, ...manifest.allowScripts };
   writeFileSync(path, `${JSON.stringify(manifest, null, 2)}\n`);
 }
