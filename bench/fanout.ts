@@ -19,7 +19,7 @@ import { join } from "node:path";
 import type { AddressInfo } from "node:net";
 import { connectBackbone } from "../src/backbone/connection.js";
 import { startNatsServer } from "../src/backbone/nats-server.js";
-import { readStoredEvents } from "../src/backbone/reader.js";
+import { meanEventBytes, readStoredEvents } from "../src/backbone/reader.js";
 import { readStreamState } from "../src/backbone/stream-state.js";
 import { filterSubject } from "../src/backbone/subjects.js";
 import { loadConfig } from "../src/config/config.js";
@@ -109,7 +109,8 @@ async function measure(name: string, run: (startClock: () => void) => Promise<vo
 await publishAll();
 
 const gatewayRate = await measure("gateway", async (startClock) => {
-  const start = (await readStreamState(backbone.jsm, "orders")).lastOffset + 1;
+  const opened = await readStreamState(backbone.jsm, "orders");
+  const start = opened.lastOffset + 1;
   let last = Number.POSITIVE_INFINITY;
   const clients = Array.from({ length: CLIENTS }, () => sseClient(start, () => last));
   await Promise.all(clients.map((c) => c.ready));
@@ -120,7 +121,8 @@ const gatewayRate = await measure("gateway", async (startClock) => {
 });
 
 const baselineRate = await measure("baseline", async (startClock) => {
-  const start = (await readStreamState(backbone.jsm, "orders")).lastOffset + 1;
+  const opened = await readStreamState(backbone.jsm, "orders");
+  const start = opened.lastOffset + 1;
   const stop = new AbortController();
   setMaxListeners(CLIENTS + 10, stop.signal);
   let last = Number.POSITIVE_INFINITY;
@@ -130,6 +132,7 @@ const baselineRate = await measure("baseline", async (startClock) => {
       stream: "orders",
       startOffset: start,
       filterSubject: filterSubject("orders", {}),
+      meanEventBytes: meanEventBytes(opened),
       signal: stop.signal,
     })) {
       // What a gateway without a shared feed does per client: decode and encode every event.

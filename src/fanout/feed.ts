@@ -1,7 +1,7 @@
 import type { JetStreamClient, JetStreamManager } from "@nats-io/jetstream";
 import { StreamNotFoundError } from "../backbone/errors.js";
-import { readStreamState } from "../backbone/stream-state.js";
-import { readStoredEvents } from "../backbone/reader.js";
+import { readStreamState, type StreamState } from "../backbone/stream-state.js";
+import { meanEventBytes, readStoredEvents } from "../backbone/reader.js";
 import { filterSubject } from "../backbone/subjects.js";
 import type { Schemas } from "../schema/registry.js";
 import { EncodedEvent } from "./encoded-event.js";
@@ -35,14 +35,20 @@ export class StreamFeed {
   #waiters = new Set<Wakeup>();
   readonly #abort = new AbortController();
 
+  readonly stream: string;
+  /** The stream's generation this feed reads: a re-created stream needs a new feed. */
+  readonly epoch: string;
+  readonly #meanEventBytes: number;
+
+  /** A feed of the stream from just after where it stood (`opened`). */
   constructor(
-    readonly stream: string,
-    /** The stream's generation this feed reads: a re-created stream needs a new feed. */
-    readonly epoch: string,
-    startOffset: number,
+    opened: StreamState,
     private readonly limits: FeedLimits = DEFAULT_FEED_LIMITS,
   ) {
-    this.#firstOffset = startOffset;
+    this.stream = opened.name;
+    this.epoch = opened.epoch;
+    this.#firstOffset = opened.lastOffset + 1;
+    this.#meanEventBytes = meanEventBytes(opened);
   }
 
   /**
@@ -69,6 +75,7 @@ export class StreamFeed {
         stream: this.stream,
         startOffset: this.#firstOffset,
         filterSubject: filterSubject(this.stream, {}),
+        meanEventBytes: this.#meanEventBytes,
         signal: this.#abort.signal,
       });
       for await (const stored of events) {

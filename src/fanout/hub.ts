@@ -60,7 +60,7 @@ export class Hub {
     let feed = this.#feeds.get(stream);
     if (!feed) {
       feed = (async () => {
-        const created = new StreamFeed(stream, epoch, state.lastOffset + 1, this.limits);
+        const created = new StreamFeed(state, this.limits);
         created.start(this.backbone.js, this.backbone.jsm, this.schemas, (err) => {
           // A feed that failed is dropped; the next reader starts a fresh one.
           this.#feeds.delete(stream);

@@ -1,7 +1,7 @@
 import { DeliverPolicy, type Consumer, type JetStreamClient, type JsMsg } from "@nats-io/jetstream";
 import type { StreamState } from "../backbone/stream-state.js";
 import { ConsumerNotFoundError, isBackboneUnavailable } from "../backbone/errors.js";
-import { READ_EXPIRES_MS, toStoredEvent } from "../backbone/reader.js";
+import { eventsWithin, meanEventBytes, READ_EXPIRES_MS, toStoredEvent } from "../backbone/reader.js";
 import { readStreamState } from "../backbone/stream-state.js";
 import type { JetStreamManager } from "@nats-io/jetstream";
 import type { GapNotice } from "@streamgate/protocol/position";
@@ -170,7 +170,7 @@ class CatchUp {
   #checked: Pick<StreamState, "name" | "firstOffset" | "epoch"> = { name: "", firstOffset: 0, epoch: "" };
   #nextExpected: number;
   /** The mean size of the events fetched last, which sizes the next fetch. */
-  #eventBytes = 1024;
+  #eventBytes: number;
 
   private constructor(
     readonly target: number,
@@ -178,9 +178,11 @@ class CatchUp {
     private readonly consumer: Consumer,
     from: number,
     nothingPending: boolean,
+    eventBytes: number,
   ) {
     this.#nextExpected = from;
     this.#done = nothingPending;
+    this.#eventBytes = eventBytes;
   }
 
   static async open(ctx: ReaderContext, from: number, target: number, state: StreamState): Promise<CatchUp> {
@@ -190,10 +192,8 @@ class CatchUp {
       opt_start_seq: from,
     });
     const info = await consumer.info(true);
-    const catchUp = new CatchUp(target, ctx, consumer, from, info.num_pending === 0);
     // Sized from the stream's mean event until real ones are seen.
-    if (state.events > 0) catchUp.#eventBytes = Math.max(1, state.bytes / state.events);
-    return catchUp;
+    return new CatchUp(target, ctx, consumer, from, info.num_pending === 0, meanEventBytes(state));
   }
 
   /**
@@ -224,7 +224,7 @@ class CatchUp {
   }
 
   async #fetch(): Promise<void> {
-    const batchSize = Math.max(1, Math.min(CATCH_UP_BATCH, Math.floor(CATCH_UP_BYTES / this.#eventBytes)));
+    const batchSize = eventsWithin(CATCH_UP_BYTES, this.#eventBytes, CATCH_UP_BATCH);
     const messages = await this.#pull(batchSize);
     const batch: JsMsg[] = [];
     for await (const msg of messages) {

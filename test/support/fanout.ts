@@ -66,7 +66,7 @@ export async function startFanoutBench(): Promise<FanoutBench> {
     },
     async startFeed(stream, limits = {}) {
       const state = await readStreamState(backbone.jsm, stream);
-      const feed = new StreamFeed(stream, state.epoch, state.lastOffset + 1, { ...DEFAULT_FEED_LIMITS, ...limits });
+      const feed = new StreamFeed(state, { ...DEFAULT_FEED_LIMITS, ...limits });
       feed.start(backbone.js, backbone.jsm, schemas, (err) => {
         throw new Error(`the live feed of ${stream} failed`, { cause: err });
       });
