@@ -6,11 +6,11 @@ import { execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { bufBinary, bufTemplate } from "../src/codegen/buf-template.js";
 import { compareTrees } from "../src/codegen/compare-trees.js";
 import { keepNegativeZero } from "../src/codegen/ts-proto-fixups.js";
 
-const buf = join("node_modules", ".bin", "buf");
-const run = (...args: string[]) => execFileSync(buf, args, { stdio: "inherit" });
+const run = (...args: string[]) => execFileSync(bufBinary(), args, { stdio: "inherit" });
 const check = process.argv.includes("--check");
 /** The wire messages, generated into the @streamgate/protocol package rather than generated/. */
 const PROTOCOL_FILES = ["proto/streamgate/v1/event.proto", "proto/streamgate/v1/frames.proto"];
@@ -18,17 +18,18 @@ const PROTOCOL_FILES = ["proto/streamgate/v1/event.proto", "proto/streamgate/v1/
 const OUTPUTS = ["generated", "protocol/generated"];
 
 /**
- * Everything codegen writes, under `root`: the served schemas (proto/) into generated/, the
- * test-only ones (test/proto/) into generated/test/. The gateway's descriptor set holds only
- * the served schemas; the test one holds both.
+ * Everything codegen writes, under `root`: the served schemas (proto/) into generated/, their
+ * wire messages into protocol/generated/, the test-only ones (test/proto/) into
+ * generated/test/. The gateway's descriptor set holds only the served schemas; the test one
+ * holds both.
  */
 function generate(root?: string) {
-  const out = (path: string) => (root ? ["-o", join(root, path)] : ["-o", path]);
   const into = root ? ["-o", root] : [];
-  const wire = PROTOCOL_FILES.flatMap((file) => ["--path", file]);
-  run("generate", "proto", "--template", "buf.gen.yaml", ...PROTOCOL_FILES.flatMap((file) => ["--exclude-path", file]), ...into);
-  run("generate", "proto", "--template", "buf.gen.protocol.yaml", ...wire, ...into);
-  run("generate", "test/proto", "--template", "buf.gen.test.yaml", ...into);
+  const out = (path: string) => ["-o", join(root ?? ".", path)];
+  const served = bufTemplate({ messagesOut: "generated/ts", streamsOut: "generated/streams" });
+  run("generate", "proto", "--template", served, ...PROTOCOL_FILES.flatMap((file) => ["--exclude-path", file]), ...into);
+  run("generate", "proto", "--template", bufTemplate({ messagesOut: "protocol/generated" }), ...PROTOCOL_FILES.flatMap((file) => ["--path", file]), ...into);
+  run("generate", "test/proto", "--template", bufTemplate({ messagesOut: "generated/test/ts", streamsOut: "generated/test/streams" }), ...into);
   for (const dir of ["generated/ts", "generated/test/ts", "protocol/generated"]) keepNegativeZero(join(root ?? ".", dir));
   run("build", "proto", ...out("generated/descriptors.binpb"));
   run("build", ...out("generated/test/descriptors.binpb"));

@@ -7,6 +7,7 @@ import { cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/pr
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { afterAll, describe, it } from "vitest";
+import { bufTemplate } from "../../src/codegen/buf-template.js";
 import { STREAM_NAME_PATTERN } from "../../src/schema/definitions.js";
 import { repoRoot, run, type RunResult } from "./exec.js";
 
@@ -49,26 +50,17 @@ async function generate(files: Record<string, string>): Promise<Generated> {
   await mkdir(join(dir, "streamgate", "v1"), { recursive: true });
   await cp(join(repoRoot, "proto", "streamgate", "v1", "options.proto"), join(dir, "streamgate", "v1", "options.proto"));
   await writeFile(join(dir, "buf.yaml"), "version: v2\nmodules:\n  - path: .\n");
-  // strategy: all, as in the repo's buf.gen.yaml: the plugin sees every file at once, which
-  // the cross-file checks (undeclared stream, duplicate stream) need.
-  await writeFile(
-    join(dir, "buf.gen.yaml"),
-    [
-      "version: v2",
-      "plugins:",
-      `  - local: ${JSON.stringify([join(repoRoot, "node_modules/.bin/tsx"), join(repoRoot, "src/codegen/plugin.ts")])}`,
-      "    out: out",
-      "    strategy: all",
-      "    opt:",
-      "      - target=ts",
-      "",
-    ].join("\n"),
-  );
+  // The template npm run codegen uses (strategy all: the cross-file checks need every file at once).
+  const template = bufTemplate({
+    messagesOut: "messages",
+    streamsOut: "out",
+    pluginCommand: [join(repoRoot, "node_modules/.bin/tsx"), join(repoRoot, "src/codegen/plugin.ts")],
+  });
   for (const [path, text] of Object.entries(files)) {
     await mkdir(dirname(join(dir, path)), { recursive: true });
     await writeFile(join(dir, path), text);
   }
-  const result = await run(join(repoRoot, "node_modules/.bin/buf"), ["generate"], { cwd: dir });
+  const result = await run(join(repoRoot, "node_modules/.bin/buf"), ["generate", "--template", template], { cwd: dir });
   const outputs = await readdir(join(dir, "out"), { recursive: true }).catch(() => []);
   return { ...result, dir, outputs: outputs.map(String).sort() };
 }

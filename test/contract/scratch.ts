@@ -9,6 +9,7 @@ import { join, relative } from "node:path";
 import { pathToFileURL } from "node:url";
 import type { AnyStreamDescriptor } from "@streamgate/protocol/stream";
 import { repoRoot, run, type RunResult } from "../codegen/exec.js";
+import { bufTemplate } from "../../src/codegen/buf-template.js";
 import { keepNegativeZero } from "../../src/codegen/ts-proto-fixups.js";
 
 export const BUF = join(repoRoot, "node_modules/.bin/buf");
@@ -50,38 +51,17 @@ export async function createWorkspace(options: WorkspaceOptions): Promise<Worksp
       ["version: v2", "modules:", ...Object.keys(options.modules).map((m) => `  - path: ${m}`), "breaking:", "  use:", "    - WIRE_JSON", ""].join("\n"),
     );
     const streamsOut = join(dir, "gen", "streams");
-    // As buf.gen.yaml and buf.gen.test.yaml, with absolute plugin paths and the runtime import
-    // pointing from the scratch output back to this repository's protocol/src/stream.ts.
+    // As npm run codegen generates, with the runtime import pointing from the scratch output
+    // back to this repository's protocol/src/stream.ts.
     const runtimeImport = relative(streamsOut, join(repoRoot, "protocol", "src", "stream.js")).split("\\").join("/");
-    await writeFile(
-      join(dir, "buf.gen.yaml"),
-      [
-        "version: v2",
-        "clean: true",
-        "plugins:",
-        `  - local: ${JSON.stringify(join(repoRoot, "node_modules/.bin/protoc-gen-ts_proto"))}`,
-        "    out: gen/ts",
-        "    strategy: all",
-        "    opt:",
-        "      - forceLong=bigint",
-        "      - importSuffix=.js",
-        "      - esModuleInterop=true",
-        "      - useDate=false",
-        "      - oneof=unions-value",
-        "      - outputServices=false",
-        "      - useExactTypes=false",
-        `  - local: ${JSON.stringify([join(repoRoot, "node_modules/.bin/tsx"), join(repoRoot, "src/codegen/plugin.ts")])}`,
-        "    out: gen/streams",
-        "    strategy: all",
-        "    opt:",
-        "      - target=ts",
-        "      - import_extension=js",
-        `      - runtime_import=${runtimeImport}`,
-        "      - messages_import=../ts",
-        "",
-      ].join("\n"),
-    );
-    for (const module of options.generate) await mustRun(BUF, ["generate", module, "--template", "buf.gen.yaml"], dir);
+    const template = bufTemplate({
+      messagesOut: "gen/ts",
+      streamsOut: "gen/streams",
+      runtimeImport,
+      messagesImport: "../ts",
+      pluginCommand: [join(repoRoot, "node_modules/.bin/tsx"), join(repoRoot, "src/codegen/plugin.ts")],
+    });
+    for (const module of options.generate) await mustRun(BUF, ["generate", module, "--template", template], dir);
     // The same fix-ups `npm run codegen` applies to ts-proto's output.
     keepNegativeZero(join(dir, "gen", "ts"));
     const descriptorSet = join(dir, "descriptors.binpb");
