@@ -1,7 +1,6 @@
 import { unwatchFile, watchFile } from "node:fs";
 import { join, resolve } from "node:path";
 import type { FastifyInstance } from "fastify";
-import { pino } from "pino";
 import { connectBackbone, type Backbone } from "./backbone/connection.js";
 import { findNatsServer, startNatsServer, type RunningNatsServer } from "./backbone/nats-server.js";
 import { applyStreams } from "./backbone/provision.js";
@@ -17,6 +16,7 @@ import { Deliveries } from "./delivery/delivery.js";
 import { Limits } from "./delivery/limits.js";
 import { Shutdown } from "./delivery/shutdown.js";
 import { Hub } from "./fanout/hub.js";
+import { createLogger } from "./log.js";
 import { Metrics } from "./metrics/metrics.js";
 import { Publisher } from "./publishing/publisher.js";
 
@@ -73,22 +73,25 @@ export async function runGateway(config: GatewayConfig): Promise<RunningGateway>
   // Refused before anything starts: a gateway open to the network without auth never runs by accident.
   const mode = authMode(config);
   const allowedOrigins = allowedOriginsOf(config, mode);
-  const log = pino({ level: config.logLevel });
+  const log = createLogger(config.logLevel);
   if (config.corsOrigins && !config.allowedOrigins) log.warn("corsOrigins (STREAMGATE_CORS_ORIGINS) is deprecated: use allowedOrigins (STREAMGATE_ALLOWED_ORIGINS)");
   const policy = new NetworkPolicy(config.webhookAllowedNetworks);
   const authenticator = mode === "required" ? await Authenticator.create(config.auth, { fetchJwks: fetchJsonThroughPolicy(policy) }) : undefined;
   const session = await openBackbone(config, (line) => console.error(`[streamgate] ${line}`));
   try {
     const results = await applyStreams(session.backbone.jsm, [...session.schemas.streams.values()]);
+    const metrics = new Metrics();
+    metrics.backbone.observe(session.backbone.nc);
     const webhooks = await startWebhooks(session.backbone, session.schemas, {
       policy,
       log,
       stateReplicas: stateReplicasFor(config, session.schemas.streams.values()),
+      metrics,
     });
     const { backbone, schemas } = session;
-    const metrics = new Metrics();
     const limits = new Limits(config.limits);
     const hub = new Hub(backbone, schemas, (stream, err) => log.error({ err, stream }, "live feed failed"));
+    metrics.delivery.observeReaders(() => hub.readerCounts());
     const app = createGateway({
       auth: {
         mode,

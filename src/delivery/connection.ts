@@ -1,4 +1,5 @@
 import type { Principal } from "../auth/principal.js";
+import type { DeliveryMeter } from "../metrics/delivery-metrics.js";
 import type { Metrics } from "../metrics/metrics.js";
 import type { Limits, Seat } from "./limits.js";
 import type { Shutdown } from "./shutdown.js";
@@ -30,7 +31,8 @@ export class Connection {
   readonly #uncount: () => void;
   readonly #seat: Seat;
   #unregister: (() => void) | undefined;
-  readonly delivered: (amount?: number) => void;
+  /** Counts and times what is written to the client. */
+  readonly meter: DeliveryMeter;
 
   constructor(
     readonly protocol: Protocol,
@@ -42,8 +44,8 @@ export class Connection {
   ) {
     // First, so a connection refused (unavailable: all seats taken) leaves nothing behind.
     this.#seat = limits.seat(protocol);
-    this.#uncount = metrics.open(protocol);
-    this.delivered = metrics.delivered.labelled({ protocol });
+    this.#uncount = metrics.delivery.open(protocol);
+    this.meter = metrics.delivery.meter(protocol);
     // Called at once when the gateway is already shutting down.
     this.#unregister = shutdown.onShutdown(() => {
       this.close();

@@ -131,7 +131,7 @@ export class Delivery {
         const item = await this.reader.next({ wait: true, signal });
         if (!item) return signal.aborted ? "stopped" : "feed-ended";
         const room = transport.send(item);
-        if (item.kind === "event") this.connection.delivered();
+        if (item.kind === "event") this.connection.meter.wrote(item.event.stored.time, item.live);
         if (!room) await transport.drained();
       }
     } finally {
@@ -149,29 +149,31 @@ export class Delivery {
     // and after a garbage collection it never fires (the poll would hang until an event came).
     const waited = new AbortController();
     const timer = setTimeout(() => waited.abort(), limits.waitMs);
-    const events: EncodedEvent[] = [];
+    const taken: { event: EncodedEvent; live: boolean }[] = [];
     let gap: GapNotice | undefined;
     let bytes = 0;
     try {
-      while (events.length < limits.max && bytes < limits.maxBytes) {
-        const item = await this.reader.next({ wait: events.length === 0 && waited.signal, signal });
+      while (taken.length < limits.max && bytes < limits.maxBytes) {
+        const item = await this.reader.next({ wait: taken.length === 0 && waited.signal, signal });
         if (!item) break;
         if (item.kind === "gap") {
-          if (events.length > 0 || gap) break;
+          if (taken.length > 0 || gap) break;
           gap = item.gap;
           continue;
         }
-        events.push(item.event);
+        taken.push(item);
         bytes += item.event.stored.data.byteLength;
       }
     } finally {
       clearTimeout(timer);
       this.close();
     }
-    this.connection.delivered(events.length);
+    // Written to the client right after this returns.
+    const now = Date.now();
+    for (const { event, live } of taken) this.connection.meter.wrote(event.stored.time, live, now);
     const next = this.reader.cursor;
     return {
-      events,
+      events: taken.map((item) => item.event),
       next,
       first_offset: gap ? gap.first : this.state.firstOffset,
       // Events may have come since the read began: the stream holds at least what was read.

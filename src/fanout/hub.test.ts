@@ -107,3 +107,34 @@ describe("a re-created stream", () => {
     expect(shape(items.slice(1))).toEqual([1, 2]);
   });
 });
+
+describe("the hub's count of readers", () => {
+  it("tells readers catching up through JetStream from those at the live window, and forgets closed ones", async () => {
+    const own = new Hub(bench, bench.schemas, (stream, err) => feedErrors.push({ stream, err }));
+    try {
+      const stream = await bench.createStream();
+      await bench.publish(stream, many(3));
+      const state = await readStreamState(bench.jsm, stream);
+      const behind = await own.open(state, { position: { from: "first" } });
+      const atEnd = await own.open(state, { position: { from: "now" } });
+      expect(own.readerCounts()).toEqual({ live: 1, catchingUp: 1 });
+
+      const stored = await readToEnd(behind);
+      expect(stored.map((item) => item.kind === "event" && item.live)).toEqual([false, false, false]);
+      // At the end of what JetStream held, it reads the window from now on.
+      expect(own.readerCounts()).toEqual({ live: 2, catchingUp: 0 });
+      await bench.publish(stream, many(2));
+      for (const reader of [behind, atEnd]) {
+        expect((await readEvents(reader, 2)).map((item) => item.kind === "event" && item.live)).toEqual([true, true]);
+      }
+
+      behind.close();
+      expect(own.readerCounts()).toEqual({ live: 1, catchingUp: 0 });
+      atEnd.close();
+      atEnd.close();
+      expect(own.readerCounts()).toEqual({ live: 0, catchingUp: 0 });
+    } finally {
+      own.close();
+    }
+  });
+});

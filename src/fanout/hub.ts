@@ -14,6 +14,7 @@ import { Reader } from "./reader.js";
  */
 export class Hub {
   #feeds = new Map<string, Promise<StreamFeed>>();
+  readonly #readers = new Set<Reader>();
 
   constructor(
     private readonly backbone: Pick<Backbone, "js" | "jsm">,
@@ -32,13 +33,22 @@ export class Hub {
         schemas: this.schemas,
         feed,
         filterSubject: filterSubject(state.name, { types: request.types, key: request.key }),
+        onClose: () => this.#readers.delete(reader),
       },
       startOffset,
       eventFilter(request),
       state,
       gap,
     );
+    this.#readers.add(reader);
     return reader;
+  }
+
+  /** The open readers, by where they read. */
+  readerCounts(): { live: number; catchingUp: number } {
+    let catchingUp = 0;
+    for (const reader of this.#readers) if (reader.catchingUp) catchingUp++;
+    return { live: this.#readers.size - catchingUp, catchingUp };
   }
 
   close(): void {

@@ -11,7 +11,11 @@ import { EncodedEvent, type EventFilter } from "./encoded-event.js";
 import type { StreamFeed } from "./feed.js";
 import { STOPPED, Wakeup } from "./wakeup.js";
 
-export type ReadItem = { kind: "event"; event: EncodedEvent } | { kind: "gap"; gap: GapNotice };
+/**
+ * An event, or a gap notice. A `live` event was taken from the feed's window (stored while this
+ * gateway read the stream live); the others were read back from JetStream.
+ */
+export type ReadItem = { kind: "event"; event: EncodedEvent; live: boolean } | { kind: "gap"; gap: GapNotice };
 
 export interface ReaderContext {
   js: JetStreamClient;
@@ -20,6 +24,8 @@ export interface ReaderContext {
   feed: StreamFeed;
   /** The single filter subject JetStream applies during catch-up. */
   filterSubject: string;
+  /** Told when the reader closes. */
+  onClose?: () => void;
 }
 
 /**
@@ -103,7 +109,7 @@ export class Reader {
           return { kind: "gap", gap: item };
         }
         this.#cursor = item.offset + 1;
-        if (item.matches(this.filter)) return { kind: "event", event: item };
+        if (item.matches(this.filter)) return { kind: "event", event: item, live: false };
         continue;
       }
 
@@ -114,7 +120,7 @@ export class Reader {
       const event = feed.get(this.#cursor);
       if (event) {
         this.#cursor++;
-        if (event.matches(this.filter)) return { kind: "event", event };
+        if (event.matches(this.filter)) return { kind: "event", event, live: true };
         continue;
       }
       if (feed.closed) return undefined;
@@ -127,9 +133,16 @@ export class Reader {
     }
   }
 
+  /** Behind the feed's window: reading JetStream (or about to) to reach it. */
+  get catchingUp(): boolean {
+    return this.#catchUp !== undefined || this.#cursor < this.ctx.feed.firstOffset;
+  }
+
   /** Ends a wait in progress (next() answers undefined) and lets go of the caller's signals. */
   close(): void {
+    if (this.#closed) return;
     this.#closed = true;
+    this.ctx.onClose?.();
     this.#catchUp?.close();
     this.#catchUp = undefined;
     this.#wakeup.dispose();

@@ -72,6 +72,7 @@ export function createGateway(parts: GatewayParts): FastifyInstance {
   // A token in the URL is a parameter of every route only where the operator allowed it.
   const credentialParameters = config.auth.allowQueryToken ? [CREDENTIAL_QUERY_PARAMETER] : [];
   app.addHook("onRoute", (route) => routes.add(route.method, route.url));
+  app.addHook("onResponse", async (request, reply) => metrics.http.response(request.method, request.routeOptions.url, reply.statusCode));
   app.addHook("preClose", async () => {
     shutdown.begin();
     // A connection a client opened but never used would hold close() until it times out.
@@ -110,7 +111,7 @@ export function createGateway(parts: GatewayParts): FastifyInstance {
   });
   void app.register(healthRoutes, { jsm: backbone.jsm, streams: [...schemas.streams.keys(), ...stateStreams] });
   void app.register(streamRoutes, { jsm: backbone.jsm, schemas });
-  app.get("/metrics", async (_request, reply) => reply.type("text/plain; version=0.0.4").send(metrics.render()));
+  app.get("/metrics", async (_request, reply) => reply.type(metrics.contentType).send(await metrics.render()));
   void app.register(publishRoutes, { schemas, publisher });
   void app.register(sseRoutes, { deliveries, shutdown, metrics, limits, keepAliveMs: config.sseKeepAliveMs, retryMs: config.sseRetryMs });
   void app.register(webhookRoutes, { service: webhooks });

@@ -1,66 +1,33 @@
+import { collectDefaultMetrics, Registry } from "prom-client";
+import { BackboneMetrics } from "./backbone-metrics.js";
+import { DeliveryMetrics } from "./delivery-metrics.js";
+import { HttpMetrics } from "./http-metrics.js";
+import { PublishMetrics } from "./publish-metrics.js";
+import { WebhookMetrics } from "./webhook-metrics.js";
+
 /**
- * A few counters and gauges in the Prometheus text format (GET /metrics). Small enough that a
- * client library would be more code to read than this.
+ * The gateway's metrics (GET /metrics), in a registry of its own: several gateways in one
+ * process (tests) count apart. The rest of the code talks to this, never to prom-client.
  */
-type Labels = Record<string, string>;
-
-class Series {
-  #values = new Map<string, number>();
-
-  constructor(
-    readonly name: string,
-    readonly help: string,
-    readonly type: "counter" | "gauge",
-  ) {}
-
-  add(amount = 1, labels: Labels = {}): void {
-    const key = labelText(labels);
-    this.#values.set(key, (this.#values.get(key) ?? 0) + amount);
-  }
-
-  /** The series of one label set, for hot paths: the label text is made once, here. */
-  labelled(labels: Labels): (amount?: number) => void {
-    const key = labelText(labels);
-    return (amount = 1) => this.#values.set(key, (this.#values.get(key) ?? 0) + amount);
-  }
-
-  render(): string {
-    const lines = [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} ${this.type}`];
-    for (const [labels, value] of this.#values) lines.push(`${this.name}${labels} ${value}`);
-    return lines.join("\n");
-  }
-}
-
-function labelText(labels: Labels): string {
-  const parts = Object.entries(labels).map(([k, v]) => `${k}="${v.replaceAll("\\", "\\\\").replaceAll('"', '\\"')}"`);
-  return parts.length ? `{${parts.join(",")}}` : "";
-}
-
 export class Metrics {
-  readonly published = new Series("streamgate_events_published_total", "Events stored through the gateway.", "counter");
-  readonly delivered = new Series("streamgate_events_delivered_total", "Events sent to clients, by protocol.", "counter");
-  readonly connections = new Series("streamgate_open_connections", "Open SSE responses, long polls and WebSockets.", "gauge");
+  readonly #registry = new Registry();
+  readonly publishing = new PublishMetrics(this.#registry);
+  readonly delivery = new DeliveryMetrics(this.#registry);
+  readonly webhooks = new WebhookMetrics(this.#registry);
+  readonly backbone = new BackboneMetrics(this.#registry);
+  readonly http = new HttpMetrics(this.#registry);
 
-  render(): string {
-    const memory = process.memoryUsage();
-    const process_ = [
-      "# HELP process_resident_memory_bytes Resident memory of the gateway process.",
-      "# TYPE process_resident_memory_bytes gauge",
-      `process_resident_memory_bytes ${memory.rss}`,
-      "# HELP nodejs_heap_used_bytes V8 heap in use.",
-      "# TYPE nodejs_heap_used_bytes gauge",
-      `nodejs_heap_used_bytes ${memory.heapUsed}`,
-    ];
-    return [this.published, this.delivered, this.connections].map((s) => s.render()).concat(process_).join("\n") + "\n";
+  constructor() {
+    // The process's CPU, memory, handles, event-loop lag and garbage collections.
+    collectDefaultMetrics({ register: this.#registry });
   }
 
-  /** Counts an open connection of a protocol until the returned function is called. */
-  open(protocol: string): () => void {
-    this.connections.add(1, { protocol });
-    let closed = false;
-    return () => {
-      if (!closed) this.connections.add(-1, { protocol });
-      closed = true;
-    };
+  get contentType(): string {
+    return this.#registry.contentType;
+  }
+
+  /** The Prometheus text format. */
+  render(): Promise<string> {
+    return this.#registry.metrics();
   }
 }

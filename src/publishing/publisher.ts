@@ -4,6 +4,8 @@ import type { StreamDefinition } from "../schema/definitions.js";
 import { isBinaryInput, type BinaryEventInput, type EventInput, type JsonEventInput } from "@streamgate/protocol/publish";
 import { prepareBinaryEvent, prepareJsonEvent } from "./event-input.js";
 import type { Metrics } from "../metrics/metrics.js";
+import type { PublishOutcome, PublishProtocol } from "../metrics/publish-metrics.js";
+import { toApiError } from "../delivery/errors.js";
 import { UnauthenticatedError } from "../auth/unauthenticated-error.js";
 import { authorize } from "../auth/grants.js";
 import type { Principal } from "../auth/principal.js";
@@ -16,8 +18,8 @@ function authorizePublish(events: readonly EventToStore[], principal: Principal 
 }
 
 /**
- * Checks and stores events for HTTP and WebSocket publishing alike, counting what is stored and
- * holding each credential to its publishes per second (PROTOCOL.md section 9.5).
+ * Checks and stores events for HTTP and WebSocket publishing alike, counting and timing what is
+ * stored and holding each credential to its publishes per second (PROTOCOL.md section 9.5).
  */
 export class Publisher {
   constructor(
@@ -50,24 +52,42 @@ export class Publisher {
    * Stores an event the principal may publish (its stream, type and key) within its rate;
    * refused before anything is stored otherwise.
    */
-  async store(event: EventToStore, principal: Principal | undefined): Promise<StoreResult> {
-    authorizePublish([event], principal);
-    this.limits.publish(principal);
-    return this.#store(event);
+  async store(event: EventToStore, principal: Principal | undefined, protocol: "http" | "ws"): Promise<StoreResult> {
+    return this.#timed(protocol, (result) => (result.duplicate ? "duplicate" : "stored"), () => {
+      authorizePublish([event], principal);
+      this.limits.publish(principal);
+      return this.#store(event);
+    });
   }
 
   /** A batch is refused whole when any of its events is not the principal's to publish, or its rate has no room for it. */
   async storeAll(events: readonly EventToStore[], principal: Principal | undefined): Promise<StoreResult[]> {
-    authorizePublish(events, principal);
-    this.limits.publish(principal, events.length);
-    const results: StoreResult[] = [];
-    for (const event of events) results.push(await this.#store(event));
-    return results;
+    return this.#timed("http_batch", () => "stored", async () => {
+      authorizePublish(events, principal);
+      this.limits.publish(principal, events.length);
+      const results: StoreResult[] = [];
+      for (const event of events) results.push(await this.#store(event));
+      return results;
+    });
   }
 
   async #store(event: EventToStore): Promise<StoreResult> {
     const result = await storeEvent(this.backbone.js, event, { maxPayload: this.maxPayload });
-    if (!result.duplicate) this.metrics.published.add(1, { stream: event.stream });
+    if (!result.duplicate) this.metrics.publishing.stored(event.stream);
     return result;
+  }
+
+  /** Runs a publish, timing it by how it ended. */
+  async #timed<T>(protocol: PublishProtocol, outcomeOf: (result: T) => PublishOutcome, publish: () => Promise<T>): Promise<T> {
+    const startedAt = performance.now();
+    try {
+      const result = await publish();
+      this.metrics.publishing.answered(protocol, outcomeOf(result), startedAt);
+      return result;
+    } catch (err) {
+      const { status } = toApiError(err);
+      this.metrics.publishing.answered(protocol, status === 503 ? "unavailable" : status < 500 ? "refused" : "failed", startedAt);
+      throw err;
+    }
   }
 }

@@ -41,7 +41,7 @@ export const publishRoutes: FastifyPluginAsync<PublishRouteOptions> = async (app
       }
       event = publisher.json(stream, { ...parsed.data, id: parsed.data.id ?? idempotencyKey });
     }
-    return sendStored(reply, await publisher.store(event, request.principal));
+    return sendStored(reply, await publisher.store(event, request.principal, "http"));
   });
 
   app.post<{ Params: { stream: string } }>("/v1/streams/:stream/events::batch", async (request, reply) => {

@@ -1,6 +1,6 @@
 import { isIP } from "node:net";
 import { StringDecoder } from "node:string_decoder";
-import { Agent, request } from "undici";
+import { Agent, errors, request } from "undici";
 import { Webhook as Signer } from "standardwebhooks";
 import type { EncodedEvent } from "../fanout/encoded-event.js";
 import type { JsonValue } from "@bufbuild/protobuf";
@@ -13,6 +13,8 @@ export type AttemptOutcome =
   | { kind: "delivered"; status: number; durationMs: number; response: string }
   | {
       kind: "failed";
+      /** rejected: the receiver answered, not with a 2xx; unreachable: it did not answer. */
+      failure: "rejected" | "timeout" | "unreachable" | "forbidden";
       status?: number;
       error: string;
       durationMs: number;
@@ -43,7 +45,9 @@ export class Deliverer {
       const url = new URL(webhook.url);
       const host = hostOf(url);
       const problem = isIP(host) ? this.policy.problem(host) : undefined;
-      if (problem) return { kind: "failed", error: ForbiddenTargetError.notAllowed(url.hostname, problem).message, durationMs: elapsed() };
+      if (problem) {
+        return { kind: "failed", failure: "forbidden", error: ForbiddenTargetError.notAllowed(url.hostname, problem).message, durationMs: elapsed() };
+      }
 
       const { body, headers } = this.#message(webhook, event, attempt);
       const response = await request(url, {
@@ -61,6 +65,7 @@ export class Deliverer {
       const retryAfter = status === 429 || status === 503 ? retryAfterMs(response.headers["retry-after"]) : undefined;
       return {
         kind: "failed",
+        failure: "rejected",
         status,
         error: status >= 300 && status < 400 ? `redirect (${status}) not followed` : `HTTP ${status}`,
         durationMs: elapsed(),
@@ -69,8 +74,9 @@ export class Deliverer {
         ...(status === 410 && { gone: true }),
       };
     } catch (err) {
-      const error = err instanceof Error && err.name === "TimeoutError" ? `timed out after ${webhook.timeoutMs} ms` : describe(err);
-      return { kind: "failed", error, durationMs: elapsed() };
+      const failure = failureOf(err);
+      const error = failure === "timeout" ? `timed out after ${webhook.timeoutMs} ms` : describe(err);
+      return { kind: "failed", failure, error, durationMs: elapsed() };
     }
   }
 
@@ -138,6 +144,15 @@ function retryAfterMs(value: string | string[] | undefined): number | undefined 
   if (!raw) return undefined;
   const ms = /^\d+$/.test(raw.trim()) ? Number(raw.trim()) * 1000 : Date.parse(raw) - Date.now();
   return Number.isFinite(ms) ? Math.min(Math.max(ms, 0), 86_400_000) : undefined;
+}
+
+/** Why a request came to no answer. */
+function failureOf(err: unknown): "timeout" | "unreachable" | "forbidden" {
+  if (!(err instanceof Error)) return "unreachable";
+  if (err instanceof ForbiddenTargetError || err.cause instanceof ForbiddenTargetError) return "forbidden";
+  // The signal's timeout (a DOMException), or undici's own when the headers or body stall.
+  const timedOut = err.name === "TimeoutError" || err instanceof errors.HeadersTimeoutError || err instanceof errors.BodyTimeoutError;
+  return timedOut ? "timeout" : "unreachable";
 }
 
 function describe(err: unknown): string {

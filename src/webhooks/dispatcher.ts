@@ -9,6 +9,8 @@ import { WebhookWorker, type WorkerDeps } from "./worker.js";
  */
 export class Dispatcher {
   #workers = new Map<string, WebhookWorker>();
+  /** Every registration, active or not, as the bucket last said. */
+  #registered = new Map<string, Webhook>();
   #watch?: { stop(): void };
   #changes = Promise.resolve();
 
@@ -24,6 +26,8 @@ export class Dispatcher {
     void (async () => {
       for await (const entry of watch) {
         const webhook = entry.operation === "PUT" ? entry.json<Webhook>() : undefined;
+        if (webhook) this.#registered.set(entry.key, webhook);
+        else this.#registered.delete(entry.key);
         // One change at a time, in bucket order, so a worker is never started twice.
         this.#changes = this.#changes.then(() => this.#apply(entry.key, webhook)).catch((err: unknown) => {
           this.log.error({ err, webhook: entry.key }, "could not apply a webhook change");
@@ -42,6 +46,11 @@ export class Dispatcher {
 
   get workers(): number {
     return this.#workers.size;
+  }
+
+  /** Every registered webhook, as this gateway last saw it. */
+  registered(): Iterable<Webhook> {
+    return this.#registered.values();
   }
 
   async #apply(id: string, webhook: Webhook | undefined): Promise<void> {

@@ -3,7 +3,9 @@ import type { JetStreamManager } from "@nats-io/jetstream";
 import type { FastifyBaseLogger } from "fastify";
 import type { Backbone } from "../backbone/connection.js";
 import { scaleStateStream } from "../backbone/state-streams.js";
+import type { Metrics } from "../metrics/metrics.js";
 import type { Schemas } from "../schema/registry.js";
+import { WebhookBacklogs } from "./backlogs.js";
 import { Deliverer } from "./delivery.js";
 import { Dispatcher } from "./dispatcher.js";
 import { WebhookLogs } from "./logs.js";
@@ -21,18 +23,18 @@ export interface Webhooks {
 
 /**
  * Opens the webhook buckets and streams, each with `stateReplicas` replicas, and starts
- * delivering for every active webhook.
+ * delivering for every active webhook, counted in `metrics`.
  */
 export async function startWebhooks(
   backbone: Pick<Backbone, "nc" | "js" | "jsm">,
   schemas: Schemas,
-  options: { policy: NetworkPolicy; log: FastifyBaseLogger; stateReplicas: number },
+  options: { policy: NetworkPolicy; log: FastifyBaseLogger; stateReplicas: number; metrics: Metrics },
 ): Promise<Webhooks> {
   const kvm = new Kvm(backbone.js);
   const registrations = await openBucket(kvm, backbone.jsm, "streamgate_webhooks", options.stateReplicas);
   const stats = await openBucket(kvm, backbone.jsm, "streamgate_webhook_stats", options.stateReplicas);
   const logs = await WebhookLogs.open(backbone.js, backbone.jsm, stats.kv, options.stateReplicas);
-  const { policy } = options;
+  const { policy, metrics } = options;
   const deliverer = new Deliverer(policy);
   const service = new WebhookService(backbone.js, backbone.jsm, registrations.kv, logs, schemas, policy);
   const dispatcher = new Dispatcher(
@@ -43,11 +45,14 @@ export async function startWebhooks(
       deliverer,
       logs,
       log: options.log,
+      metrics,
       disable: (id, reason) => service.disable(id, reason),
     },
     options.log,
   );
   await dispatcher.start();
+  const backlogs = new WebhookBacklogs(backbone.jsm, () => dispatcher.registered());
+  metrics.webhooks.observe({ webhooks: () => dispatcher.registered(), backlogs: () => backlogs.read() });
   return {
     service,
     dispatcher,

@@ -2,6 +2,8 @@ import type { Consumer, JetStreamClient, JetStreamManager, JsMsg } from "@nats-i
 import type { FastifyBaseLogger } from "fastify";
 import { fromStoredMsg, toStoredEvent } from "../backbone/reader.js";
 import { EncodedEvent, eventFilter, type EventFilter } from "../fanout/encoded-event.js";
+import type { DeliveryMeter } from "../metrics/delivery-metrics.js";
+import type { Metrics } from "../metrics/metrics.js";
 import type { Schemas } from "../schema/registry.js";
 import type { Deliverer } from "./delivery.js";
 import { REDELIVER, type WebhookLogs } from "./logs.js";
@@ -15,6 +17,7 @@ export interface WorkerDeps {
   deliverer: Deliverer;
   logs: WebhookLogs;
   log: FastifyBaseLogger;
+  metrics: Metrics;
   /** The receiver answered 410. */
   disable(webhookId: string, reason: string): Promise<void>;
 }
@@ -37,12 +40,14 @@ export class WebhookWorker {
   #loops: Promise<void>[] = [];
   #skips?: SkipWatch;
   readonly #filter: EventFilter;
+  readonly #meter: DeliveryMeter;
 
   constructor(
     readonly webhook: Webhook,
     private readonly deps: WorkerDeps,
   ) {
     this.#filter = eventFilter(webhook);
+    this.#meter = deps.metrics.delivery.meter("webhook");
   }
 
   start(): void {
@@ -165,7 +170,10 @@ export class WebhookWorker {
       },
       outcome.kind,
     );
+    deps.metrics.webhooks.attempted(outcome.kind === "delivered" ? "delivered" : outcome.failure);
     if (outcome.kind === "delivered") {
+      // A webhook's events are all timed, replays too: its backlog is its receiver's latency.
+      this.#meter.wrote(stored.time, true);
       msg.ack();
       return;
     }
@@ -189,6 +197,7 @@ export class WebhookWorker {
       at: new Date().toISOString(),
       lastError: outcome.error,
     });
+    deps.metrics.webhooks.deadLettered();
     // Settled as dead: delivery goes on with the next event.
     msg.term();
   }

@@ -23,6 +23,7 @@ import { readStreamState } from "../../src/backbone/stream-state.js";
 import { loadSchemas } from "../../src/schema/registry.js";
 import type { AttemptsLogEntry } from "../../src/webhooks/logs.js";
 import { startWebhooks, type Webhooks } from "../../src/webhooks/webhooks.js";
+import { Metrics } from "../../src/metrics/metrics.js";
 
 interface GatewayFixtures {
   gw: TestGateway;
@@ -259,6 +260,7 @@ const inProcess = base.extend<ProcessFixtures>({
       policy: new NetworkPolicy("127.0.0.0/8"),
       stateReplicas: 1,
       log: pino({ level: "silent" }),
+      metrics: new Metrics(),
     });
     await use(webhooks);
     await webhooks.close();

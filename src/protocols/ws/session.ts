@@ -291,7 +291,7 @@ export class WsSession {
     const { publisher } = this.deps;
     try {
       const event = publisher.input(requireStream(this.deps.schemas, streamName), input);
-      this.#send({ op: "published", ref, ...(await publisher.store(event, this.connection.principal)) });
+      this.#send({ op: "published", ref, ...(await publisher.store(event, this.connection.principal, "ws")) });
     } catch (err) {
       this.#error(err, { ref });
     }
