@@ -86,17 +86,18 @@ export async function startNatsServer(options: {
   // setpriv only exists (and PR_SET_PDEATHSIG only works) on Linux.
   const setpriv = process.platform === "linux" ? await findExecutable("setpriv") : undefined;
 
-  const release = lockStore(options.storeDir);
+  const lock = lockStore(options.storeDir);
   for (let attempt = 1; ; attempt++) {
     const port = options.port || (await pickFreePort(host));
     try {
       const server = await launch({ binary, setpriv, host, port, storeDir: options.storeDir, args: options.args ?? [], log: options.log });
-      return { ...server, stop: () => server.stop().finally(release) };
+      lock.running(server.url);
+      return { ...server, stop: () => server.stop().finally(lock.release) };
     } catch (error) {
       // A port we picked ourselves can be taken by someone else before nats-server binds it.
       const canRetry = !options.port && attempt < AUTO_PORT_ATTEMPTS && error instanceof PortInUseError;
       if (!canRetry) {
-        release();
+        lock.release();
         throw error;
       }
     }

@@ -3,31 +3,54 @@ import { join } from "node:path";
 
 /** Another live process runs an embedded nats-server on this store. */
 export class StoreInUseError extends Error {
-  constructor(storeDir: string, pid: number) {
+  constructor(storeDir: string, holder: LockHolder) {
     super(
-      `another process (pid ${pid}) runs an embedded nats-server on ${storeDir}: two servers on one JetStream store corrupt it. ` +
-        "Stop that one, give this one its own STREAMGATE_DATA_DIR, or set NATS_URL to share the running server.",
+      `another process (pid ${holder.pid}) runs an embedded nats-server on ${storeDir}: two servers on one JetStream store corrupt it. ` +
+        `Stop that one, give this one its own STREAMGATE_DATA_DIR, or share the running server with NATS_URL=${holder.url ?? "<its URL>"}.`,
     );
     this.name = "StoreInUseError";
   }
 }
 
+/** What the lock file says: who holds the store, and (once it runs) its server's URL. */
+interface LockHolder {
+  pid: number;
+  url?: string;
+}
+
+export interface StoreLock {
+  /** Writes the running server's URL into the lock, for whoever finds the store taken. */
+  running(url: string): void;
+  release(): void;
+}
+
 /**
  * Takes the store's lock file for this process, so one JetStream store gets one embedded
- * nats-server; a lock left by a process that is gone is taken over. Returns its release.
+ * nats-server; a lock left by a process that is gone is taken over.
  */
-export function lockStore(storeDir: string): () => void {
+export function lockStore(storeDir: string): StoreLock {
   const path = join(storeDir, "streamgate.lock");
+  const write = (holder: LockHolder, flag: string) => writeFileSync(path, JSON.stringify(holder), { flag });
   for (;;) {
     try {
-      writeFileSync(path, String(process.pid), { flag: "wx" });
-      return () => rmSync(path, { force: true });
+      write({ pid: process.pid }, "wx");
+      return { running: (url) => write({ pid: process.pid, url }, "w"), release: () => rmSync(path, { force: true }) };
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
     }
-    const holder = Number(readFileSync(path, "utf8"));
-    if (Number.isInteger(holder) && holder > 0 && holder !== process.pid && isAlive(holder)) throw new StoreInUseError(storeDir, holder);
+    const holder = readHolder(path);
+    if (holder && holder.pid !== process.pid && isAlive(holder.pid)) throw new StoreInUseError(storeDir, holder);
     rmSync(path, { force: true });
+  }
+}
+
+/** The holder the lock file names; undefined for a file that names none (half written, or not ours). */
+function readHolder(path: string): LockHolder | undefined {
+  try {
+    const holder = JSON.parse(readFileSync(path, "utf8")) as Partial<LockHolder>;
+    return Number.isInteger(holder.pid) && holder.pid! > 0 ? { pid: holder.pid!, ...(typeof holder.url === "string" && { url: holder.url }) } : undefined;
+  } catch {
+    return undefined;
   }
 }
 

@@ -134,6 +134,7 @@ console.log(JSON.stringify({ first: first.offset, second: second.offset, read })
       // A second gateway on the same data dir is refused: one nats-server per JetStream store.
       const second = await inProject("npx", ["streamgate", "serve"], { PORT: String(await freePort()) }).catch((err: Error) => err);
       expect(String(second)).toMatch(/exited 1[\s\S]*another process \(pid \d+\) runs an embedded nats-server/);
+      expect(String(second)).toContain(`NATS_URL=${natsUrl}`);
 
       // What a supervisor does: SIGTERM to the process it started, npm. npm passes it on and
       // ends by the same signal; the gateway shuts down cleanly, with nothing left behind.
