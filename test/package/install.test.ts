@@ -131,6 +131,10 @@ console.log(JSON.stringify({ first: first.offset, second: second.offset, read })
       const expected = [`${result.first} app.v1.Greeted ada hello from the producer`, `${result.second} app.v1.Greeted grace hello over HTTP`];
       expect(result.read).toEqual(["ws", "sse", "poll"].map((protocol) => ({ protocol, got: expected })));
 
+      // Codegen again while it serves: the gateway says a restart is needed to serve it.
+      await inProject("npm", ["run", "codegen"]);
+      await until(() => log.includes("the descriptor set changed"), "the gateway to notice the new descriptor set", 20_000, () => log);
+
       // A second gateway on the same data dir is refused: one nats-server per JetStream store.
       const second = await inProject("npx", ["streamgate", "serve"], { PORT: String(await freePort()) }).catch((err: Error) => err);
       expect(String(second)).toMatch(/exited 1[\s\S]*another process \(pid \d+\) runs an embedded nats-server/);
