@@ -19,8 +19,11 @@ import { answerClientError } from "./client-errors.js";
 import { CREDENTIAL_QUERY_PARAMETER } from "../auth/credential.js";
 import { installRequestAuth, type BrowserSafety, type RequestAuth } from "../auth/http.js";
 import { toApiError } from "../delivery/errors.js";
+import { describeRoutes } from "./openapi/document.js";
+import { queryParametersOf } from "./openapi/query.js";
 import { RouteTable } from "./route-table.js";
 import { healthRoutes } from "./routes/health.js";
+import { metricsRoutes } from "./routes/metrics.js";
 import { streamRoutes } from "./routes/streams.js";
 import { webhookRoutes } from "./routes/webhooks.js";
 
@@ -39,13 +42,6 @@ export interface GatewayParts {
   stateStreams: readonly string[];
   config: Omit<GatewayConfig, "port" | "host" | "natsUrl" | "dataDir" | "descriptorSet" | "logLevel">;
   logger: FastifyBaseLogger;
-}
-
-declare module "fastify" {
-  interface FastifyContextConfig {
-    /** The query parameters the route takes; any other is refused (PROTOCOL.md section 4). */
-    query?: readonly string[];
-  }
 }
 
 /** The HTTP face of the gateway: one plugin per concern, every error in the protocol's shape. */
@@ -68,6 +64,7 @@ export function createGateway(parts: GatewayParts): FastifyInstance {
     // So is a request Node's HTTP parser refuses before fastify sees it (431, say).
     clientErrorHandler: answerClientError,
   });
+  describeRoutes(app, { authRequired: auth.mode === "required", allowQueryToken: config.auth.allowQueryToken });
   const routes = new RouteTable();
   // A token in the URL is a parameter of every route only where the operator allowed it.
   const credentialParameters = config.auth.allowQueryToken ? [CREDENTIAL_QUERY_PARAMETER] : [];
@@ -78,10 +75,11 @@ export function createGateway(parts: GatewayParts): FastifyInstance {
     // A connection a client opened but never used would hold close() until it times out.
     setTimeout(() => app.server.closeAllConnections(), 1_000).unref();
   });
-  // Not onRequest: a WebSocket route's socket is only closed after a refusal once
+  // A route takes the query parameters its schema describes; any other is refused (PROTOCOL.md
+  // section 4). Not onRequest: a WebSocket route's socket is only closed after a refusal once
   // @fastify/websocket's own onRequest hook has marked the request as an upgrade.
   app.addHook("preValidation", async (request: FastifyRequest<{ Querystring: Query }>) => {
-    if (request.method !== "OPTIONS") checkQueryNames(request.query, [...(request.routeOptions.config.query ?? []), ...credentialParameters]);
+    if (request.method !== "OPTIONS") checkQueryNames(request.query, [...queryParametersOf(request.routeOptions.schema), ...credentialParameters]);
   });
 
   app.setErrorHandler((err, request, reply) => {
@@ -111,7 +109,7 @@ export function createGateway(parts: GatewayParts): FastifyInstance {
   });
   void app.register(healthRoutes, { jsm: backbone.jsm, streams: [...schemas.streams.keys(), ...stateStreams] });
   void app.register(streamRoutes, { jsm: backbone.jsm, schemas });
-  app.get("/metrics", async (_request, reply) => reply.type(metrics.contentType).send(await metrics.render()));
+  void app.register(metricsRoutes, { metrics });
   void app.register(publishRoutes, { schemas, publisher });
   void app.register(sseRoutes, { deliveries, shutdown, metrics, limits, keepAliveMs: config.sseKeepAliveMs, retryMs: config.sseRetryMs });
   void app.register(webhookRoutes, { service: webhooks });

@@ -10,8 +10,11 @@ import type { Transport } from "../delivery/transport.js";
 import type { ReadItem } from "../fanout/reader.js";
 import type { Metrics } from "../metrics/metrics.js";
 import { ApiError } from "@streamgate/protocol/errors";
-import { READ_PARAMS, readSpecFromQuery, single, type Query, type ReadSpec } from "@streamgate/protocol/read-spec";
+import { readSpecFromQuery, single, type Query, type ReadSpec } from "@streamgate/protocol/read-spec";
 import { sseFrames } from "@streamgate/protocol/sse";
+import { errorResponses } from "../gateway/openapi/errors.js";
+import { querySchema, readParameters } from "../gateway/openapi/query.js";
+import { streamParameter } from "../gateway/openapi/stream-shapes.js";
 
 export interface SseRouteOptions {
   deliveries: Deliveries;
@@ -22,13 +25,30 @@ export interface SseRouteOptions {
   retryMs: number;
 }
 
+const RESUME = "the offset seen last: the stream resumes after it, whatever the position parameters say";
+
+const sseSchema = {
+  summary: "Server-Sent Events: the stream from a position, then live",
+  description:
+    "First a retry: line; each event is id: <offset> and data: <envelope JSON> with no event: field; a gap notice is event: gap; " +
+    "at a credential's expiry, event: expired and the response ends. A comment line keeps an idle response open.",
+  tags: ["read"],
+  params: streamParameter,
+  querystring: querySchema({ ...readParameters, lastEventId: { type: "integer", minimum: 0, description: `as Last-Event-ID, for clients that cannot set headers: ${RESUME}` } }),
+  headers: { type: "object", properties: { "Last-Event-ID": { type: "integer", minimum: 0, description: RESUME } } },
+  response: {
+    200: { description: "An endless text/event-stream", content: { "text/event-stream": { schema: { type: "string" } } } },
+    ...errorResponses("not_found", "rate_limited"),
+  },
+};
+
 /** GET /v1/streams/{stream}/sse (PROTOCOL.md section 5.1). */
 export const sseRoutes: FastifyPluginAsync<SseRouteOptions> = async (app, options) => {
   const { deliveries, shutdown, metrics, limits } = options;
 
   app.get<{ Params: { stream: string }; Querystring: Query }>(
     "/v1/streams/:stream/sse",
-    { config: { query: [...READ_PARAMS, "lastEventId"] } },
+    { schema: sseSchema },
     async (request, reply) => {
       const read = (): ReadSpec => {
         const spec = readSpecFromQuery(request.query);

@@ -1,4 +1,4 @@
-import type { FastifyPluginAsync } from "fastify";
+import type { FastifyPluginAsync, FastifySchema } from "fastify";
 import type { JetStreamManager } from "@nats-io/jetstream";
 import { ApiError } from "@streamgate/protocol/errors";
 
@@ -16,14 +16,24 @@ export interface HealthRouteOptions {
  * streams within a second; a NATS connection alone says nothing about JetStream.
  */
 export const healthRoutes: FastifyPluginAsync<HealthRouteOptions> = async (app, { jsm, streams }) => {
-  app.get("/healthz", async () => ({ status: "ok" }));
+  app.get("/healthz", { schema: statusSchema("The process answers", "ok") }, async () => ({ status: "ok" }));
 
-  app.get("/readyz", async () => {
+  app.get("/readyz", { schema: statusSchema("Ready: JetStream answers for every stream the gateway serves or keeps its state in (else 503)", "ready") }, async () => {
     const silent = await streamsNotAnswering(jsm, streams, READY_CHECK_BUDGET_MS);
     if (silent.length > 0) throw new ApiError("unavailable", `JetStream does not answer for ${silent.join("; ")}`, undefined, 1);
     return { status: "ready" };
   });
 };
+
+/** Public, with auth on too: supervisors and load balancers carry no credential. */
+function statusSchema(summary: string, status: string): FastifySchema {
+  return {
+    summary,
+    tags: ["operations"],
+    security: [],
+    response: { 200: { description: summary, type: "object", properties: { status: { type: "string", enum: [status] } }, required: ["status"] } },
+  };
+}
 
 /** The streams whose info JetStream did not give within budgetMs, each with what went wrong. */
 async function streamsNotAnswering(jsm: JetStreamManager, streams: readonly string[], budgetMs: number): Promise<string[]> {

@@ -5,6 +5,9 @@ import type { StreamDefinition } from "../../schema/definitions.js";
 import { readStreamState } from "../../backbone/stream-state.js";
 import { authorize, mayRead } from "../../auth/grants.js";
 import { principalOf } from "../../auth/http.js";
+import { errorResponses } from "../openapi/errors.js";
+import { ref } from "../openapi/json-schema.js";
+import { streamInfoSchema, streamParameter } from "../openapi/stream-shapes.js";
 
 export interface StreamsRouteOptions {
   jsm: JetStreamManager;
@@ -29,12 +32,23 @@ export const streamRoutes: FastifyPluginAsync<StreamsRouteOptions> = async (app,
   }
 
   // Only the streams the credential may read are listed, or described.
-  app.get("/v1/streams", async (request) => {
+  const listSchema = {
+    summary: "The streams the credential may read",
+    tags: ["streams"],
+    response: { 200: { description: "StreamInfo of each", type: "object", properties: { streams: { type: "array", items: ref(streamInfoSchema) } }, required: ["streams"] } },
+  };
+  app.get("/v1/streams", { schema: listSchema }, async (request) => {
     const principal = principalOf(request);
     return { streams: await Promise.all([...schemas.streams.values()].filter((s) => mayRead(principal, s.name)).map(streamInfo)) };
   });
 
-  app.get<{ Params: { stream: string } }>("/v1/streams/:stream", async (request) => {
+  const infoSchema = {
+    summary: "One stream: its types, offsets, size and epoch",
+    tags: ["streams"],
+    params: streamParameter,
+    response: { 200: ref(streamInfoSchema, "StreamInfo"), ...errorResponses("not_found") },
+  };
+  app.get<{ Params: { stream: string } }>("/v1/streams/:stream", { schema: infoSchema }, async (request) => {
     const stream = requireStream(schemas, request.params.stream);
     const principal = principalOf(request);
     if (!mayRead(principal, stream.name)) authorize(principal, { action: "subscribe", stream: stream.name });

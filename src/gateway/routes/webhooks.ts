@@ -1,4 +1,4 @@
-import type { FastifyPluginAsync, FastifyRequest } from "fastify";
+import type { FastifyPluginAsync, FastifyRequest, FastifySchema } from "fastify";
 import { allows, authorize } from "../../auth/grants.js";
 import { principalOf } from "../../auth/http.js";
 import type { z } from "zod";
@@ -6,6 +6,27 @@ import { createWebhookInput, patchWebhookInput, replayInput } from "../../webhoo
 import type { WebhookService } from "../../webhooks/service.js";
 import { invalidShape } from "../../publishing/event-input.js";
 import { integerParam, type Query } from "@streamgate/protocol/read-spec";
+import { errorResponses } from "../openapi/errors.js";
+import { jsonSchemaOf, ref, type JsonSchema } from "../openapi/json-schema.js";
+import { querySchema } from "../openapi/query.js";
+import {
+  attemptsSchema,
+  createdWebhookSchema,
+  deadLettersSchema,
+  replayedWebhookSchema,
+  rotatedWebhookSchema,
+  webhookParameter,
+  webhookSchema,
+} from "../openapi/webhook-shapes.js";
+
+const LIMIT = { min: 1, max: 1000, fallback: 100 };
+
+/** The OpenAPI description of a route on one webhook: not_found when there is none by that id. */
+function onWebhook(summary: string, success: Record<string, JsonSchema>, more: Pick<FastifySchema, "body" | "querystring"> = {}): FastifySchema {
+  return { summary, tags: ["webhooks"], params: webhookParameter, ...more, response: { ...success, ...errorResponses("not_found") } };
+}
+
+const limitQuery = querySchema({ limit: { type: "integer", minimum: LIMIT.min, maximum: LIMIT.max, default: LIMIT.fallback, description: "at most this many, newest first" } });
 
 /** The registration API of PROTOCOL.md section 6. */
 export const webhookRoutes: FastifyPluginAsync<{ service: WebhookService }> = async (app, { service }) => {
@@ -26,32 +47,56 @@ export const webhookRoutes: FastifyPluginAsync<{ service: WebhookService }> = as
     admin(request, webhook?.stream ?? "*");
   });
 
-  app.post("/v1/webhooks", async (request, reply) => {
+  const createSchema = {
+    summary: "Register a webhook: every event of the stream from the position on, POSTed, signed, retried",
+    tags: ["webhooks"],
+    body: jsonSchemaOf(createWebhookInput, "at most one of from, since and last (default: from now)"),
+    response: { 201: ref(createdWebhookSchema, "The webhook, with its secret and any gap notice"), ...errorResponses("not_found") },
+  };
+  app.post("/v1/webhooks", { schema: createSchema }, async (request, reply) => {
     const input = body(createWebhookInput, request.body);
     admin(request, input.stream);
     return reply.code(201).send(await service.create(input));
   });
-  app.get("/v1/webhooks", async (request) => {
+  const listSchema = {
+    summary: "The webhooks of the streams the credential may manage",
+    tags: ["webhooks"],
+    response: { 200: { description: "Each webhook", type: "object", properties: { webhooks: { type: "array", items: ref(webhookSchema) } }, required: ["webhooks"] } },
+  };
+  app.get("/v1/webhooks", { schema: listSchema }, async (request) => {
     const principal = principalOf(request);
     return { webhooks: (await service.list()).filter((w) => allows(principal, { action: "admin", stream: w.stream })) };
   });
-  app.get<ById>("/v1/webhooks/:id", async (request) => service.get(request.params.id));
-  app.patch<ById>("/v1/webhooks/:id", async (request) => service.patch(request.params.id, body(patchWebhookInput, request.body)));
-  app.delete<ById>("/v1/webhooks/:id", async (request, reply) => {
+  const webhookAnswer = { 200: ref(webhookSchema, "The webhook") };
+  app.get<ById>("/v1/webhooks/:id", { schema: onWebhook("One webhook, its position and counts", webhookAnswer) }, async (request) => service.get(request.params.id));
+  const patchSchema = onWebhook("Change a webhook's url, filters (null clears one), headers, delivery settings or pause it", webhookAnswer, {
+    body: jsonSchemaOf(patchWebhookInput),
+  });
+  app.patch<ById>("/v1/webhooks/:id", { schema: patchSchema }, async (request) => service.patch(request.params.id, body(patchWebhookInput, request.body)));
+  const deleteSchema = onWebhook("Delete a webhook, its progress and logs", { 204: { description: "Deleted", type: "null" } });
+  app.delete<ById>("/v1/webhooks/:id", { schema: deleteSchema }, async (request, reply) => {
     await service.delete(request.params.id);
     return reply.code(204).send();
   });
-  app.post<ById>("/v1/webhooks/:id/replay", async (request) => service.replay(request.params.id, body(replayInput, request.body)));
-  app.post<ById>("/v1/webhooks/:id/rotate-secret", async (request) => service.rotateSecret(request.params.id));
-  app.get<ById & { Querystring: Query }>("/v1/webhooks/:id/attempts", { config: { query: ["limit"] } }, async (request) => {
-    const limit = integerParam(request.query, "limit", 1, 1000, 100);
-    return { attempts: await service.attempts(request.params.id, limit) };
+  const replaySchema = onWebhook("Restart delivery at a position", { 200: ref(replayedWebhookSchema, "The webhook, with any gap notice") }, {
+    body: jsonSchemaOf(replayInput, "at most one of from, since and last"),
   });
-  app.get<ById & { Querystring: Query }>("/v1/webhooks/:id/dead-letters", { config: { query: ["limit"] } }, async (request) => {
-    const limit = integerParam(request.query, "limit", 1, 1000, 100);
-    return { deadLetters: await service.deadLetters(request.params.id, limit) };
+  app.post<ById>("/v1/webhooks/:id/replay", { schema: replaySchema }, async (request) => service.replay(request.params.id, body(replayInput, request.body)));
+  const rotateSchema = onWebhook("A new secret; for 24 h both sign", { 200: ref(rotatedWebhookSchema, "The webhook, with its new secret") });
+  app.post<ById>("/v1/webhooks/:id/rotate-secret", { schema: rotateSchema }, async (request) => service.rotateSecret(request.params.id));
+  const limitOf = (query: Query) => integerParam(query, "limit", LIMIT.min, LIMIT.max, LIMIT.fallback);
+  const attemptsRoute = { schema: onWebhook("The delivery log", { 200: ref(attemptsSchema, "Attempts and gaps, newest first") }, { querystring: limitQuery }) };
+  app.get<ById & { Querystring: Query }>("/v1/webhooks/:id/attempts", attemptsRoute, async (request) => ({
+    attempts: await service.attempts(request.params.id, limitOf(request.query)),
+  }));
+  const deadLettersRoute = { schema: onWebhook("Events that ran out of retries", { 200: ref(deadLettersSchema, "Dead letters, newest first") }, { querystring: limitQuery }) };
+  app.get<ById & { Querystring: Query }>("/v1/webhooks/:id/dead-letters", deadLettersRoute, async (request) => ({
+    deadLetters: await service.deadLetters(request.params.id, limitOf(request.query)),
+  }));
+  const redeliverSchema = onWebhook("Deliver the dead letters again", {
+    200: { description: "How many", type: "object", properties: { redelivered: { type: "integer", minimum: 0 } }, required: ["redelivered"] },
   });
-  app.post<ById>("/v1/webhooks/:id/dead-letters/redeliver", async (request) => ({
+  app.post<ById>("/v1/webhooks/:id/dead-letters/redeliver", { schema: redeliverSchema }, async (request) => ({
     redelivered: await service.redeliver(request.params.id),
   }));
 };

@@ -11,7 +11,10 @@ import { SUBPROTOCOLS } from "@streamgate/protocol/codec";
 import { ApiError, CLOSE_CODES, ERROR_CATALOG } from "@streamgate/protocol/errors";
 import { jsonCodec } from "@streamgate/protocol/json-codec";
 import { protoCodec } from "@streamgate/protocol/proto-codec";
-import { READ_PARAMS, readSpecFromQuery, type Query } from "@streamgate/protocol/read-spec";
+import { readSpecFromQuery, type Query } from "@streamgate/protocol/read-spec";
+import { errorResponses } from "../../gateway/openapi/errors.js";
+import { querySchema, readParameters } from "../../gateway/openapi/query.js";
+import { streamParameter } from "../../gateway/openapi/stream-shapes.js";
 import type { Publisher } from "../../publishing/publisher.js";
 import type { Schemas } from "../../schema/registry.js";
 import { startHeartbeat } from "./heartbeat.js";
@@ -35,6 +38,26 @@ export interface WsRouteOptions {
 /** A connection that never authenticates is closed with 1008 after this (PROTOCOL.md section 9.3). */
 const AUTH_TIMEOUT_MS = 10_000;
 
+
+const UPGRADED = { 101: { description: "Switching Protocols: the WebSocket is open", type: "null" } };
+
+/** What OpenAPI can say of a WebSocket: the upgrade. The frames are PROTOCOL.md section 5.4's. */
+function upgradeSchema(summary: string, description: string) {
+  return {
+    summary,
+    description: `A WebSocket upgrade (Upgrade: websocket), not a plain GET: ${description} Subprotocol ${SUBPROTOCOLS.json} (text frames, the default) or ${SUBPROTOCOLS.proto} (binary frames); the frames are those of docs/protocol.md section 5.4.`,
+    tags: ["read"],
+    headers: {
+      type: "object",
+      properties: {
+        Upgrade: { type: "string", enum: ["websocket"] },
+        "Sec-WebSocket-Protocol": { type: "string", description: `${SUBPROTOCOLS.json} or ${SUBPROTOCOLS.proto}` },
+      },
+      required: ["Upgrade"],
+    },
+    response: UPGRADED,
+  };
+}
 
 /** GET /v1/ws and GET /v1/streams/{stream}/ws (PROTOCOL.md section 5.4). */
 export const wsRoutes: FastifyPluginAsync<WsRouteOptions> = async (app, options) => {
@@ -91,7 +114,8 @@ export const wsRoutes: FastifyPluginAsync<WsRouteOptions> = async (app, options)
     if (!request.ws) throw new ApiError("invalid_argument", `${request.url.split("?")[0]} takes WebSocket upgrades only (Upgrade: websocket)`);
   };
 
-  app.get("/v1/ws", { websocket: true, preValidation: upgradesOnly }, (socket, request) => {
+  const wsSchema = upgradeSchema("WebSocket: many subscriptions, publishing, auth frames", "one connection for any number of subscriptions, made with subscribe frames.");
+  app.get("/v1/ws", { websocket: true, schema: wsSchema, preValidation: upgradesOnly }, (socket, request) => {
     let connection: Connection;
     try {
       connection = connect(request.principal, () => socket);
@@ -110,7 +134,12 @@ export const wsRoutes: FastifyPluginAsync<WsRouteOptions> = async (app, options)
     "/v1/streams/:stream/ws",
     {
       websocket: true,
-      config: { query: READ_PARAMS },
+      schema: {
+        ...upgradeSchema("WebSocket with one subscription already made", "the protocol of GET /v1/ws, with one subscription made from the query (its sub is the stream's name)."),
+        params: streamParameter,
+        querystring: querySchema(readParameters),
+        response: { ...UPGRADED, ...errorResponses("not_found", "rate_limited") },
+      },
       preValidation: async (request) => {
         await upgradesOnly(request);
         let upgradedSocket: WebSocket | undefined;
