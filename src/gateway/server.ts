@@ -20,6 +20,7 @@ import { CREDENTIAL_QUERY_PARAMETER } from "../auth/credential.js";
 import { installRequestAuth, type BrowserSafety, type RequestAuth } from "../auth/http.js";
 import { toApiError } from "../delivery/errors.js";
 import { RouteTable } from "./route-table.js";
+import { asyncApiRoutes } from "./routes/asyncapi.js";
 import { healthRoutes } from "./routes/health.js";
 import { streamRoutes } from "./routes/streams.js";
 import { webhookRoutes } from "./routes/webhooks.js";
@@ -110,6 +111,7 @@ export function createGateway(parts: GatewayParts): FastifyInstance {
   });
   void app.register(healthRoutes, { jsm: backbone.jsm, streams: [...schemas.streams.keys(), ...stateStreams] });
   void app.register(streamRoutes, { jsm: backbone.jsm, schemas });
+  void app.register(asyncApiRoutes, { schemas, auth: auth.mode === "required" ? { queryToken: config.auth.allowQueryToken } : undefined });
   app.get("/metrics", async (_request, reply) => reply.type("text/plain; version=0.0.4").send(metrics.render()));
   void app.register(publishRoutes, { schemas, publisher });
   void app.register(sseRoutes, { deliveries, shutdown, metrics, limits, keepAliveMs: config.sseKeepAliveMs, retryMs: config.sseRetryMs });
