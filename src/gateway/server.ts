@@ -22,6 +22,7 @@ import { toApiError } from "../delivery/errors.js";
 import { describeRoutes } from "./openapi/document.js";
 import { queryParametersOf } from "./openapi/query.js";
 import { RouteTable } from "./route-table.js";
+import { asyncApiRoutes } from "./routes/asyncapi.js";
 import { healthRoutes } from "./routes/health.js";
 import { metricsRoutes } from "./routes/metrics.js";
 import { streamRoutes } from "./routes/streams.js";
@@ -110,6 +111,7 @@ export function createGateway(parts: GatewayParts): FastifyInstance {
   void app.register(healthRoutes, { jsm: backbone.jsm, streams: [...schemas.streams.keys(), ...stateStreams] });
   void app.register(streamRoutes, { jsm: backbone.jsm, schemas });
   void app.register(metricsRoutes, { metrics });
+  void app.register(asyncApiRoutes, { schemas, auth: auth.mode === "required" ? { queryToken: config.auth.allowQueryToken } : undefined });
   void app.register(publishRoutes, { schemas, publisher });
   void app.register(sseRoutes, { deliveries, shutdown, metrics, limits, keepAliveMs: config.sseKeepAliveMs, retryMs: config.sseRetryMs });
   void app.register(webhookRoutes, { service: webhooks });
