@@ -54,7 +54,7 @@ function received(headers: Record<string, string>, body: string): ReceivedEvent 
     offset: Number(headers["streamgate-offset"]),
     id: headers["ce-id"] ?? "",
     type: headers["ce-type"] ?? "",
-    key: headers["ce-subject"],
+    key: headers["ce-subject"] === undefined ? undefined : percentDecoded(headers["ce-subject"]),
     time: new Date(headers["ce-time"] ?? 0),
     data: { json: JSON.parse(body) },
   };
@@ -70,4 +70,13 @@ function normalize(headers: HeaderBag): Record<string, string> {
     if (value !== undefined) out[name.toLowerCase()] = Array.isArray(value) ? value.join(", ") : value;
   }
   return out;
+}
+
+/** A CloudEvents header value as sent (binding 3.1.3.2: UTF-8, percent-encoded); as it is when not valid percent-encoding. */
+function percentDecoded(value: string): string {
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    return value;
+  }
 }

@@ -46,7 +46,7 @@ export class EncodedEvent implements WireEvent {
     const message = type ? this.schemas.registry.getMessage(type) : undefined;
     if (message) {
       try {
-        return { ...head, data: binaryToJson(message, data) };
+        return { ...head, data: binaryToJson(message, data, this.schemas.registry) };
       } catch {
         // Undecodable bytes fall through: delivered raw, never dropped.
       }

@@ -7,6 +7,7 @@ import {
   type DescMessage,
   type JsonValue,
   type Message,
+  type Registry,
 } from "@bufbuild/protobuf";
 import type { EventDefinition } from "./definitions.js";
 import { rfc3339Problem } from "@streamgate/protocol/time";
@@ -41,8 +42,9 @@ export function messageFromBinary(event: EventDefinition, bytes: Uint8Array, pat
   }
 }
 
-export function binaryToJson(message: DescMessage, bytes: Uint8Array): JsonValue {
-  return toJson(message, fromBinary(message, bytes));
+/** Canonical proto3 JSON of the bytes; `registry` resolves what a google.protobuf.Any holds. */
+export function binaryToJson(message: DescMessage, bytes: Uint8Array, registry: Registry): JsonValue {
+  return toJson(message, fromBinary(message, bytes), { registry });
 }
 
 /** The event's key: its key field's value, when the schema declares one and it is set. */

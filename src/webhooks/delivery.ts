@@ -96,7 +96,7 @@ export class Deliverer {
         "ce-type": stored.type,
         "ce-source": `/streams/${stored.stream}`,
         "ce-time": envelope.time,
-        ...(stored.key !== undefined && { "ce-subject": stored.key }),
+        ...(stored.key !== undefined && { "ce-subject": cloudEventsHeaderValue(stored.key) }),
       });
       if (envelope.data === null) {
         body = Buffer.from(stored.data);
@@ -159,4 +159,18 @@ function describe(err: unknown): string {
   if (!(err instanceof Error)) return String(err);
   const cause = err.cause instanceof Error ? `: ${err.cause.message}` : "";
   return `${err.message}${cause}`;
+}
+
+/**
+ * An attribute as a CloudEvents HTTP header value (binding 3.1.3.2): its UTF-8 bytes, with
+ * everything but printable ASCII, and space, `"` and `%`, percent-encoded. A key is any string;
+ * sent as it is, a non-ASCII one is no valid header and the delivery could never be made.
+ */
+export function cloudEventsHeaderValue(value: string): string {
+  let out = "";
+  for (const byte of new TextEncoder().encode(value)) {
+    const plain = byte > 0x20 && byte < 0x7f && byte !== 0x22 && byte !== 0x25;
+    out += plain ? String.fromCharCode(byte) : `%${byte.toString(16).toUpperCase().padStart(2, "0")}`;
+  }
+  return out;
 }

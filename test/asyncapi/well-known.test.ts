@@ -3,7 +3,7 @@
  * Empty, Any, NullValue, a map of messages): a message holding each, made in code. Each JSON
  * form, as @bufbuild/protobuf writes it back, must fit the document's schema; other forms not.
  */
-import { create, createFileRegistry, fromJson, toJson, type JsonValue } from "@bufbuild/protobuf";
+import { create, createFileRegistry, fromJson, toBinary, toJson, type JsonValue } from "@bufbuild/protobuf";
 import {
   FieldDescriptorProto_Label as Label,
   FieldDescriptorProto_Type as Type,
@@ -17,6 +17,7 @@ import {
 } from "@bufbuild/protobuf/wkt";
 import { describe, expect, it } from "vitest";
 import { asyncApiDocument } from "../../src/asyncapi/document.js";
+import { EncodedEvent } from "../../src/fanout/encoded-event.js";
 import type { Schemas } from "../../src/schema/registry.js";
 import { asyncApiProblems, DocumentValidator } from "./validator.js";
 
@@ -99,5 +100,17 @@ describe("well-known types in their JSON forms", () => {
   it("the oneof holds one of its fields, a NullValue one included", () => {
     expect(problems({ text: "t" })).toEqual([]);
     expect(problems({ nothing: null, text: "both" })).not.toEqual([]);
+  });
+});
+
+describe("the gateway's JSON of such a message", () => {
+  it("writes a set Any as its JSON form, resolved through the schemas' registry, not as undecodable", () => {
+    const json = { anAny: { "@type": "type.googleapis.com/google.protobuf.Duration", value: "1.500s" } };
+    const data = toBinary(holder, fromJson(holder, json, { registry }));
+    const stored = { stream: "wkt", offset: 1, id: "any-1", type: holder.typeName, key: undefined, time: new Date(0), data };
+    const envelope = new EncodedEvent(stored, schemas).envelope();
+    expect(envelope.data).toEqual(json);
+    expect(envelope.dataBase64).toBeUndefined();
+    expect(problems(envelope.data)).toEqual([]);
   });
 });

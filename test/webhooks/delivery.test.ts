@@ -188,6 +188,22 @@ describe("signing and formats", () => {
     expect(() => new StandardWebhook(hook.secret).verify(req.body, req.headers)).not.toThrow();
   });
 
+  it("percent-encodes a key that is no header value into ce-subject, and goes on delivering", async () => {
+    const r = await receiver();
+    await hooks.create({ url: r.url, stream: "orders", format: "cloudevents", ...FAST });
+    const key = `${tag("ce")}-ü "100%" ✓`;
+    const [first, second] = await publish(api, [
+      { type: T.shipped, data: { orderId: key } },
+      { type: T.shipped, data: { orderId: tag("ascii") } },
+    ]);
+    await r.waitForCount(2);
+    const [req, next] = r.requests;
+    expect(req!.headers["ce-id"]).toBe(first!.id);
+    expect(req!.headers["ce-subject"]).toBe(`${key.split("-ü")[0]}-%C3%BC%20%22100%25%22%20%E2%9C%93`);
+    expect(decodeURIComponent(req!.headers["ce-subject"]!)).toBe(key);
+    expect(next!.headers["ce-id"]).toBe(second!.id);
+  });
+
   it("sends the webhook's custom headers, which its view names without their values", async () => {
     const r = await receiver();
     const hook = await hooks.create({
