@@ -107,6 +107,7 @@ describe("streams list and info", () => {
     const lines = plain.stdout.trimEnd().split("\n");
     expect(lines).toContain(`last offset:  ${api.body.last_offset}`);
     expect(lines).toContain(`epoch:        ${api.body.epoch}`);
+    expect(api.body.types).toEqual([T.created, T.shipped, T.cancelled]);
     expect(lines.slice(-3)).toEqual([`types:        ${T.created}`, `              ${T.shipped}`, `              ${T.cancelled}`]);
   });
 
