@@ -7,10 +7,14 @@ import { addCodegenCommand } from "./codegen-command.js";
 import { addConfigCommand } from "./config-command.js";
 import { addInitCommand } from "./init-command.js";
 import { addKeysCommand } from "./keys-command.js";
+import { addPublishCommand } from "./publish-command.js";
 import { addServeCommands } from "./serve-command.js";
+import { addStreamsCommands } from "./streams-command.js";
+import { addTailCommand } from "./tail-command.js";
 import { addTokenCommand } from "./token-command.js";
 import { UsageError } from "./usage-error.js";
 import { VERSION } from "./version.js";
+import { addWebhooksCommands } from "./webhooks-command.js";
 
 export function buildProgram(): Command {
   const program = new Command("streamgate")
@@ -24,6 +28,11 @@ export function buildProgram(): Command {
   addConfigCommand(program);
   addTokenCommand(program);
   addKeysCommand(program);
+  // Clients of a running gateway, over its HTTP API.
+  addStreamsCommands(program);
+  addTailCommand(program);
+  addPublishCommand(program);
+  addWebhooksCommands(program);
   // Subcommands inherit exitOverride and output settings, and each gets its own --version.
   for (const command of allCommands(program)) command.version(VERSION, "-V, --version").exitOverride();
   return program;

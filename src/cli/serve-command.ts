@@ -1,7 +1,8 @@
 import type { Command } from "commander";
-import { applyStreams } from "../backbone/provision.js";
 import { loadConfig } from "../config/config.js";
-import { openBackbone, runGateway } from "../app.js";
+
+/** The gateway, loaded when a command runs it: every other command starts without its modules. */
+const gatewayModules = () => Promise.all([import("../app.js"), import("../backbone/provision.js")]);
 
 /** How soon a gateway whose parent died notices. */
 const ORPHAN_CHECK_MS = 500;
@@ -17,6 +18,7 @@ export function addServeCommands(program: Command): void {
 }
 
 async function serve(): Promise<void> {
+  const [{ runGateway }] = await gatewayModules();
   const gateway = await runGateway(loadConfig());
   await new Promise<void>((resolve) => {
     const shutdown = (signal: string) => {
@@ -41,6 +43,7 @@ async function serve(): Promise<void> {
 }
 
 async function streamsApply(): Promise<void> {
+  const [{ openBackbone }, { applyStreams }] = await gatewayModules();
   const session = await openBackbone(loadConfig(), (line) => console.error(line));
   try {
     const results = await applyStreams(session.backbone.jsm, [...session.schemas.streams.values()]);

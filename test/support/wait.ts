@@ -16,3 +16,15 @@ export async function until(condition: () => boolean, what: string, timeoutMs = 
     await sleep(10);
   }
 }
+
+/**
+ * As until, for a condition that has to ask (an HTTP API): asked again 20 ms after each
+ * answer; rejects after timeoutMs with `what`.
+ */
+export async function untilAnswered(condition: () => Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(20);
+  }
+}
