@@ -1,15 +1,16 @@
 /**
  * @streamgate/client in a browser app: bundled as an app's bundler would (esbuild, browser
- * platform, minified), its inputs are the client, the shared wire module and their few
- * libraries; nothing of the gateway, Node or NATS. Prints the size an app pays.
+ * platform, minified, from an app that calls createClient), its inputs are the client, the
+ * shared wire module and their few libraries; nothing of the gateway, Node or NATS; and only the
+ * codec of the entry point the app imported. Prints the size an app pays for each.
  */
 import { gzipSync } from "node:zlib";
 import { build } from "esbuild";
-import { expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 
-it("bundles for the browser from the client and the wire module only, and prints its size", async () => {
+async function bundle(entry: string) {
   const result = await build({
-    stdin: { contents: 'export * from "@streamgate/client";', resolveDir: process.cwd(), loader: "ts" },
+    stdin: { contents: `import { createClient } from "${entry}";\nexport const client = createClient({ baseUrl: location.origin });`, resolveDir: process.cwd(), loader: "ts" },
     bundle: true,
     write: false,
     minify: true,
@@ -19,12 +20,33 @@ it("bundles for the browser from the client and the wire module only, and prints
     metafile: true,
     logLevel: "silent",
   });
-  const inputs = Object.keys(result.metafile.inputs).filter((path) => path !== "<stdin>");
-  const libraries = new Set(inputs.filter((path) => path.includes("node_modules/")).map((path) => path.replace(/.*node_modules\/((@[^/]+\/)?[^/]+).*/, "$1")));
+  // What made it into the output: an input the bundler shook out entirely holds 0 bytes there.
+  const [output] = Object.values(result.metafile.outputs);
+  const inputs = Object.entries(output!.inputs)
+    .filter(([path, { bytesInOutput }]) => path !== "<stdin>" && bytesInOutput > 0)
+    .map(([path]) => path);
+  const libraries = [...new Set(inputs.filter((path) => path.includes("node_modules/")).map((path) => path.replace(/.*node_modules\/((@[^/]+\/)?[^/]+).*/, "$1")))].sort();
   const ours = inputs.filter((path) => !path.includes("node_modules/"));
-  expect(ours.filter((path) => !/^(clients\/src|protocol\/(src|generated))\//.test(path))).toEqual([]);
-  expect([...libraries].sort()).toEqual(["@bufbuild/protobuf", "@stablelib/base64", "fast-sha256", "secure-json-parse", "standardwebhooks", "zod"]);
-  expect(ours).toContain("clients/src/client.ts");
-  const bundle = result.outputFiles[0]!.contents;
-  console.log(`@streamgate/client browser bundle: ${(bundle.length / 1024).toFixed(1)} kB minified, ${(gzipSync(bundle).length / 1024).toFixed(1)} kB min+gz; libraries ${[...libraries].join(", ")}`);
+  const code = result.outputFiles[0]!.contents;
+  console.log(`${entry} browser bundle: ${(code.length / 1024).toFixed(1)} kB minified, ${(gzipSync(code).length / 1024).toFixed(1)} kB min+gz; libraries ${libraries.join(", ")}`);
+  return { ours, libraries };
+}
+
+describe("a browser bundle of @streamgate/client", () => {
+  it("on protobuf (the default entry) holds the client, the wire module and the protobuf runtime: no JSON codec, no webhook verifier", async () => {
+    const { ours, libraries } = await bundle("@streamgate/client");
+    expect(ours.filter((path) => !/^(clients\/src|protocol\/(src|generated))\//.test(path))).toEqual([]);
+    expect(ours).toContain("protocol/src/proto-codec.ts");
+    expect(ours).not.toContain("protocol/src/json-codec.ts");
+    expect(ours).not.toContain("clients/src/webhook.ts");
+    expect(libraries).toEqual(["@bufbuild/protobuf"]);
+  });
+
+  it("on JSON (@streamgate/client/json) holds no protobuf frames", async () => {
+    const { ours, libraries } = await bundle("@streamgate/client/json");
+    expect(ours.filter((path) => !/^(clients\/src|protocol\/(src|generated))\//.test(path))).toEqual([]);
+    expect(ours).toContain("protocol/src/json-codec.ts");
+    expect(ours.filter((path) => path.includes("proto-codec") || path.includes("frames"))).toEqual([]);
+    expect(libraries).toEqual(["secure-json-parse", "zod"]);
+  });
 });

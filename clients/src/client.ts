@@ -1,6 +1,6 @@
 import type { ServerMessage } from "@streamgate/protocol/codec";
 import type { GapNotice, Position } from "@streamgate/protocol/position";
-import type { PublishResult } from "@streamgate/protocol/publish";
+import type { EventInput, PublishResult } from "@streamgate/protocol/publish";
 import type { ReadSpec } from "@streamgate/protocol/read-spec";
 import type { AnyStreamDescriptor, ConsumedEvent, EventTypeOf, PublishableEvent } from "@streamgate/protocol/stream";
 import { backoffMs, sleep } from "./backoff.js";
@@ -8,6 +8,7 @@ import { typed, UnreadableEventError, type Delivery } from "./events.js";
 import { readPoll } from "./poll.js";
 import { ConnectionLostError, CredentialExpiredError, RequestRefusedError } from "./query.js";
 import { readSse } from "./sse.js";
+import type { ClientCodec } from "./client-codec.js";
 import { isOpen, openSocket, readWs, send, type SocketFactory, type SocketLike, type WebSocketConstructor, type WebSocketOptions } from "./ws.js";
 
 export type Protocol = "ws" | "sse" | "poll";
@@ -68,7 +69,10 @@ export class StreamgateClient {
   #publisher: Promise<{ socket: SocketLike; pending: Map<string, (answer: PublishAnswer) => void> }> | undefined;
   #refs = 0;
 
-  constructor(private readonly options: ClientOptions) {
+  constructor(
+    private readonly options: ClientOptions,
+    private readonly codec: ClientCodec,
+  ) {
     this.#baseUrl = options.baseUrl.replace(/\/+$/, "");
   }
 
@@ -138,7 +142,7 @@ export class StreamgateClient {
     }
   }
 
-  /** Publishes one typed event: as protobuf over HTTP, or on a shared WebSocket. */
+  /** Publishes one typed event: as protobuf over HTTP, or on a shared WebSocket in the client's codec. */
   async publish<S extends AnyStreamDescriptor>(
     stream: S,
     event: PublishableEvent<S>,
@@ -147,9 +151,10 @@ export class StreamgateClient {
     const { type, data } = event as { type: string; data: unknown };
     const eventType = stream.events[type];
     if (!eventType) throw new RequestRefusedError(400, "invalid_argument", `${stream.name} has no event type ${type}`);
-    // Binary, because ts-proto's JSON drops the nanoseconds of a Timestamp.
-    const bytes = eventType.codec.encode(eventType.codec.fromPartial(data as never)).finish();
-    if (options.via === "ws") return this.#publishWs(stream.name, type, bytes, options);
+    const message = eventType.codec.fromPartial(data as never);
+    if (options.via === "ws") return this.#publishWs(stream.name, type, this.codec.publishedData(eventType.codec, message), options);
+    // Binary over HTTP, whatever the codec: ts-proto's JSON drops the nanoseconds of a Timestamp.
+    const bytes = eventType.codec.encode(message).finish();
     const headers: Record<string, string> = {
       ...(await this.#authorization()),
       "content-type": "application/x-protobuf",
@@ -178,7 +183,7 @@ export class StreamgateClient {
 
   #read(protocol: Protocol, stream: string, spec: ReadSpec, signal: AbortSignal, authorization: Record<string, string>): AsyncGenerator<Delivery> {
     if (protocol === "sse") return readSse({ baseUrl: this.#baseUrl, stream, spec, signal, headers: authorization });
-    if (protocol === "poll") return readPoll({ baseUrl: this.#baseUrl, stream, spec, signal, headers: authorization });
+    if (protocol === "poll") return readPoll({ baseUrl: this.#baseUrl, stream, spec, signal, headers: authorization }, this.codec.wire);
     return readWs(this.#socketFactory(authorization), this.#baseUrl, stream, spec, signal);
   }
 
@@ -192,6 +197,7 @@ export class StreamgateClient {
     if (!WebSocketImpl) throw new ConnectionLostError("no WebSocket implementation", false);
     const { webSocketOptions } = this.options;
     return {
+      codec: this.codec.wire,
       WebSocket: WebSocketImpl,
       options: webSocketOptions && { ...webSocketOptions, headers: { ...webSocketOptions.headers, ...authorization } },
     };
@@ -201,7 +207,7 @@ export class StreamgateClient {
     return this.options.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
   }
 
-  async #publishWs(stream: string, type: string, data: Uint8Array, options: PublishOptions): Promise<Published> {
+  async #publishWs(stream: string, type: string, data: Uint8Array | Record<string, unknown>, options: PublishOptions): Promise<Published> {
     const { socket, pending } = await (this.#publisher ??= this.#openPublisher());
     if (!isOpen(socket)) {
       this.#publisher = undefined;
@@ -209,7 +215,11 @@ export class StreamgateClient {
     }
     const ref = String(++this.#refs);
     const answer = new Promise<PublishAnswer>((resolve) => pending.set(ref, resolve));
-    send(socket, { op: "publish", ref, stream, event: { type, data, id: options.id, key: options.key } });
+    const event: EventInput =
+      data instanceof Uint8Array
+        ? { type, data, id: options.id, key: options.key }
+        : { type, data, ...(options.id !== undefined && { id: options.id }), ...(options.key !== undefined && { key: options.key }) };
+    send(this.codec.wire, socket, { op: "publish", ref, stream, event });
     const reply = await answer;
     if (reply?.op === "published") return { offset: reply.offset, id: reply.id, duplicate: reply.duplicate };
     if (reply?.op === "error") throw new RequestRefusedError(400, reply.code, reply.message);
@@ -240,8 +250,4 @@ export class StreamgateClient {
     }
     return { socket, pending };
   }
-}
-
-export function createClient(options: ClientOptions): StreamgateClient {
-  return new StreamgateClient(options);
 }

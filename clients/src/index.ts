@@ -1,7 +1,15 @@
-export { createClient, StreamgateClient } from "./client.js";
-export type { ClientOptions, Protocol, Published, PublishOptions, SubscribeOptions } from "./client.js";
-export { UnreadableEventError } from "./events.js";
-export { ConnectionLostError, CredentialExpiredError, RequestRefusedError } from "./query.js";
-export { verifyWebhook, WebhookVerificationError } from "./webhook.js";
-export type { VerifyOptions } from "./webhook.js";
-export type { GapNotice, Position } from "@streamgate/protocol/position";
+/**
+ * @streamgate/client on the protobuf subprotocol and protobuf poll batches: exact int64 and
+ * nanosecond timestamps. For the JSON subprotocol, import @streamgate/client/json instead.
+ */
+import { protoCodec } from "@streamgate/protocol/proto-codec";
+import { StreamgateClient, type ClientOptions } from "./client.js";
+import type { ClientCodec } from "./client-codec.js";
+
+export * from "./exports.js";
+
+const protobuf: ClientCodec = { wire: protoCodec, publishedData: (codec, message) => codec.encode(message).finish() };
+
+export function createClient(options: ClientOptions): StreamgateClient {
+  return new StreamgateClient(options, protobuf);
+}

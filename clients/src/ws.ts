@@ -1,7 +1,6 @@
-import type { ClientMessage, ServerMessage } from "@streamgate/protocol/codec";
+import type { ClientMessage, ServerMessage, WireCodec } from "@streamgate/protocol/codec";
 import type { ReceivedEvent } from "@streamgate/protocol/envelope";
 import { ERROR_CATALOG, isTemporary } from "@streamgate/protocol/errors";
-import { protoCodec } from "@streamgate/protocol/proto-codec";
 import type { ReadSpec } from "@streamgate/protocol/read-spec";
 import type { Delivery } from "./events.js";
 import { ConnectionLostError, CredentialExpiredError, RequestRefusedError } from "./query.js";
@@ -32,13 +31,14 @@ export const isOpen = (socket: SocketLike): boolean => socket.readyState === OPE
 /** The WebSocket constructor to use: the browser's (or Node 22's), or the `ws` package's. */
 export type WebSocketConstructor = new (url: string, protocols: string, options?: WebSocketOptions) => SocketLike;
 
-/** How sockets are opened: the constructor, and the options it is given (undefined: none, as in browsers). */
+/** How sockets are opened: the codec (its subprotocol), the constructor, and the options it is given (undefined: none, as in browsers). */
 export interface SocketFactory {
+  codec: WireCodec;
   WebSocket: WebSocketConstructor;
   options: WebSocketOptions | undefined;
 }
 
-/** Opens a socket on the protobuf subprotocol; frames come decoded. */
+/** Opens a socket on the codec's subprotocol; frames come decoded. */
 export function openSocket(
   factory: SocketFactory,
   url: string,
@@ -49,8 +49,8 @@ export function openSocket(
     let socket: SocketLike;
     try {
       socket = factory.options
-        ? new factory.WebSocket(url, protoCodec.subprotocol, factory.options)
-        : new factory.WebSocket(url, protoCodec.subprotocol);
+        ? new factory.WebSocket(url, factory.codec.subprotocol, factory.options)
+        : new factory.WebSocket(url, factory.codec.subprotocol);
     } catch (err) {
       // Some environments refuse WebSockets outright: the same as one that never opens.
       reject(new ConnectionLostError(`WebSocket: ${(err as Error).message}`, false));
@@ -63,7 +63,9 @@ export function openSocket(
       resolve(socket);
     });
     socket.addEventListener("message", (message) => {
-      if (message.data instanceof ArrayBuffer) onMessage(protoCodec.decodeServer(new Uint8Array(message.data)));
+      const { data } = message;
+      if (data instanceof ArrayBuffer) onMessage(factory.codec.decodeServer(new Uint8Array(data)));
+      else if (typeof data === "string") onMessage(factory.codec.decodeServer(data));
     });
     socket.addEventListener("close", (event) => {
       onClose(opened, event.code, `closed with ${event.code}${event.reason ? ` (${event.reason})` : ""}`);
@@ -72,8 +74,8 @@ export function openSocket(
   });
 }
 
-export function send(socket: SocketLike, message: ClientMessage): void {
-  socket.send(protoCodec.encodeClient(message));
+export function send(codec: WireCodec, socket: SocketLike, message: ClientMessage): void {
+  socket.send(codec.encodeClient(message));
 }
 
 /**
@@ -124,7 +126,7 @@ export async function* readWs(
   const close = () => socket.close(1000);
   signal.addEventListener("abort", close, { once: true });
   try {
-    if (isOpen(socket)) send(socket, { op: "subscribe", sub, stream, read: spec });
+    if (isOpen(socket)) send(factory.codec, socket, { op: "subscribe", sub, stream, read: spec });
     while (!signal.aborted) {
       const item = queue.shift();
       if (!item) {

@@ -1,5 +1,3 @@
-import { Event } from "../generated/streamgate/v1/event.js";
-import { dateFromTimestamp, timestampFromDate } from "./time.js";
 
 /** An event on the wire as JSON (PROTOCOL.md section 2). */
 export interface Envelope {
@@ -54,30 +52,6 @@ export interface WireEvent {
 /** An event as a client received it, before it is typed: JSON, bytes, or what the gateway could not decode. */
 export interface ReceivedEvent extends Omit<EventFields, "data"> {
   data: { json: unknown } | { bytes: Uint8Array } | { undecodable: string };
-}
-
-export function encodeEventMessage(event: EventFields): Uint8Array {
-  return Event.encode({
-    stream: event.stream,
-    offset: BigInt(event.offset),
-    id: event.id,
-    type: event.type,
-    key: event.key ?? "",
-    time: timestampFromDate(event.time),
-    data: event.data,
-  }).finish();
-}
-
-export function receivedFromMessage(event: Event): ReceivedEvent {
-  return {
-    stream: event.stream,
-    offset: Number(event.offset),
-    id: event.id,
-    type: event.type,
-    key: event.key === "" ? undefined : event.key,
-    time: dateFromTimestamp(event.time),
-    data: { bytes: event.data },
-  };
 }
 
 export function receivedFromEnvelope(envelope: Envelope): ReceivedEvent {

@@ -2,7 +2,7 @@ import secureJson from "secure-json-parse";
 import { z } from "zod";
 import { receivedFromEnvelope, type Envelope } from "./envelope.js";
 import { MAX_ID_LENGTH, SUBPROTOCOLS, type Frame, type ServerMessage, type WireCodec } from "./codec.js";
-import type { GapNotice } from "./position.js";
+import { gapJson, type GapNotice } from "./position.js";
 import { jsonEventInput } from "./publish.js";
 import { readSpecFromJson, readSpecToJson } from "./read-spec.js";
 
@@ -26,11 +26,6 @@ const clientFrames = z.discriminatedUnion("op", [
   z.object({ op: z.literal("ping"), ref: z.string().max(MAX_ID_LENGTH).optional() }).strict(),
   z.object({ op: z.literal("auth"), ref: id, token: z.string().min(1) }).strict(),
 ]);
-
-/** A gap notice as JSON: the SSE `gap` event's data, a poll's `gap`, a webhook's `lastGap`. */
-export function gapJson(gap: GapNotice): GapNotice {
-  return { stream: gap.stream, requested: gap.requested, first: gap.first, epoch: gap.epoch };
-}
 
 /** streamgate.v1.json: text frames. */
 export const jsonCodec: WireCodec = {

@@ -23,6 +23,11 @@ export interface GapNotice {
   epoch: string;
 }
 
+/** A gap notice as JSON: the SSE `gap` event's data, a poll's `gap`, a webhook's `lastGap`. */
+export function gapJson(gap: GapNotice): GapNotice {
+  return { stream: gap.stream, requested: gap.requested, first: gap.first, epoch: gap.epoch };
+}
+
 /** What a position is resolved against: the stream as it stands now. */
 export interface StreamRange {
   name: string;

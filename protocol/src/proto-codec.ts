@@ -1,10 +1,36 @@
 import { BinaryWriter, WireType } from "@bufbuild/protobuf/wire";
-import { EventBatch, GapNotice as GapNoticeMessage } from "../generated/streamgate/v1/event.js";
+import { Event, EventBatch, GapNotice as GapNoticeMessage } from "../generated/streamgate/v1/event.js";
 import { ClientFrame, ServerFrame } from "../generated/streamgate/v1/frames.js";
-import { receivedFromMessage } from "./envelope.js";
+import type { EventFields, ReceivedEvent } from "./envelope.js";
 import { MAX_ID_LENGTH, SUBPROTOCOLS, type Frame, type FrameProblem, type WireCodec } from "./codec.js";
 import type { GapNotice } from "./position.js";
 import { readSpecFromProto, readSpecToProto } from "./read-spec.js";
+import { dateFromTimestamp, timestampFromDate } from "./time.js";
+
+/** The event as an encoded streamgate.v1.Event: WireEvent.proto, made once per event by the gateway. */
+export function encodeEventMessage(event: EventFields): Uint8Array {
+  return Event.encode({
+    stream: event.stream,
+    offset: BigInt(event.offset),
+    id: event.id,
+    type: event.type,
+    key: event.key ?? "",
+    time: timestampFromDate(event.time),
+    data: event.data,
+  }).finish();
+}
+
+function receivedFromMessage(event: Event): ReceivedEvent {
+  return {
+    stream: event.stream,
+    offset: Number(event.offset),
+    id: event.id,
+    type: event.type,
+    key: event.key === "" ? undefined : event.key,
+    time: dateFromTimestamp(event.time),
+    data: { bytes: event.data },
+  };
+}
 
 function gapToMessage(gap: GapNotice): GapNoticeMessage {
   return { stream: gap.stream, requested: BigInt(gap.requested), first: BigInt(gap.first), epoch: gap.epoch };

@@ -1,6 +1,5 @@
 import { receivedFromEnvelope, type Envelope, type ReceivedEvent, type WireEvent } from "./envelope.js";
-import { gapJson } from "./json-codec.js";
-import type { GapNotice } from "./position.js";
+import { gapJson, type GapNotice } from "./position.js";
 
 /**
  * Server-Sent Events framing (PROTOCOL.md section 5.1): events have `id:` = offset and no

@@ -11,7 +11,6 @@ export interface StreamSettings {
   duplicateWindowMs: number;
 }
 
-
 /** The part of a ts-proto message object the runtime uses. */
 export interface MessageCodec<T> {
   encode(message: T): { finish(): Uint8Array };
@@ -19,6 +18,8 @@ export interface MessageCodec<T> {
   fromPartial(object: never): T;
   /** Reads canonical proto3 JSON, as the gateway writes it. */
   fromJSON(object: unknown): T;
+  /** Writes proto3 JSON: what a client on the JSON subprotocol publishes. */
+  toJSON(message: T): unknown;
 }
 
 export interface EventTypeDescriptor<T> {

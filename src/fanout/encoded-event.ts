@@ -1,6 +1,7 @@
 import type { JsonValue } from "@bufbuild/protobuf";
 import type { StoredEvent } from "../backbone/stored-event.js";
-import { encodeEventMessage, type Envelope, type WireEvent } from "@streamgate/protocol/envelope";
+import type { Envelope, WireEvent } from "@streamgate/protocol/envelope";
+import { encodeEventMessage } from "@streamgate/protocol/proto-codec";
 import type { Schemas } from "../schema/registry.js";
 import { stringifyJson } from "../schema/json.js";
 import { binaryToJson } from "../schema/transcode.js";

@@ -4,6 +4,7 @@ import { Webhook } from "standardwebhooks";
 import { orders, type OrdersEvent, type OrdersEventInit } from "../../generated/streams/index.js";
 import { OrderCancelled_Reason } from "../../generated/ts/demo/orders/v1/orders.js";
 import { createClient, verifyWebhook, WebhookVerificationError, type Protocol } from "../../clients/src/index.js";
+import { createClient as createJsonClient } from "../../clients/src/json.js";
 import type { WebSocketConstructor } from "../../clients/src/ws.js";
 import type { GapNotice } from "@streamgate/protocol/position";
 import { createProducer } from "../../src/typed/producer.js";
@@ -61,13 +62,20 @@ async function read(subscribe: (signal: AbortSignal) => AsyncIterable<OrdersEven
   }
 }
 
-describe.each<Protocol>(["ws", "sse", "poll"])("subscribe over %s", (protocol) => {
+// Both entry points: the protobuf one (@streamgate/client) and the JSON one (@streamgate/client/json).
+const entries = [
+  ["protobuf", createClient],
+  ["json", createJsonClient],
+] as const;
+const reads = (["ws", "sse", "poll"] as const).flatMap((protocol) => entries.map(([codec, connect]) => [protocol, codec, connect] as const));
+
+describe.each(reads)("subscribe over %s (%s entry)", (protocol: Protocol, codec, connect) => {
   it("yields typed events equal to what was published, from any position", async () => {
-    const client = createClient({ baseUrl: gw.url, WebSocket: NodeWebSocket });
+    const client = connect({ baseUrl: gw.url, WebSocket: NodeWebSocket });
     const events = [created(1), cancelled(2), created(3)];
     const first = (await client.publish(orders, events[0]!)).offset;
     await client.publish(orders, events[1]!, { via: "ws" });
-    await client.publish(orders, events[2]!, { id: `tc-${protocol}-3` });
+    await client.publish(orders, events[2]!, { id: `tc-${protocol}-${codec}-3` });
     await client.close();
 
     const received = await read((signal) => client.subscribe(orders, { protocol, position: { from: first }, signal }), 3);
@@ -77,14 +85,14 @@ describe.each<Protocol>(["ws", "sse", "poll"])("subscribe over %s", (protocol) =
       expect(event.data).toEqual(orders.events[event.type].codec.fromPartial(events[i]!.data as never));
       expect(event.key).toBe(`tc-${i + 1}`);
     }
-    expect(received[2]!.id).toBe(`tc-${protocol}-3`);
+    expect(received[2]!.id).toBe(`tc-${protocol}-${codec}-3`);
     const narrowed = received[0]!;
     expect(narrowed.type).toBe("demo.orders.v1.OrderCreated");
     expect(narrowed.type === "demo.orders.v1.OrderCreated" && narrowed.data.createdAt?.nanos).toBe(123_456_789);
   });
 
   it("reconnects after the server drops it and resumes without loss or repeats", async () => {
-    const client = createClient({ baseUrl: gw.url, WebSocket: NodeWebSocket });
+    const client = connect({ baseUrl: gw.url, WebSocket: NodeWebSocket });
     const start = (await client.publish(orders, created(10))).offset;
     const reconnects: string[] = [];
     const live = new LiveRead((signal) =>

@@ -5,7 +5,8 @@
  */
 import fc from "fast-check";
 import type { Timestamp } from "../../protocol/generated/google/protobuf/timestamp.js";
-import { encodeEventMessage, type Envelope, type EventFields, type ReceivedEvent, type WireEvent } from "@streamgate/protocol/envelope";
+import type { Envelope, EventFields, ReceivedEvent, WireEvent } from "@streamgate/protocol/envelope";
+import { encodeEventMessage } from "@streamgate/protocol/proto-codec";
 import { MAX_LAST, MAX_OFFSET, type Position } from "@streamgate/protocol/position";
 import type { ReadSpec } from "@streamgate/protocol/read-spec";
 import { timestampFromRfc3339 } from "@streamgate/protocol/time";
