@@ -7,7 +7,8 @@
  * which then runs in the background until the section ends, the next command waiting until it
  * is ready; when a block talks to the gateway and none runs yet, the test starts one the same
  * way (`npm start` with STREAMGATE_NATS_PORT pinned). PORT is set for every command: it is
- * what the README's 8080 stands for.
+ * what the README's 8080 stands for; STREAMGATE_URL too, for the CLI's client commands, whose
+ * default is http://127.0.0.1:8080.
  *
  * What a reader does with a command's output, the test does too (and nothing else):
  *   - `streamgate token` prints a token: the section's browser pages get it as the HttpOnly
@@ -87,6 +88,7 @@ export class SectionRun {
       ...shared.env,
       PATH: `${shared.env.PATH ?? ""}:/usr/sbin`,
       PORT: new URL(addresses.gateway).port,
+      STREAMGATE_URL: addresses.gateway,
       STREAMGATE_DATA_DIR: join(tmp, "data"),
       // What the README says to set for a receiver on your own machine (the test's receiver is).
       STREAMGATE_WEBHOOK_ALLOWED_NETWORKS: "127.0.0.0/8",
