@@ -42,11 +42,13 @@ describe("a browser bundle of @streamgate/client", () => {
     expect(libraries).toEqual(["@bufbuild/protobuf"]);
   });
 
-  it("on JSON (@streamgate/client/json) holds no protobuf frames", async () => {
+  it("on JSON (@streamgate/client/json) holds no protobuf frames and no library at all", async () => {
     const { ours, libraries } = await bundle("@streamgate/client/json");
     expect(ours.filter((path) => !/^(clients\/src|protocol\/(src|generated))\//.test(path))).toEqual([]);
-    expect(ours).toContain("protocol/src/json-codec.ts");
+    expect(ours).toContain("protocol/src/json-client-codec.ts");
+    // The gateway's half of the JSON codec (zod's checks of client frames) stays out too.
+    expect(ours).not.toContain("protocol/src/json-codec.ts");
     expect(ours.filter((path) => path.includes("proto-codec") || path.includes("frames"))).toEqual([]);
-    expect(libraries).toEqual(["secure-json-parse", "zod"]);
+    expect(libraries).toEqual([]);
   });
 });

@@ -1,4 +1,4 @@
-import type { WireCodec } from "@streamgate/protocol/codec";
+import type { ClientWireCodec } from "@streamgate/protocol/codec";
 import type { MessageCodec } from "@streamgate/protocol/stream";
 
 /**
@@ -7,6 +7,6 @@ import type { MessageCodec } from "@streamgate/protocol/stream";
  * the codec its user picked (SSE is JSON text on either).
  */
 export interface ClientCodec {
-  readonly wire: WireCodec;
+  readonly wire: ClientWireCodec;
   publishedData(codec: MessageCodec<unknown>, message: unknown): Uint8Array | Record<string, unknown>;
 }

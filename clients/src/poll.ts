@@ -1,11 +1,11 @@
-import type { WireCodec } from "@streamgate/protocol/codec";
+import type { ClientWireCodec } from "@streamgate/protocol/codec";
 import type { Delivery } from "./events.js";
 import { getOrLose, readUrl, type HttpRead } from "./query.js";
 
 const WAIT_SECONDS = 25;
 
 /** Long polling with batches in the client's codec, chaining `next`. */
-export async function* readPoll(read: HttpRead, codec: WireCodec): AsyncGenerator<Delivery> {
+export async function* readPoll(read: HttpRead, codec: ClientWireCodec): AsyncGenerator<Delivery> {
   const { signal, headers } = read;
   let current = read.spec;
   let polled = false;

@@ -1,4 +1,4 @@
-import type { ClientMessage, ServerMessage, WireCodec } from "@streamgate/protocol/codec";
+import type { ClientMessage, ClientWireCodec, ServerMessage } from "@streamgate/protocol/codec";
 import type { ReceivedEvent } from "@streamgate/protocol/envelope";
 import { ERROR_CATALOG, isTemporary } from "@streamgate/protocol/errors";
 import type { ReadSpec } from "@streamgate/protocol/read-spec";
@@ -33,7 +33,7 @@ export type WebSocketConstructor = new (url: string, protocols: string, options?
 
 /** How sockets are opened: the codec (its subprotocol), the constructor, and the options it is given (undefined: none, as in browsers). */
 export interface SocketFactory {
-  codec: WireCodec;
+  codec: ClientWireCodec;
   WebSocket: WebSocketConstructor;
   options: WebSocketOptions | undefined;
 }
@@ -74,7 +74,7 @@ export function openSocket(
   });
 }
 
-export function send(codec: WireCodec, socket: SocketLike, message: ClientMessage): void {
+export function send(codec: ClientWireCodec, socket: SocketLike, message: ClientMessage): void {
   socket.send(codec.encodeClient(message));
 }
 

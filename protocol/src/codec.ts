@@ -68,5 +68,8 @@ export interface WireCodec {
   decodeBatch(frame: Frame): PollBatch<ReceivedEvent>;
 }
 
+/** What a client uses of a codec: its half, without the gateway's checks of client frames. */
+export type ClientWireCodec = Pick<WireCodec, "subprotocol" | "contentType" | "encodeClient" | "decodeServer" | "decodeBatch">;
+
 /** Frame ids (`sub`, `ref`): 1 to 128 characters in both forms. */
 export const MAX_ID_LENGTH = 128;

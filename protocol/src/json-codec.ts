@@ -1,10 +1,10 @@
 import secureJson from "secure-json-parse";
 import { z } from "zod";
-import { receivedFromEnvelope, type Envelope } from "./envelope.js";
-import { MAX_ID_LENGTH, SUBPROTOCOLS, type Frame, type ServerMessage, type WireCodec } from "./codec.js";
-import { gapJson, type GapNotice } from "./position.js";
+import { MAX_ID_LENGTH, SUBPROTOCOLS, type WireCodec } from "./codec.js";
+import { jsonClientCodec } from "./json-client-codec.js";
+import { gapJson } from "./position.js";
 import { jsonEventInput } from "./publish.js";
-import { readSpecFromJson, readSpecToJson } from "./read-spec.js";
+import { readSpecFromJson } from "./read-spec.js";
 
 const id = z.string().min(1).max(MAX_ID_LENGTH);
 const clientFrames = z.discriminatedUnion("op", [
@@ -27,10 +27,9 @@ const clientFrames = z.discriminatedUnion("op", [
   z.object({ op: z.literal("auth"), ref: id, token: z.string().min(1) }).strict(),
 ]);
 
-/** streamgate.v1.json: text frames. */
+/** streamgate.v1.json: text frames. The client's half is jsonClientCodec; this adds the gateway's. */
 export const jsonCodec: WireCodec = {
-  subprotocol: SUBPROTOCOLS.json,
-  contentType: "application/json; charset=utf-8",
+  ...jsonClientCodec,
 
   encodeServer(message) {
     switch (message.op) {
@@ -48,29 +47,6 @@ export const jsonCodec: WireCodec = {
       default:
         return JSON.stringify(message);
     }
-  },
-
-  decodeServer(frame) {
-    const json = JSON.parse(text(frame)) as Record<string, unknown> & { op: string };
-    if (json.op === "event") return { op: "event", sub: json.sub as string, event: receivedFromEnvelope(json.event as Envelope) };
-    if (json.op === "gap") {
-      const { op: _op, sub, ...gap } = json;
-      return { op: "gap", sub: sub as string, gap: gap as unknown as GapNotice };
-    }
-    return json as unknown as ServerMessage<never>;
-  },
-
-  encodeClient(message) {
-    if (message.op === "subscribe") {
-      const { read, ...rest } = message;
-      return JSON.stringify({ ...rest, ...readSpecToJson(read) });
-    }
-    if (message.op === "publish") {
-      const { event, ...rest } = message;
-      if (event.data instanceof Uint8Array) throw new TypeError(`${SUBPROTOCOLS.json} publishes JSON data, not bytes`);
-      return JSON.stringify({ ...rest, ...event });
-    }
-    return JSON.stringify(message);
   },
 
   decodeClient(frame) {
@@ -115,13 +91,4 @@ export const jsonCodec: WireCodec = {
     const tail = JSON.stringify({ ...rest, ...(gap && { gap: gapJson(gap) }) });
     return `{"events":[${events.map((e) => e.json).join(",")}],${tail.slice(1)}`;
   },
-
-  decodeBatch(frame) {
-    const batch = JSON.parse(text(frame)) as { events: Envelope[]; next: number; first_offset: number; last_offset: number; gap?: GapNotice };
-    return { ...batch, events: batch.events.map(receivedFromEnvelope) };
-  },
 };
-
-function text(frame: Frame): string {
-  return typeof frame === "string" ? frame : new TextDecoder().decode(frame);
-}
