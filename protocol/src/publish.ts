@@ -1,5 +1,8 @@
 import { z } from "zod";
 
+/** The most events one POST .../events:batch takes (PROTOCOL.md section 4). */
+export const MAX_BATCH = 1000;
+
 /** ^[A-Za-z0-9_:-]{1,128}$, PROTOCOL.md section 1. */
 export const EVENT_ID_PATTERN = /^[A-Za-z0-9_:-]{1,128}$/;
 

@@ -139,3 +139,9 @@ function protoPosition(position: Position): Subscribe["position"] {
 function sinceText(since: Date | string): string {
   return typeof since === "string" ? since : since.toISOString();
 }
+
+/** A long poll's `max` and `wait` (PROTOCOL.md section 5.2): their bounds and defaults. */
+export const MAX_POLL_EVENTS = 1000;
+export const DEFAULT_POLL_EVENTS = 100;
+export const MAX_POLL_WAIT_S = 60;
+export const DEFAULT_POLL_WAIT_S = 30;

@@ -3,7 +3,7 @@
  * protocol, each event type's message with its data as JSON Schema, derived from the protobuf
  * descriptors at run time. Pure: the same schemas and options give the same document.
  */
-import { VERSION } from "../cli/version.js";
+import { VERSION } from "../version.js";
 import type { EventDefinition } from "../schema/definitions.js";
 import type { Schemas } from "../schema/registry.js";
 import { paragraphs, type ChannelSet } from "./channel-set.js";

@@ -1,5 +1,5 @@
 /** Publishing to a stream over HTTP (PROTOCOL.md section 4): one event, or a batch. */
-import { MAX_BATCH } from "../publishing/routes.js";
+import { MAX_BATCH } from "@streamgate/protocol/publish";
 import type { StreamDefinition } from "../schema/definitions.js";
 import { operationOn, publishDescription, streamId, type ChannelSet } from "./channel-set.js";
 import { httpBinding, messageRef, objectSchema, schemaRef, serverRef, type Message, type Ref } from "./spec.js";

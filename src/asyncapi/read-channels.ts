@@ -1,5 +1,5 @@
 /** Reading a stream over plain HTTP: Server-Sent Events and long polling (PROTOCOL.md sections 3, 5.1, 5.2). */
-import { MAX_POLL_EVENTS, MAX_POLL_WAIT_S } from "../protocols/poll.js";
+import { DEFAULT_POLL_EVENTS, DEFAULT_POLL_WAIT_S, MAX_POLL_EVENTS, MAX_POLL_WAIT_S } from "@streamgate/protocol/read-spec";
 import type { StreamDefinition } from "../schema/definitions.js";
 import { envelopeMessages, operationOn, readDescription, streamId, type ChannelOptions, type ChannelSet } from "./channel-set.js";
 import { httpBinding, messageRef, objectSchema, schemaRef, serverRef, type JsonSchema } from "./spec.js";
@@ -71,8 +71,8 @@ const SSE_QUERY: Record<string, JsonSchema> = {
   lastEventId: { type: "integer", minimum: 0, description: "resume after this offset, as the Last-Event-ID header does" },
 };
 const POLL_QUERY: Record<string, JsonSchema> = {
-  max: { type: "integer", minimum: 1, maximum: MAX_POLL_EVENTS, description: "at most this many events (default 100)" },
-  wait: { type: "number", minimum: 0, maximum: MAX_POLL_WAIT_S, description: "seconds to wait for an event (default 30)" },
+  max: { type: "integer", minimum: 1, maximum: MAX_POLL_EVENTS, description: `at most this many events (default ${DEFAULT_POLL_EVENTS})` },
+  wait: { type: "number", minimum: 0, maximum: MAX_POLL_WAIT_S, description: `seconds to wait for an event (default ${DEFAULT_POLL_WAIT_S})` },
 };
 
 /** Where a read starts and what it filters (PROTOCOL.md section 3), and the protocol's own parameters. */

@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
 import type { Command } from "commander";
-import { VERSION } from "./version.js";
+import { VERSION } from "../version.js";
 
 /** What `init` writes, by path; a file that exists already is left alone. */
 function scaffold(name: string): Record<string, string> {

@@ -13,7 +13,7 @@ import { addStreamsCommands } from "./streams-command.js";
 import { addTailCommand } from "./tail-command.js";
 import { addTokenCommand } from "./token-command.js";
 import { UsageError } from "./usage-error.js";
-import { VERSION } from "./version.js";
+import { VERSION } from "../version.js";
 import { addWebhooksCommands } from "./webhooks-command.js";
 
 export function buildProgram(): Command {

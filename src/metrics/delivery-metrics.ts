@@ -1,12 +1,13 @@
 import { Counter, Gauge, type Registry } from "prom-client";
-import type { Protocol } from "../delivery/transport.js";
 import { LATENCY_BUCKETS } from "./buckets.js";
 import { TalliedHistogram, type Tally } from "./tallied-histogram.js";
 
 /** Every way events leave the gateway: the reading protocols and webhooks. */
 const DELIVERY_PROTOCOLS = ["sse", "ws", "poll", "webhook"] as const;
 export type DeliveryProtocol = (typeof DELIVERY_PROTOCOLS)[number];
-const CONNECTION_PROTOCOLS: readonly Protocol[] = ["sse", "ws", "poll"];
+/** The protocols that hold connections open: all but webhooks. */
+type ConnectionProtocol = Exclude<DeliveryProtocol, "webhook">;
+const CONNECTION_PROTOCOLS: readonly ConnectionProtocol[] = ["sse", "ws", "poll"];
 
 /** How many readers read from the live feed's window, and how many read JetStream to reach it. */
 export interface ReaderCounts {
@@ -73,7 +74,7 @@ export class DeliveryMetrics {
   }
 
   /** Counts an open connection of a protocol until the returned function is called. */
-  open(protocol: Protocol): () => void {
+  open(protocol: ConnectionProtocol): () => void {
     const gauge = this.#open.labels(protocol);
     gauge.inc();
     let closed = false;

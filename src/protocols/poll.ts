@@ -4,15 +4,16 @@ import { Connection } from "../delivery/connection.js";
 import type { Deliveries } from "../delivery/delivery.js";
 import type { Limits } from "../delivery/limits.js";
 import type { Shutdown } from "../delivery/shutdown.js";
+import { DEFAULT_POLL_EVENTS, DEFAULT_POLL_WAIT_S, MAX_POLL_EVENTS, MAX_POLL_WAIT_S } from "@streamgate/protocol/read-spec";
 import type { Metrics } from "../metrics/metrics.js";
 import { ApiError } from "@streamgate/protocol/errors";
 import { jsonCodec } from "@streamgate/protocol/json-codec";
 import { protoCodec } from "@streamgate/protocol/proto-codec";
 import { integerParam, readSpecFromQuery, single, type Query } from "@streamgate/protocol/read-spec";
-import { errorResponses } from "../gateway/openapi/errors.js";
-import { ref } from "../gateway/openapi/json-schema.js";
-import { querySchema, readParameters } from "../gateway/openapi/query.js";
-import { pollBatchSchema, streamParameter } from "../gateway/openapi/stream-shapes.js";
+import { errorResponses } from "../openapi/errors.js";
+import { ref } from "../openapi/json-schema.js";
+import { querySchema, readParameters } from "../openapi/query.js";
+import { pollBatchSchema, streamParameter } from "../openapi/stream-shapes.js";
 
 export interface PollRouteOptions {
   deliveries: Deliveries;
@@ -21,12 +22,8 @@ export interface PollRouteOptions {
   limits: Limits;
 }
 
-export const MAX_POLL_EVENTS = 1000;
 /** A batch stops growing past this many bytes of events, whatever `max` says. */
 const MAX_POLL_BYTES = 4 * 1024 * 1024;
-export const MAX_POLL_WAIT_S = 60;
-const DEFAULT_POLL_EVENTS = 100;
-const DEFAULT_POLL_WAIT_S = 30;
 
 const pollSchema = {
   summary: "Long polling (short with wait=0): the events from a position, as soon as there is one",

@@ -12,9 +12,9 @@ import type { Metrics } from "../metrics/metrics.js";
 import { ApiError } from "@streamgate/protocol/errors";
 import { readSpecFromQuery, single, type Query, type ReadSpec } from "@streamgate/protocol/read-spec";
 import { sseFrames } from "@streamgate/protocol/sse";
-import { errorResponses } from "../gateway/openapi/errors.js";
-import { querySchema, readParameters } from "../gateway/openapi/query.js";
-import { streamParameter } from "../gateway/openapi/stream-shapes.js";
+import { errorResponses } from "../openapi/errors.js";
+import { querySchema, readParameters } from "../openapi/query.js";
+import { streamParameter } from "../openapi/stream-shapes.js";
 
 export interface SseRouteOptions {
   deliveries: Deliveries;

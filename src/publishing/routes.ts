@@ -3,14 +3,13 @@ import { z } from "zod";
 import type { EventToStore, StoreResult } from "../backbone/publish.js";
 import { requireStream, type Schemas } from "../schema/registry.js";
 import { ApiError } from "@streamgate/protocol/errors";
-import { EVENT_ID_PATTERN, jsonEventInput } from "@streamgate/protocol/publish";
-import { errorResponses } from "../gateway/openapi/errors.js";
-import { jsonSchemaOf, ref } from "../gateway/openapi/json-schema.js";
-import { publishResultSchema, streamParameter } from "../gateway/openapi/stream-shapes.js";
+import { EVENT_ID_PATTERN, jsonEventInput, MAX_BATCH } from "@streamgate/protocol/publish";
+import { errorResponses } from "../openapi/errors.js";
+import { jsonSchemaOf, ref } from "../openapi/json-schema.js";
+import { publishResultSchema, streamParameter } from "../openapi/stream-shapes.js";
 import { invalidShape } from "./event-input.js";
 import type { Publisher } from "./publisher.js";
 
-export const MAX_BATCH = 1000;
 
 const batchInput = z.object({ events: z.array(z.unknown()).min(1).max(MAX_BATCH) }).strict();
 

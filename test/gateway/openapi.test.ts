@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ERROR_CATALOG } from "@streamgate/protocol/errors";
 import { EVENT_ID_PATTERN } from "@streamgate/protocol/publish";
 import { READ_PARAMS } from "@streamgate/protocol/read-spec";
-import { MAX_POLL_EVENTS, MAX_POLL_WAIT_S } from "../../src/protocols/poll.js";
+import { MAX_POLL_EVENTS, MAX_POLL_WAIT_S } from "@streamgate/protocol/read-spec";
 import { startAuthGateway } from "../support/auth-gateway.js";
 import { startTestGateway, type TestGateway } from "../support/gateway.js";
 import { client, type HttpResponse } from "../support/http.js";

@@ -4,7 +4,7 @@ import { asyncApiDocument, type DocumentOptions } from "../../asyncapi/document.
 import { mayRead } from "../../auth/grants.js";
 import { principalOf } from "../../auth/http.js";
 import type { Schemas } from "../../schema/registry.js";
-import { errorResponses } from "../openapi/errors.js";
+import { errorResponses } from "../../openapi/errors.js";
 
 export interface AsyncApiRouteOptions {
   schemas: Schemas;

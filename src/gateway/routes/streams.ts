@@ -5,9 +5,9 @@ import type { StreamDefinition } from "../../schema/definitions.js";
 import { readStreamState } from "../../backbone/stream-state.js";
 import { authorize, mayRead } from "../../auth/grants.js";
 import { principalOf } from "../../auth/http.js";
-import { errorResponses } from "../openapi/errors.js";
-import { ref } from "../openapi/json-schema.js";
-import { streamInfoSchema, streamParameter } from "../openapi/stream-shapes.js";
+import { errorResponses } from "../../openapi/errors.js";
+import { ref } from "../../openapi/json-schema.js";
+import { streamInfoSchema, streamParameter } from "../../openapi/stream-shapes.js";
 
 export interface StreamsRouteOptions {
   jsm: JetStreamManager;

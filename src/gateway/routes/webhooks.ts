@@ -6,9 +6,9 @@ import { createWebhookInput, patchWebhookInput, replayInput } from "../../webhoo
 import type { WebhookService } from "../../webhooks/service.js";
 import { invalidShape } from "../../publishing/event-input.js";
 import { integerParam, type Query } from "@streamgate/protocol/read-spec";
-import { errorResponses } from "../openapi/errors.js";
-import { jsonSchemaOf, ref, type JsonSchema } from "../openapi/json-schema.js";
-import { querySchema } from "../openapi/query.js";
+import { errorResponses } from "../../openapi/errors.js";
+import { jsonSchemaOf, ref, type JsonSchema } from "../../openapi/json-schema.js";
+import { querySchema } from "../../openapi/query.js";
 import {
   attemptsSchema,
   createdWebhookSchema,
@@ -17,7 +17,7 @@ import {
   rotatedWebhookSchema,
   webhookParameter,
   webhookSchema,
-} from "../openapi/webhook-shapes.js";
+} from "../../openapi/webhook-shapes.js";
 
 const LIMIT = { min: 1, max: 1000, fallback: 100 };
 

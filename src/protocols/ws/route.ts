@@ -12,9 +12,9 @@ import { ApiError, CLOSE_CODES, ERROR_CATALOG } from "@streamgate/protocol/error
 import { jsonCodec } from "@streamgate/protocol/json-codec";
 import { protoCodec } from "@streamgate/protocol/proto-codec";
 import { readSpecFromQuery, type Query } from "@streamgate/protocol/read-spec";
-import { errorResponses } from "../../gateway/openapi/errors.js";
-import { querySchema, readParameters } from "../../gateway/openapi/query.js";
-import { streamParameter } from "../../gateway/openapi/stream-shapes.js";
+import { errorResponses } from "../../openapi/errors.js";
+import { querySchema, readParameters } from "../../openapi/query.js";
+import { streamParameter } from "../../openapi/stream-shapes.js";
 import type { Publisher } from "../../publishing/publisher.js";
 import type { Schemas } from "../../schema/registry.js";
 import { startHeartbeat } from "./heartbeat.js";

@@ -1,7 +1,7 @@
 import type { GapNotice } from "@streamgate/protocol/position";
-import type { AttemptRecord, AttemptsLogEntry, DeadLetter, GapEntry, SeenGap } from "../../webhooks/logs.js";
-import type { WebhookView } from "../../webhooks/service.js";
-import { createWebhookInput, type Webhook } from "../../webhooks/registration.js";
+import type { AttemptRecord, AttemptsLogEntry, DeadLetter, GapEntry, SeenGap } from "../webhooks/logs.js";
+import type { WebhookView } from "../webhooks/service.js";
+import { createWebhookInput, type Webhook } from "../webhooks/registration.js";
 import { component, count, jsonSchemaOf, objectSchema, offset, optional, ref, text, time, type JsonSchema, type PropertiesOf } from "./json-schema.js";
 import { gapNoticeProperties, gapNoticeSchema, pathParameters } from "./stream-shapes.js";
 

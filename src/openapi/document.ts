@@ -1,7 +1,7 @@
 import swagger, { type SwaggerTransform } from "@fastify/swagger";
 import type { FastifyInstance } from "fastify";
-import { CREDENTIAL_COOKIE, CREDENTIAL_QUERY_PARAMETER } from "../../auth/credential.js";
-import { VERSION } from "../../cli/version.js";
+import { CREDENTIAL_COOKIE, CREDENTIAL_QUERY_PARAMETER } from "../auth/credential.js";
+import { VERSION } from "../version.js";
 import { commonErrorResponses, errorBodySchema } from "./errors.js";
 import { streamComponents } from "./stream-shapes.js";
 import { webhookComponents } from "./webhook-shapes.js";

@@ -1,4 +1,0 @@
-import { createRequire } from "node:module";
-
-/** The streamgate package's version: the same path from src/cli and dist/cli. */
-export const VERSION: string = (createRequire(import.meta.url)("../../package.json") as { version: string }).version;
