@@ -30,11 +30,6 @@ const PUBLISH_CONCURRENCY = 100;
  * a gateway buffering for the paused reader would grow by ~50 MB. Seen: -5 to +1 MB.
  */
 const RETAINED_GROWTH_BOUND = 8 * 1024 * 1024;
-/**
- * RSS also carries allocator slack and GC timing, which under a loaded CI machine swings by
- * tens of MB: a loose bound that still catches a gateway holding the 50 MB flood.
- */
-const RSS_GROWTH_BOUND = 48 * 1024 * 1024;
 
 const cleanups = cleanupsAfterEach();
 
@@ -200,7 +195,8 @@ describe("a paused SSE reader", () => {
     ).toBe("offsets 1..N in order");
     const wrong = received.filter((r) => expected.get(r.offset) !== r.orderId).slice(0, 5);
     expect(wrong).toEqual([]);
+    // RSS is only printed: it carries allocator slack and GC timing, which swing it by tens of
+    // MB on a loaded machine, as much as the flood a buffering gateway would hold.
     expect(retainedGrowth, `memory held after a full GC grew by ${MB(retainedGrowth)}`).toBeLessThan(RETAINED_GROWTH_BOUND);
-    expect(peak - baseline, `RSS grew from a warm high-water mark of ${MB(baseline)} to ${MB(peak)}`).toBeLessThan(RSS_GROWTH_BOUND);
   });
 });

@@ -26,14 +26,6 @@ const HIGH_WATER = 1024 * 1024;
 const WARMUP_EVENTS = 1_000;
 const FLOOD_EVENTS = 5_000;
 /**
- * Growth of the gateway's RSS allowed while ~50 MB pile up behind the paused client, each
- * sample read right after a full garbage collection. Without one, V8 leaves tens of MB of dead
- * Buffers (the feed's JetStream messages) uncollected, and RSS grows 30-75 MB for a paused client
- * and 80-125 MB for one that reads (measured): noise as large as what it should detect, so every sample
- * collects first (--expose-gc; the gateway's code is unchanged).
- */
-const RSS_GROWTH_BOUND = 32 * 1024 * 1024;
-/**
  * Growth allowed, once the flood is stored and the client is still paused, of what a full
  * collection leaves alive (V8 heap in use + Buffers). The feed's shared window (16 MB of its
  * accounting, about 4 MB of these events) replaces the warm-up's, so little growth is expected;
@@ -179,9 +171,11 @@ describe("a WebSocket client that stops reading", () => {
     expect(client.errors).toEqual([]);
     expect(client.frames.filter((f) => !f.includes('"op":"subscribed"'))).toEqual([]);
     expect(runProblems(client.events, published, firstOffset, lastOffset)).toEqual([]);
-    // Memory: what stays alive does not follow the ~50 MB the client has not read.
+    // Memory: what stays alive does not follow the ~50 MB the client has not read. RSS is only
+    // printed: memory freed by V8 and the allocator is not always given back to the system, so
+    // RSS grew 30-40 MB in runs whose live memory grew under 1 MB (seen on Node 24 in CI), as
+    // much as a gateway holding what the client has not read would add.
     expect(endLive - baseline.live, `live memory grew from ${MB(baseline.live)} to ${MB(endLive)}`).toBeLessThan(LIVE_GROWTH_BOUND);
-    expect(peakRss - baseline.rss, `RSS grew from ${MB(baseline.rss)} to ${MB(peakRss)}`).toBeLessThan(RSS_GROWTH_BOUND);
   });
 
   it("is closed with 4008 after the slow-consumer timeout, and resuming from its last offset + 1 loses nothing", { timeout: 120_000 }, async () => {
