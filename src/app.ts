@@ -105,7 +105,7 @@ export async function runGateway(config: GatewayConfig): Promise<RunningGateway>
       backbone,
       schemas,
       deliveries: new Deliveries(backbone, schemas, hub),
-      publisher: new Publisher(backbone, metrics, limits),
+      publisher: new Publisher(backbone, schemas.registry, metrics, limits),
       metrics,
       shutdown: new Shutdown(),
       limits,

@@ -1,4 +1,4 @@
-import type { JsonValue } from "@bufbuild/protobuf";
+import type { JsonValue, Registry } from "@bufbuild/protobuf";
 import { z } from "zod";
 import { checkEvent, InvalidEventError, type EventToStore } from "../backbone/publish.js";
 import type { BinaryEventInput, JsonEventInput } from "@streamgate/protocol/publish";
@@ -19,10 +19,11 @@ export function prepareJsonEvent(
   stream: StreamDefinition,
   input: JsonEventInput,
   maxPayload: number,
+  registry: Registry,
   path = "",
 ): EventToStore {
   const event = eventType(stream, input.type, `${path}type`);
-  const message = messageFromJson(event, input.data as JsonValue, `${path}data`);
+  const message = messageFromJson(event, input.data as JsonValue, registry, `${path}data`);
   return checked(
     {
       stream: stream.name,

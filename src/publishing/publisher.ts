@@ -1,4 +1,5 @@
 import { DEFAULT_MAX_PAYLOAD, storeEvent, type EventToStore, type StoreResult } from "../backbone/publish.js";
+import type { Registry } from "@bufbuild/protobuf";
 import type { Backbone } from "../backbone/connection.js";
 import type { StreamDefinition } from "../schema/definitions.js";
 import { isBinaryInput, type BinaryEventInput, type EventInput, type JsonEventInput } from "@streamgate/protocol/publish";
@@ -24,6 +25,8 @@ function authorizePublish(events: readonly EventToStore[], principal: Principal 
 export class Publisher {
   constructor(
     private readonly backbone: Pick<Backbone, "js" | "nc">,
+    /** Resolves what a google.protobuf.Any in a JSON event holds. */
+    private readonly registry: Registry,
     private readonly metrics: Metrics,
     private readonly limits: Limits,
   ) {}
@@ -33,10 +36,9 @@ export class Publisher {
     return this.backbone.nc.info?.max_payload ?? DEFAULT_MAX_PAYLOAD;
   }
 
-
   /** A JSON event checked against its schema; `path` prefixes error paths (e.g. "events[2]."). */
   json(stream: StreamDefinition, input: JsonEventInput, path = ""): EventToStore {
-    return prepareJsonEvent(stream, input, this.maxPayload, path);
+    return prepareJsonEvent(stream, input, this.maxPayload, this.registry, path);
   }
 
   binary(stream: StreamDefinition, input: BinaryEventInput): EventToStore {

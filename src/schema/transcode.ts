@@ -25,8 +25,9 @@ export class InvalidEventDataError extends ApiError {
 }
 
 /** Canonical proto3 JSON in, strictly: unknown fields, wrong types and out-of-range values fail. */
-export function messageFromJson(event: EventDefinition, json: JsonValue, path = "data"): Message {
-  return parseJson(event.message, json, path);
+/** JSON in: canonical proto3 JSON of the type; `registry` resolves what a google.protobuf.Any holds. */
+export function messageFromJson(event: EventDefinition, json: JsonValue, registry: Registry, path = "data"): Message {
+  return parseJson(event.message, json, registry, path);
 }
 
 export function messageToBinary(event: EventDefinition, message: Message): Uint8Array {
@@ -54,12 +55,12 @@ export function keyFromMessage(event: EventDefinition, message: Message): string
   return typeof value === "string" && value !== "" ? value : undefined;
 }
 
-function parseJson(desc: DescMessage, json: JsonValue, path: string): Message {
+function parseJson(desc: DescMessage, json: JsonValue, registry: Registry, path: string): Message {
   let message: Message;
   try {
-    message = fromJson(desc, json);
+    message = fromJson(desc, json, { registry });
   } catch (err) {
-    const located = locate(desc, json, path);
+    const located = locate(desc, json, registry, path);
     throw new InvalidEventDataError(located.path, located.message ?? (err as Error).message);
   }
   checkTimestamps(desc, json, path);
@@ -100,7 +101,7 @@ const TIMESTAMP = "google.protobuf.Timestamp";
  * @bufbuild/protobuf names the failing field but not where it sits, so the path is found by
  * parsing one field at a time and descending into the message fields that fail.
  */
-function locate(desc: DescMessage, json: JsonValue, path: string): { path: string; message?: string } {
+function locate(desc: DescMessage, json: JsonValue, registry: Registry, path: string): { path: string; message?: string } {
   if (typeof json !== "object" || json === null || Array.isArray(json) || WELL_KNOWN.test(desc.typeName)) {
     return { path, message: `expected ${desc.typeName} as a JSON object` };
   }
@@ -109,16 +110,16 @@ function locate(desc: DescMessage, json: JsonValue, path: string): { path: strin
     const fieldPath = `${path}.${name}`;
     if (!field) return { path: fieldPath, message: `unknown field "${name}" in ${desc.typeName}` };
     try {
-      fromJson(desc, { [name]: value });
+      fromJson(desc, { [name]: value }, { registry });
       continue;
     } catch (err) {
       const message = (err as Error).message;
       const nested = nestedMessageValues(field, value, fieldPath);
       for (const [itemPath, item] of nested) {
         try {
-          fromJson(field.message!, item);
+          fromJson(field.message!, item, { registry });
         } catch {
-          const inner = locate(field.message!, item, itemPath);
+          const inner = locate(field.message!, item, registry, itemPath);
           return { path: inner.path, message: inner.message ?? message };
         }
       }

@@ -3,7 +3,7 @@
  * Empty, Any, NullValue, a map of messages): a message holding each, made in code. Each JSON
  * form, as @bufbuild/protobuf writes it back, must fit the document's schema; other forms not.
  */
-import { create, createFileRegistry, fromJson, toBinary, toJson, type JsonValue } from "@bufbuild/protobuf";
+import { create, createFileRegistry, fromBinary, fromJson, toBinary, toJson, type JsonValue } from "@bufbuild/protobuf";
 import {
   FieldDescriptorProto_Label as Label,
   FieldDescriptorProto_Type as Type,
@@ -18,6 +18,7 @@ import {
 import { describe, expect, it } from "vitest";
 import { asyncApiDocument } from "../../src/asyncapi/document.js";
 import { EncodedEvent } from "../../src/fanout/encoded-event.js";
+import { prepareJsonEvent } from "../../src/publishing/event-input.js";
 import type { Schemas } from "../../src/schema/registry.js";
 import { asyncApiProblems, DocumentValidator } from "./validator.js";
 
@@ -104,6 +105,12 @@ describe("well-known types in their JSON forms", () => {
 });
 
 describe("the gateway's JSON of such a message", () => {
+  it("takes a set Any in a JSON publish, resolved through the schemas' registry", () => {
+    const json = { anAny: { "@type": "type.googleapis.com/google.protobuf.Duration", value: "1.500s" } };
+    const event = prepareJsonEvent(schemas.streams.get("wkt")!, { type: holder.typeName, data: json }, 1024 * 1024, registry);
+    expect(toJson(holder, fromBinary(holder, event.data), { registry })).toEqual(json);
+  });
+
   it("writes a set Any as its JSON form, resolved through the schemas' registry, not as undecodable", () => {
     const json = { anAny: { "@type": "type.googleapis.com/google.protobuf.Duration", value: "1.500s" } };
     const data = toBinary(holder, fromJson(holder, json, { registry }));
