@@ -22,7 +22,7 @@ import { tag, T } from "../support/events.js";
 import { startTestGateway, type TestGateway } from "../support/gateway.js";
 import { startTestNats, type TestNats } from "../support/nats.js";
 import { startReceiver, type Receiver } from "../support/webhook-receiver.js";
-import { untilAnswered } from "../support/wait.js";
+import { eventually } from "../support/wait.js";
 import { envelopeAt, publish, streamInfo, type EventSpec } from "../support/webhooks.js";
 
 let gw: TestGateway;
@@ -256,7 +256,7 @@ describe("webhooks", () => {
     expect(row?.at(-1)).toBe(receiver.url);
 
     // Both attempts are logged once the webhook has moved past them.
-    await untilAnswered(async () => (await gw.api.get(`/v1/webhooks/${webhook.id}/attempts`)).body.attempts.length >= 2, "two logged attempts");
+    await eventually(async () => (await gw.api.get(`/v1/webhooks/${webhook.id}/attempts`)).body.attempts.length, (n) => n >= 2, "two logged attempts");
     const attempts = await sg("webhooks", "attempts", webhook.id, "--json");
     expectOk(attempts);
     const logged = JSON.parse(attempts.stdout).attempts as { offset: number; status: number; attempt: number }[];
@@ -295,7 +295,7 @@ describe("webhooks", () => {
     );
     expectOk(create);
     const { id } = JSON.parse(create.stdout);
-    await untilAnswered(async () => (await gw.api.get(`/v1/webhooks/${id}/dead-letters`)).body.deadLetters.length === 1, "a dead letter");
+    await eventually(async () => (await gw.api.get(`/v1/webhooks/${id}/dead-letters`)).body.deadLetters.length, (n) => n === 1, "a dead letter");
 
     const dead = await sg("webhooks", "dead-letters", id, "--json");
     expectOk(dead);

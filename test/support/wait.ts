@@ -18,13 +18,15 @@ export async function until(condition: () => boolean, what: string, timeoutMs = 
 }
 
 /**
- * As until, for a condition that has to ask (an HTTP API): asked again 20 ms after each
- * answer; rejects after timeoutMs with `what`.
+ * As until, for a value that has to be asked for (an HTTP API): read again 20 ms after each
+ * answer until done(value); rejects after timeoutMs with `what` and the last value read.
  */
-export async function untilAnswered(condition: () => Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
+export async function eventually<V>(read: () => Promise<V>, done: (value: V) => boolean, what: string, timeoutMs = 10_000): Promise<V> {
   const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+  for (;;) {
+    const value = await read();
+    if (done(value)) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; last: ${JSON.stringify(value)}`);
     await sleep(20);
   }
 }

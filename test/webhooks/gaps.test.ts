@@ -17,6 +17,7 @@ import { RFC3339_UTC, T } from "../support/events.js";
 import { startTestGateway, type TestGateway } from "../support/gateway.js";
 import { client, type Client } from "../support/http.js";
 import { publishOrders } from "../support/publish-orders.js";
+import { eventually } from "../support/wait.js";
 import { startReceiver, type Receiver } from "../support/webhook-receiver.js";
 import { Hooks, publish, publishShipped, shipped, type EventSpec } from "../support/webhooks.js";
 import { readStreamState } from "../../src/backbone/stream-state.js";
@@ -62,17 +63,6 @@ async function epochOf(api: Client): Promise<string> {
 }
 
 const created = (orderId: string): EventSpec => ({ type: T.created, data: { orderId } });
-
-/** Polls `read` until `done` holds of what it gave; fails with the last value after timeoutMs. */
-async function eventually<V>(read: () => Promise<V>, done: (value: V) => boolean, what: string, timeoutMs = 10_000): Promise<V> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (done(value)) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; last: ${JSON.stringify(value)}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 /** The webhook once it has delivered `count` events and stands at `position`: nothing more is due. */
 const settledAt = (hooks: Hooks, id: string, count: number, position: number) =>
