@@ -1,18 +1,9 @@
 import { setTimeout as delay } from "node:timers/promises";
+import type { PollBatch } from "@streamgate/protocol/codec";
 import type { Envelope } from "@streamgate/protocol/envelope";
 import { isTemporary } from "@streamgate/protocol/errors";
-import type { GapNotice } from "@streamgate/protocol/position";
-import { readSpecToQuery, type ReadSpec } from "@streamgate/protocol/read-spec";
+import { MAX_POLL_EVENTS, readSpecToQuery, type ReadSpec } from "@streamgate/protocol/read-spec";
 import { GatewayError, GatewayUnreachableError, type GatewayClient } from "./gateway-client.js";
-
-/** A long poll's answer (PROTOCOL.md section 5.2), as JSON. */
-export interface PollBatch {
-  events: Envelope[];
-  next: number;
-  first_offset: number;
-  last_offset: number;
-  gap?: GapNotice;
-}
 
 export interface PollRead {
   client: GatewayClient;
@@ -29,8 +20,6 @@ export interface PollRead {
   onRetry: (error: Error, retryMs: number) => void;
 }
 
-/** As many events as the gateway gives in one poll. */
-const MAX_EVENTS = 1000;
 /** How long a poll at the live edge waits for an event. */
 const LIVE_WAIT_S = 25;
 const RETRY_MS = 1000;
@@ -40,7 +29,7 @@ const RETRY_MS = 1000;
  * over too, so the read knows exactly how far it got even when nothing matched. Ends when the
  * signal aborts, or (not following) once past caughtUpAt.
  */
-export async function* readPolls(read: PollRead): AsyncGenerator<PollBatch> {
+export async function* readPolls(read: PollRead): AsyncGenerator<PollBatch<Envelope>> {
   const { client, signal } = read;
   let spec = read.spec;
   let epoch = read.epoch;
@@ -49,11 +38,12 @@ export async function* readPolls(read: PollRead): AsyncGenerator<PollBatch> {
     const live = next !== undefined && next > read.caughtUpAt;
     if (live && !read.follow) return;
     const query = readSpecToQuery(spec);
-    query.set("max", String(MAX_EVENTS));
+    // As many events as the gateway gives in one poll.
+    query.set("max", String(MAX_POLL_EVENTS));
     query.set("wait", live ? String(LIVE_WAIT_S) : "0");
-    let batch: PollBatch;
+    let batch: PollBatch<Envelope>;
     try {
-      batch = await client.get<PollBatch>(`/v1/streams/${encodeURIComponent(read.stream)}/poll`, { query, signal });
+      batch = await client.get<PollBatch<Envelope>>(`/v1/streams/${encodeURIComponent(read.stream)}/poll`, { query, signal });
     } catch (err) {
       if (signal.aborted) return;
       if (!read.follow || next === undefined || !mayPass(err)) throw err;
