@@ -3,11 +3,9 @@
 // generated/test/descriptors.binpb, which adds the test-only schemas).
 // npm run codegen -- --check: generate into a scratch directory and fail if generated/ differs.
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { bufBinary, bufTemplate } from "../src/codegen/buf-template.js";
-import { compareTrees } from "../src/codegen/compare-trees.js";
+import { staleGenerated } from "../src/codegen/compare-trees.js";
 import { keepNegativeZero } from "../src/codegen/ts-proto-fixups.js";
 
 const run = (...args: string[]) => execFileSync(bufBinary(), args, { stdio: "inherit" });
@@ -41,17 +39,11 @@ if (!check) {
   process.exit(0);
 }
 
-const scratch = mkdtempSync(join(tmpdir(), "streamgate-codegen-"));
-try {
-  generate(scratch);
-  const differences = OUTPUTS.flatMap((dir) => compareTrees(dir, join(scratch, dir)));
-  if (differences.length > 0) {
-    console.error("generated code is not what `npm run codegen` makes from proto/:");
-    for (const d of differences) console.error("  " + d);
-    console.error("Run `npm run codegen` and commit the result.");
-    process.exit(1);
-  }
-  console.log(`${OUTPUTS.join(" and ")} are up to date`);
-} finally {
-  rmSync(scratch, { recursive: true, force: true });
+const differences = staleGenerated(OUTPUTS, generate);
+if (differences.length > 0) {
+  console.error("generated code is not what `npm run codegen` makes from proto/:");
+  for (const d of differences) console.error("  " + d);
+  console.error("Run `npm run codegen` and commit the result.");
+  process.exit(1);
 }
+console.log(`${OUTPUTS.join(" and ")} are up to date`);

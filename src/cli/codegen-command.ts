@@ -1,13 +1,11 @@
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync } from "node:fs";
 import { join, relative } from "node:path";
 import type { Command } from "commander";
 import { keepNegativeZero } from "../codegen/ts-proto-fixups.js";
 import { bufBinary, bufTemplate, OWN_PROTO_DIR } from "../codegen/buf-template.js";
-import { compareTrees } from "../codegen/compare-trees.js";
+import { staleGenerated } from "../codegen/compare-trees.js";
 import { UsageError } from "./usage-error.js";
-
 
 export interface CodegenOptions {
   out: string;
@@ -26,16 +24,10 @@ export function addCodegenCommand(program: Command): void {
     .action((options: CodegenOptions) => {
       if (!existsSync("buf.yaml")) throw new UsageError("no buf.yaml here: run codegen in the project's root (streamgate init makes one)");
       if (!options.check) return void generate(options.out);
-      const scratch = mkdtempSync(join(tmpdir(), "streamgate-codegen-"));
-      try {
-        generate(join(scratch, "out"));
-        const differences = compareTrees(options.out, join(scratch, "out"));
-        if (differences.length > 0) {
-          console.error(`${options.out} is not what streamgate codegen makes:\n  ${differences.join("\n  ")}`);
-          process.exitCode = 1;
-        }
-      } finally {
-        rmSync(scratch, { recursive: true, force: true });
+      const differences = staleGenerated([options.out], (root) => generate(join(root, options.out)));
+      if (differences.length > 0) {
+        console.error(`${options.out} is not what streamgate codegen makes:\n  ${differences.join("\n  ")}`);
+        process.exitCode = 1;
       }
     });
 }

@@ -1,5 +1,20 @@
-import { readdirSync, readFileSync, statSync, existsSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
+
+/**
+ * How the generated code under `dirs` differs from what `generate` makes now: it generates
+ * under a scratch root (the dirs as paths below it), which is compared with the tree, then removed.
+ */
+export function staleGenerated(dirs: readonly string[], generate: (root: string) => void): string[] {
+  const scratch = mkdtempSync(join(tmpdir(), "streamgate-codegen-"));
+  try {
+    generate(scratch);
+    return dirs.flatMap((dir) => compareTrees(dir, join(scratch, dir)));
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
+}
 
 /** How the files under `committed` differ from those under `fresh`: missing, stale or changed. */
 export function compareTrees(committed: string, fresh: string): string[] {

@@ -70,6 +70,13 @@ describe("a fresh project with the packed packages installed", () => {
     await inProject("npm", ["run", "codegen"]);
     expect(existsSync(join(project, "generated", "streams", "greetings.ts"))).toBe(true);
     expect(existsSync(join(project, "generated", "descriptors.binpb"))).toBe(true);
+    await inProject("npx", ["streamgate", "codegen", "--check"]);
+    const index = join(project, "generated", "streams", "index.ts");
+    const generated = await readFile(index, "utf8");
+    await writeFile(index, `${generated}// edited by hand\n`);
+    const stale = await inProject("npx", ["streamgate", "codegen", "--check"]).catch((err: Error) => err);
+    expect(String(stale)).toMatch(/exited 1[\s\S]*changed: generated\/streams\/index\.ts/);
+    await writeFile(index, generated);
     await inProject("npx", ["streamgate", "config", "check"]);
 
     // A program of the user's, type-checked as strictly as a careful project would.
