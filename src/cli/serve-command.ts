@@ -21,7 +21,16 @@ async function serve(): Promise<void> {
   const [{ runGateway }] = await gatewayModules();
   const gateway = await runGateway(loadConfig());
   await new Promise<void>((resolve) => {
+    // A wrapper signalled in our place (npm, sh, npx) may die without passing the signal on;
+    // orphaned, we stop as if told to, so no gateway and nats-server are left holding the port.
+    const parent = process.ppid;
+    const orphaned = setInterval(() => {
+      if (process.ppid !== parent) shutdown("parent exited");
+    }, ORPHAN_CHECK_MS);
+    orphaned.unref();
     const shutdown = (signal: string) => {
+      // A signal, then the wrapper's death, is one shutdown: the watch has done its part.
+      clearInterval(orphaned);
       gateway.app.log.info({ signal }, "shutting down");
       gateway.stop().then(resolve, (err: unknown) => {
         gateway.app.log.error({ err }, "shutdown did not finish cleanly");
@@ -30,15 +39,6 @@ async function serve(): Promise<void> {
     };
     process.once("SIGTERM", shutdown);
     process.once("SIGINT", shutdown);
-    // A wrapper signalled in our place (npm, sh, npx) may die without passing the signal on;
-    // orphaned, we stop as if told to, so no gateway and nats-server are left holding the port.
-    const parent = process.ppid;
-    const orphaned = setInterval(() => {
-      if (process.ppid === parent) return;
-      clearInterval(orphaned);
-      shutdown("parent exited");
-    }, ORPHAN_CHECK_MS);
-    orphaned.unref();
   });
 }
 
