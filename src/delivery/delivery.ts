@@ -6,7 +6,7 @@ import { readStreamState, type StreamState } from "../backbone/stream-state.js";
 import { keyProblem } from "../backbone/stored-event.js";
 import type { EncodedEvent } from "../fanout/encoded-event.js";
 import type { Hub } from "../fanout/hub.js";
-import type { Reader } from "../fanout/reader.js";
+import type { ReadItem, Reader } from "../fanout/reader.js";
 import { ApiError } from "@streamgate/protocol/errors";
 import type { PollBatch } from "@streamgate/protocol/codec";
 import { InvalidPositionError, type GapNotice } from "@streamgate/protocol/position";
@@ -123,20 +123,49 @@ export class Delivery {
    * Sends events and gap notices until the delivery is stopped ("stopped") or the stream's
    * live feed ends ("feed-ended": the stream was re-created or the backbone failed, and the
    * client should read again from its last offset).
+   *
+   * At the live edge this runs as a callback of the feed, sending each event as it is appended
+   * without a promise per event: with a thousand subscribers, promises per event per subscriber
+   * were most of the cost. Only a catch-up read from JetStream and a wait for drain are awaited.
    */
-  async pump(transport: Transport): Promise<"stopped" | "feed-ended"> {
-    const signal = this.#stop.signal;
-    try {
-      for (;;) {
-        const item = await this.reader.next({ wait: true, signal });
-        if (!item) return signal.aborted ? "stopped" : "feed-ended";
-        const room = transport.send(item);
-        if (item.kind === "event") this.connection.meter.wrote(item.event.stored.time, item.live);
-        if (!room) await transport.drained();
-      }
-    } finally {
-      this.close();
-    }
+  pump(transport: Transport): Promise<"stopped" | "feed-ended"> {
+    return new Promise((resolve, reject) => {
+      const signal = this.#stop.signal;
+      const ended = (): void => {
+        this.close();
+        resolve(signal.aborted ? "stopped" : "feed-ended");
+      };
+      const failed = (err: unknown): void => {
+        this.close();
+        reject(err);
+      };
+      const afterSend = (room: boolean): void => (room ? step() : void transport.drained().then(step, failed));
+      const step = (): void => {
+        try {
+          for (;;) {
+            if (signal.aborted) return ended();
+            const polled = this.reader.poll();
+            if (polled === "ended") return ended();
+            if (polled === "wait") return this.reader.onFeedChange(step);
+            if (polled === "read") {
+              void this.reader.next({ wait: true, signal }).then((item) => (item ? afterSend(this.#send(transport, item)) : ended()), failed);
+              return;
+            }
+            if (!this.#send(transport, polled)) return afterSend(false);
+          }
+        } catch (err) {
+          failed(err);
+        }
+      };
+      step();
+    });
+  }
+
+  /** Whether the transport has room for more after this item. */
+  #send(transport: Transport, item: ReadItem): boolean {
+    const room = transport.send(item);
+    if (item.kind === "event") this.connection.meter.wrote(item.event.stored.time, item.live);
+    return room;
   }
 
   /**

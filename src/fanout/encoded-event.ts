@@ -26,6 +26,8 @@ export function eventFilter(filters: { types?: readonly string[] | undefined; ke
 export class EncodedEvent implements WireEvent {
   #json?: string;
   #proto?: Uint8Array;
+  /** Frames built around the encodings, by what they are for (e.g. a WebSocket sub): see framed(). */
+  #frames?: Map<string, Buffer>;
 
   constructor(
     readonly stored: StoredEvent,
@@ -61,6 +63,17 @@ export class EncodedEvent implements WireEvent {
 
   get proto(): Uint8Array {
     return (this.#proto ??= encodeEventMessage(this.stored));
+  }
+
+  /**
+   * A frame of this event made once for everyone who sends it the same way (the same protocol,
+   * codec and sub), since every subscriber of the live feed shares this instance.
+   */
+  framed(key: string, make: () => Buffer): Buffer {
+    const frames = (this.#frames ??= new Map());
+    let frame = frames.get(key);
+    if (!frame) frames.set(key, (frame = make()));
+    return frame;
   }
 
   /**

@@ -31,8 +31,8 @@ export class StreamFeed {
   #head = 0;
   #bytes = 0;
   #firstOffset: number;
-  /** Who waits for the next event or the close; each waiter leaves when its wait ends. */
-  #waiters = new Set<Wakeup>();
+  /** Called once at the next change (an event appended, or the close), then forgotten. */
+  #listeners = new Set<() => void>();
   readonly #abort = new AbortController();
 
   readonly stream: string;
@@ -113,10 +113,24 @@ export class StreamFeed {
    */
   async waitFor(offset: number, wakeup: Wakeup, stop: () => boolean): Promise<void> {
     while (this.lastOffset < offset && !this.closed && !stop()) {
-      this.#waiters.add(wakeup);
+      this.#listeners.add(wakeup.wake);
       await wakeup.next();
-      this.#waiters.delete(wakeup);
+      this.#listeners.delete(wakeup.wake);
     }
+  }
+
+  /**
+   * Calls listener, once, at the next change: an event appended or the close. Synchronous, so a
+   * reader at the live edge takes each event without a promise, a timer or a listener per event.
+   */
+  onChange(listener: () => void): void {
+    if (this.closed) listener();
+    else this.#listeners.add(listener);
+  }
+
+  /** Forgets a listener that no longer waits. */
+  offChange(listener: () => void): void {
+    this.#listeners.delete(listener);
   }
 
   close(): void {
@@ -150,7 +164,10 @@ export class StreamFeed {
   }
 
   #notify(): void {
-    // Woken waiters leave the set only when they run again, after this loop.
-    for (const waiter of this.#waiters) waiter.wake();
+    if (this.#listeners.size === 0) return;
+    // A listener that waits again joins the next change's set, not this one.
+    const listeners = this.#listeners;
+    this.#listeners = new Set();
+    for (const listener of listeners) listener();
   }
 }

@@ -91,13 +91,39 @@ export class Reader {
     const liveWaitOver = () => stopped() || wait === false || (wait !== true && wait.aborted);
     for (;;) {
       if (stopped()) return undefined;
+      const polled = this.poll();
+      if (typeof polled === "object") return polled;
+      if (polled === "ended") return undefined;
+      if (polled === "read") {
+        await this.#read(stopped);
+        continue;
+      }
+      if (this.#cursor <= this.storedUpTo) {
+        await feed.waitFor(this.#cursor, this.#wakeup, stopped);
+        continue;
+      }
+      if (liveWaitOver()) return undefined;
+      await feed.waitFor(this.#cursor, this.#wakeup, liveWaitOver);
+    }
+  }
+
+  /**
+   * The next item if it can be had at once: a gap notice, an event of the feed's window, or one
+   * fetched already. Otherwise what stands in the way: "wait" for the feed (at the live edge, or
+   * while the feed lags behind what was stored: onFeedChange says when to poll again), "read"
+   * from JetStream (next() does), or "ended" (closed, or the feed ended).
+   */
+  poll(): ReadItem | "wait" | "read" | "ended" {
+    const { feed } = this.ctx;
+    for (;;) {
+      if (this.#closed) return "ended";
       const gap = this.#gaps.shift();
       if (gap) return { kind: "gap", gap };
 
       const catchUp = this.#catchUp;
       if (catchUp) {
-        const item = await catchUp.next(this.#cursor, this.#wakeup, stopped);
-        if (item === STOPPED || this.#closed) return undefined;
+        const item = catchUp.take(this.#cursor);
+        if (item === "fetch") return "read";
         if (item === "done") {
           this.#cursor = Math.max(this.#cursor, catchUp.target);
           catchUp.close();
@@ -113,24 +139,44 @@ export class Reader {
         continue;
       }
 
-      if (this.#cursor < feed.firstOffset) {
-        await this.#startCatchUp();
-        continue;
-      }
+      if (this.#cursor < feed.firstOffset) return "read";
       const event = feed.get(this.#cursor);
       if (event) {
         this.#cursor++;
         if (event.matches(this.filter)) return { kind: "event", event, live: true };
         continue;
       }
-      if (feed.closed) return undefined;
-      if (this.#cursor <= this.storedUpTo) {
-        await feed.waitFor(this.#cursor, this.#wakeup, stopped);
-        continue;
-      }
-      if (liveWaitOver()) return undefined;
-      await feed.waitFor(this.#cursor, this.#wakeup, liveWaitOver);
+      return feed.closed ? "ended" : "wait";
     }
+  }
+
+  /**
+   * Calls listener once, when poll() may have something new after it answered "wait": the feed
+   * changed, or the reader was closed.
+   */
+  onFeedChange(listener: () => void): void {
+    this.#offFeedChange();
+    if (this.#closed) return listener();
+    this.#feedListener = listener;
+    this.ctx.feed.onChange(this.#feedChanged);
+  }
+
+  #feedListener: (() => void) | undefined;
+  readonly #feedChanged = (): void => {
+    const listener = this.#feedListener;
+    this.#feedListener = undefined;
+    listener?.();
+  };
+
+  #offFeedChange(): void {
+    if (this.#feedListener) this.ctx.feed.offChange(this.#feedChanged);
+    this.#feedListener = undefined;
+  }
+
+  /** What poll() answered "read" for: a catch-up to open, or its next batch to fetch. */
+  async #read(stopped: () => boolean): Promise<void> {
+    if (this.#catchUp) await this.#catchUp.fill(this.#wakeup, stopped);
+    else await this.#startCatchUp();
   }
 
   /** Behind the feed's window: reading JetStream (or about to) to reach it. */
@@ -146,6 +192,8 @@ export class Reader {
     this.#catchUp?.close();
     this.#catchUp = undefined;
     this.#wakeup.dispose();
+    if (this.#feedListener) this.ctx.feed.offChange(this.#feedChanged);
+    this.#feedChanged();
   }
 
   async #startCatchUp(): Promise<void> {
@@ -211,16 +259,11 @@ class CatchUp {
 
   /**
    * The next event below target, a gap notice when offsets from `cursor` on were removed, or
-   * "done" once JetStream holds no more matching events below target; STOPPED when stop()
-   * held while it waited for a fetch.
+   * "done" once JetStream holds no more matching events below target; "fetch" when the next
+   * batch must be fetched first (fill()).
    */
-  async next(cursor: number, wakeup: Wakeup, stop: () => boolean): Promise<EncodedEvent | GapNotice | "done" | typeof STOPPED> {
-    if (this.#batch.length === 0) {
-      if (this.#done) return "done";
-      // A fetch given up on goes on: the next call takes its batch rather than pull beside it.
-      this.#fetching ??= this.#fetch().finally(() => (this.#fetching = undefined));
-      if ((await wakeup.until(this.#fetching, stop)) === STOPPED) return STOPPED;
-    }
+  take(cursor: number): EncodedEvent | GapNotice | "done" | "fetch" {
+    if (this.#batch.length === 0) return this.#done ? "done" : "fetch";
     // Where this read goes on: the next message, or the live window when none is left below it.
     const msg = this.#batch[0];
     const next = Math.min(msg?.seq ?? this.target, this.target);
@@ -234,6 +277,13 @@ class CatchUp {
     this.#batch.shift();
     if (this.#isLastBelowTarget(msg)) this.#done = true;
     return new EncodedEvent(toStoredEvent(this.ctx.feed.stream, msg), this.ctx.schemas);
+  }
+
+  /** Fetches the next batch; false when stop() held first (the fetch goes on, for the next call). */
+  async fill(wakeup: Wakeup, stop: () => boolean): Promise<boolean> {
+    // A fetch given up on goes on: the next call takes its batch rather than pull beside it.
+    this.#fetching ??= this.#fetch().finally(() => (this.#fetching = undefined));
+    return (await wakeup.until(this.#fetching, stop)) !== STOPPED;
   }
 
   async #fetch(): Promise<void> {

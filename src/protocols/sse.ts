@@ -7,6 +7,7 @@ import type { Deliveries } from "../delivery/delivery.js";
 import type { Limits } from "../delivery/limits.js";
 import type { Shutdown } from "../delivery/shutdown.js";
 import type { Transport } from "../delivery/transport.js";
+import { corkUntilTurnEnds } from "../delivery/tick-writes.js";
 import type { ReadItem } from "../fanout/reader.js";
 import type { Metrics } from "../metrics/metrics.js";
 import { ApiError } from "@streamgate/protocol/errors";
@@ -116,8 +117,13 @@ class SseTransport implements Transport {
     return this.res.write(frame);
   }
 
+  /** An event goes out as the frame every SSE client shares, corked until the turn ends. */
   send(item: ReadItem): boolean {
-    return this.write(item.kind === "gap" ? sseFrames.gap(item.gap) : sseFrames.event(item.event));
+    if (item.kind === "gap") return this.write(sseFrames.gap(item.gap));
+    const { event } = item;
+    this.#lastWrite = Date.now();
+    corkUntilTurnEnds(this.res);
+    return this.res.write(event.framed("sse", () => Buffer.from(sseFrames.event(event), "utf8")));
   }
 
   async drained(): Promise<void> {

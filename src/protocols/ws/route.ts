@@ -73,6 +73,8 @@ export const wsRoutes: FastifyPluginAsync<WsRouteOptions> = async (app, options)
     options: {
       // Bigger frames close the connection with 1009.
       maxPayload: options.maxFrameBytes,
+      // Event frames are built once and written to the TCP socket as they are (WsSession).
+      perMessageDeflate: false,
       handleProtocols: (offered: Set<string>) =>
         offered.has(SUBPROTOCOLS.proto) ? SUBPROTOCOLS.proto : offered.has(SUBPROTOCOLS.json) ? SUBPROTOCOLS.json : false,
     },

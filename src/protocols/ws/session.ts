@@ -4,7 +4,10 @@ import type { WebSocket } from "ws";
 import type { Connection } from "../../delivery/connection.js";
 import type { Deliveries, Delivery } from "../../delivery/delivery.js";
 import type { Transport } from "../../delivery/transport.js";
+import type { EncodedEvent } from "../../fanout/encoded-event.js";
 import type { ReadItem } from "../../fanout/reader.js";
+import { corkUntilTurnEnds } from "../../delivery/tick-writes.js";
+import { serverFrame } from "./frame.js";
 import { toApiError } from "../../delivery/errors.js";
 import type { DecodedClientMessage, Frame, ServerMessage, WireCodec } from "@streamgate/protocol/codec";
 import type { WireEvent } from "@streamgate/protocol/envelope";
@@ -240,7 +243,8 @@ export class WsSession {
       send: (item: ReadItem) => {
         // An item read just before the subscription ended is not sent after its `unsubscribed`.
         if (this.#subs.get(sub) !== delivery) return true;
-        this.#send(item.kind === "gap" ? { op: "gap", sub, gap: item.gap } : { op: "event", sub, event: item.event });
+        if (item.kind === "gap") this.#send({ op: "gap", sub, gap: item.gap });
+        else this.#sendEvent(sub, item.event);
         return this.socket.bufferedAmount < this.deps.limits.highWaterBytes;
       },
       drained: () => this.#drained(),
@@ -307,6 +311,19 @@ export class WsSession {
     this.socket.send(this.codec.encodeServer(message), (err) => {
       if (err) this.deps.log.debug({ err }, "WebSocket send failed");
     });
+  }
+
+  /**
+   * An event goes out as the frame every subscriber with this sub and codec shares, written
+   * straight to the TCP socket (the ws library frames nothing of ours per socket: no compression
+   * is negotiated, so its frames and ours interleave whole), corked until the turn ends.
+   */
+  #sendEvent(sub: string, event: EncodedEvent): void {
+    if (this.connection.signal.aborted || this.socket.readyState !== this.socket.OPEN) return;
+    const { codec } = this;
+    const frame = event.framed(`ws ${codec.subprotocol} ${sub}`, () => serverFrame(codec.encodeServer({ op: "event", sub, event })));
+    corkUntilTurnEnds(this.raw);
+    this.raw.write(frame);
   }
 
   #takeToken(): boolean {
