@@ -43,6 +43,8 @@ const limitsSchema = z
     connectionsTotal: z.coerce.number().int().min(1).default(50_000),
     publishesPerSecond: z.coerce.number().int().min(1).default(1000),
     longPollsPerCredential: z.coerce.number().int().min(1).default(10),
+    /** Bytes all connections together may hold written but unsent before the fullest ones wait (UnsentBudget). */
+    unsentBytesTotal: z.coerce.number().int().min(1024 * 1024).default(128 * 1024 * 1024),
   })
   .strict();
 const LIMITS_FROM_ENV = {
@@ -50,6 +52,7 @@ const LIMITS_FROM_ENV = {
   connectionsTotal: "STREAMGATE_LIMIT_CONNECTIONS_TOTAL",
   publishesPerSecond: "STREAMGATE_LIMIT_PUBLISHES_PER_SECOND",
   longPollsPerCredential: "STREAMGATE_LIMIT_LONG_POLLS_PER_CREDENTIAL",
+  unsentBytesTotal: "STREAMGATE_LIMIT_UNSENT_BYTES_TOTAL",
 } as const satisfies Record<keyof z.infer<typeof limitsSchema>, string>;
 
 const origins = z.union([z.array(z.string().min(1)), z.string().transform((list) => list.split(",").map((o) => o.trim()).filter(Boolean))]);

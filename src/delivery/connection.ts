@@ -57,6 +57,13 @@ export class Connection {
     return this.#ended.signal;
   }
 
+  /** Whether the connection ended: the signal's state, read on every write without the signal's own checks. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  #closed = false;
+
   get principal(): Principal | undefined {
     return this.#principal;
   }
@@ -94,7 +101,8 @@ export class Connection {
   }
 
   close(): void {
-    if (this.#ended.signal.aborted) return;
+    if (this.#closed) return;
+    this.#closed = true;
     this.#clearTimers();
     this.#ended.abort();
     this.#uncount();

@@ -116,8 +116,11 @@ export class Delivery {
   }
 
   get stopped(): boolean {
-    return this.#stop.signal.aborted;
+    return this.#stopped;
   }
+
+  /** The stop signal's state, read per event without the signal's own checks. */
+  #stopped = false;
 
   /**
    * Sends events and gap notices until the delivery is stopped ("stopped") or the stream's
@@ -133,7 +136,7 @@ export class Delivery {
       const signal = this.#stop.signal;
       const ended = (): void => {
         this.close();
-        resolve(signal.aborted ? "stopped" : "feed-ended");
+        resolve(this.#stopped ? "stopped" : "feed-ended");
       };
       const failed = (err: unknown): void => {
         this.close();
@@ -143,7 +146,7 @@ export class Delivery {
       const step = (): void => {
         try {
           for (;;) {
-            if (signal.aborted) return ended();
+            if (this.#stopped) return ended();
             const polled = this.reader.poll();
             if (polled === "ended") return ended();
             if (polled === "wait") return this.reader.onFeedChange(step);
@@ -212,6 +215,7 @@ export class Delivery {
   }
 
   close(): void {
+    this.#stopped = true;
     this.#stop.abort();
     this.connection.signal.removeEventListener("abort", this.#onConnectionEnd);
     this.reader.close();

@@ -1,6 +1,7 @@
 import type { Principal } from "../auth/principal.js";
 import { ApiError } from "@streamgate/protocol/errors";
 import type { Protocol } from "./transport.js";
+import { UnsentBudget } from "./unsent-budget.js";
 
 /** PROTOCOL.md section 9.5; the names are issue 10's. */
 export interface LimitSettings {
@@ -10,6 +11,8 @@ export interface LimitSettings {
   /** A token bucket per credential, holding one second's worth. */
   publishesPerSecond: number;
   longPollsPerCredential: number;
+  /** Written but unsent bytes of all connections together (UnsentBudget). */
+  unsentBytesTotal: number;
 }
 
 /** A refusal by a limit: rate_limited (a credential's) or unavailable (the gateway's). WebSockets close with 1013 on it. */
@@ -34,7 +37,12 @@ export class Limits {
   readonly #buckets = new Map<string, { tokens: number; at: number }>();
   #swept = Date.now();
 
-  constructor(readonly settings: LimitSettings) {}
+  /** What all connections hold unsent, against settings.unsentBytesTotal. */
+  readonly unsent: UnsentBudget;
+
+  constructor(readonly settings: LimitSettings) {
+    this.unsent = new UnsentBudget(settings.unsentBytesTotal);
+  }
 
   /** Takes a place among all connections; unavailable (503) when they are all taken. */
   seat(protocol: Protocol): Seat {

@@ -4,21 +4,26 @@ export interface Corkable {
   uncork(): void;
 }
 
-const corked = new Set<Corkable>();
+/** Each corked target, with what to call once its writes went out. */
+const corked = new Map<Corkable, (() => void) | undefined>();
 
 function uncorkAll(): void {
-  for (const target of corked) target.uncork();
+  for (const [target, uncorked] of corked) {
+    target.uncork();
+    uncorked?.();
+  }
   corked.clear();
 }
 
 /**
  * Holds the target's writes until the current turn of the event loop ends, so every frame a
  * client gets in one turn (a live feed appends a burst of events at once) leaves in one write
- * instead of one system call each. One timer serves every target.
+ * instead of one system call each. One timer serves every target. `uncorked` runs after the
+ * target let its writes go (what the kernel did not take is still buffered then).
  */
-export function corkUntilTurnEnds(target: Corkable): void {
+export function corkUntilTurnEnds(target: Corkable, uncorked?: () => void): void {
   if (corked.has(target)) return;
   if (corked.size === 0) setImmediate(uncorkAll);
-  corked.add(target);
+  corked.set(target, uncorked);
   target.cork();
 }

@@ -98,8 +98,11 @@ export class StreamFeed {
   }
 
   get closed(): boolean {
-    return this.#abort.signal.aborted;
+    return this.#closed;
   }
+
+  /** The abort's state, read by every reader per event without the signal's own checks. */
+  #closed = false;
 
   /** The event at offset, if the window holds it. */
   get(offset: number): EncodedEvent | undefined {
@@ -134,6 +137,7 @@ export class StreamFeed {
   }
 
   close(): void {
+    this.#closed = true;
     this.#abort.abort();
     this.#notify();
   }

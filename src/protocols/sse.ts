@@ -8,6 +8,8 @@ import type { Limits } from "../delivery/limits.js";
 import type { Shutdown } from "../delivery/shutdown.js";
 import type { Transport } from "../delivery/transport.js";
 import { corkUntilTurnEnds } from "../delivery/tick-writes.js";
+import { every } from "../net/ticker.js";
+import type { UnsentAccount, UnsentBudget } from "../delivery/unsent-budget.js";
 import type { ReadItem } from "../fanout/reader.js";
 import type { Metrics } from "../metrics/metrics.js";
 import { ApiError } from "@streamgate/protocol/errors";
@@ -80,7 +82,7 @@ export const sseRoutes: FastifyPluginAsync<SseRouteOptions> = async (app, option
           connection: "keep-alive",
         });
         res.flushHeaders();
-        transport = new SseTransport(res, connection.signal, options.keepAliveMs);
+        transport = new SseTransport(res, connection.signal, options.keepAliveMs, limits.unsent);
         try {
           transport.write(sseFrames.retry(options.retryMs));
           await delivery.pump(transport);
@@ -99,17 +101,21 @@ export const sseRoutes: FastifyPluginAsync<SseRouteOptions> = async (app, option
 /** An SSE response: frames written in order, a comment when idle so proxies keep it open. */
 class SseTransport implements Transport {
   #lastWrite = Date.now();
-  readonly #keepAlive: NodeJS.Timeout;
+  readonly #stopKeepAlive: () => void;
+  /** What the response holds unsent: it waits past its socket's high water, as Node's own writes do. */
+  readonly #unsent: UnsentAccount;
 
   constructor(
     private readonly res: ServerResponse,
     private readonly gone: AbortSignal,
     keepAliveMs: number,
+    unsent: UnsentBudget,
   ) {
-    // Checked twice per interval, so no idle stretch is longer than keepAliveMs.
-    this.#keepAlive = setInterval(() => {
+    this.#unsent = unsent.open(res.writableHighWaterMark, res.writableHighWaterMark);
+    // Checked twice per interval, so no idle stretch is longer than 1.5 × keepAliveMs.
+    this.#stopKeepAlive = every(Math.max(10, Math.floor(keepAliveMs / 2)), () => {
       if (Date.now() - this.#lastWrite >= keepAliveMs && !res.writableNeedDrain) this.write(sseFrames.keepAlive);
-    }, Math.max(10, Math.floor(keepAliveMs / 2)));
+    });
   }
 
   write(frame: string): boolean {
@@ -122,9 +128,14 @@ class SseTransport implements Transport {
     if (item.kind === "gap") return this.write(sseFrames.gap(item.gap));
     const { event } = item;
     this.#lastWrite = Date.now();
-    corkUntilTurnEnds(this.res);
-    return this.res.write(event.framed("sse", () => Buffer.from(sseFrames.event(event), "utf8")));
+    corkUntilTurnEnds(this.res, this.#flushed);
+    this.res.write(event.framed("sse", () => Buffer.from(sseFrames.event(event), "utf8")));
+    return this.#unsent.holds(this.res.writableLength);
   }
+
+  readonly #flushed = (): void => {
+    if (!this.res.writableEnded) this.#unsent.holds(this.res.writableLength);
+  };
 
   async drained(): Promise<void> {
     try {
@@ -135,7 +146,8 @@ class SseTransport implements Transport {
   }
 
   end(): void {
-    clearInterval(this.#keepAlive);
+    this.#stopKeepAlive();
+    this.#unsent.close();
     this.res.end();
   }
 }

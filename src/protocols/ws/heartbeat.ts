@@ -1,6 +1,7 @@
 import type { Socket } from "node:net";
 import type { WebSocket } from "ws";
 import { CLOSE_CODES } from "@streamgate/protocol/errors";
+import { every } from "../../net/ticker.js";
 
 /**
  * Less than this written ahead of an unanswered ping, and the peer had every chance to read
@@ -28,12 +29,12 @@ export function startHeartbeat(socket: WebSocket, raw: Socket, intervalMs: numbe
     socket.ping();
     unanswered = { at: Date.now(), after: raw.bytesWritten };
   };
-  const timer = setInterval(() => {
+  const stop = every(intervalMs, () => {
     if (!unanswered) return ping();
     if (unanswered.after - readUpTo <= DEAD_PEER_SLACK_BYTES) return socket.terminate();
     if (Date.now() - unanswered.at >= slowConsumerTimeoutMs) {
       socket.close(CLOSE_CODES.slowConsumer, "slow consumer: resume from your last offset");
     }
-  }, intervalMs);
-  socket.on("close", () => clearInterval(timer));
+  });
+  socket.on("close", stop);
 }

@@ -1,4 +1,5 @@
-import type { FastifyPluginAsync, FastifyRequest } from "fastify";
+import type { ServerResponse } from "node:http";
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from "fastify";
 import websocket from "@fastify/websocket";
 import type { WebSocket } from "ws";
 import { Connection } from "../../delivery/connection.js";
@@ -62,14 +63,16 @@ function upgradeSchema(summary: string, description: string) {
 /** GET /v1/ws and GET /v1/streams/{stream}/ws (PROTOCOL.md section 5.4). */
 export const wsRoutes: FastifyPluginAsync<WsRouteOptions> = async (app, options) => {
   const { deliveries, publisher, schemas, shutdown, limits, metrics, connectionLimits, authenticate } = options;
+  // A client sending an oversized or broken frame is its own problem, not the gateway's:
+  // the close code tells it, and the log stays quiet.
+  const onSocketError = (err: Error, socket: WebSocket) => {
+    if ("code" in err && String(err.code).startsWith("WS_ERR_")) app.log.debug({ err }, "bad WebSocket frame");
+    else app.log.error({ err }, "WebSocket handler failed");
+    socket.terminate();
+  };
+  const upgradeResponses = new WeakMap<object, ServerResponse>();
   await app.register(websocket, {
-    // A client sending an oversized or broken frame is its own problem, not the gateway's:
-    // the close code tells it, and the log stays quiet.
-    errorHandler: (err, socket) => {
-      if ("code" in err && String(err.code).startsWith("WS_ERR_")) app.log.debug({ err }, "bad WebSocket frame");
-      else app.log.error({ err }, "WebSocket handler failed");
-      socket.terminate();
-    },
+    errorHandler: onSocketError,
     options: {
       // Bigger frames close the connection with 1009.
       maxPayload: options.maxFrameBytes,
@@ -82,7 +85,8 @@ export const wsRoutes: FastifyPluginAsync<WsRouteOptions> = async (app, options)
 
   function startSession(socket: WebSocket, request: FastifyRequest, connection: Connection): WsSession {
     const raw = request.raw.socket;
-    const session = new WsSession(socket, raw, codecOf(socket), connection, { deliveries, publisher, schemas, limits, log: app.log, authenticate });
+    releaseUpgrade(socket, request);
+    const session = new WsSession(socket, raw, codecOf(socket), connection, { deliveries, publisher, schemas, limits, unsent: connectionLimits.unsent, log: app.log, authenticate });
     session.authenticate(request.principal, AUTH_TIMEOUT_MS);
     startHeartbeat(socket, raw, options.pingIntervalMs, limits.slowConsumerTimeoutMs);
     return session;
@@ -112,8 +116,23 @@ export const wsRoutes: FastifyPluginAsync<WsRouteOptions> = async (app, options)
   };
 
   // A plain GET is told what the path is for, rather than a 404 for a path that exists.
-  const upgradesOnly = async (request: FastifyRequest) => {
+  const upgradesOnly = async (request: FastifyRequest, reply: FastifyReply) => {
     if (!request.ws) throw new ApiError("invalid_argument", `${request.url.split("?")[0]} takes WebSocket upgrades only (Upgrade: websocket)`);
+    upgradeResponses.set(request.raw, reply.raw);
+  };
+
+  /**
+   * @fastify/websocket keeps the upgrade's request and response for the socket's whole life:
+   * the response stays the socket's HTTP message, and its error listener on the WebSocket closes
+   * over both. That was ~4 KB of every idle connection. The session needs neither, so the
+   * response lets go of the socket, and the listener is replaced by one that does what the
+   * plugin's did with our errorHandler: log and terminate.
+   */
+  const releaseUpgrade = (socket: WebSocket, request: FastifyRequest) => {
+    upgradeResponses.get(request.raw)?.detachSocket(request.raw.socket);
+    upgradeResponses.delete(request.raw);
+    socket.removeAllListeners("error");
+    socket.on("error", (err) => onSocketError(err, socket));
   };
 
   const wsSchema = upgradeSchema("WebSocket: many subscriptions, publishing, auth frames", "one connection for any number of subscriptions, made with subscribe frames.");
@@ -130,7 +149,7 @@ export const wsRoutes: FastifyPluginAsync<WsRouteOptions> = async (app, options)
 
   // The delivery is opened before the upgrade, so a bad query or a position beyond the end is
   // a plain HTTP error; an opened delivery holds nothing until it is pumped.
-  const opened = new WeakMap<object, { connection: Connection; delivery: Delivery; upgraded(socket: WebSocket): void }>();
+  const opened = new WeakMap<object, { connection: Connection; delivery: Delivery; upgraded(socket: WebSocket): void; abandoned(): void }>();
   const refused = new WeakMap<object, OverLimitError>();
   app.get<{ Params: { stream: string }; Querystring: Query }>(
     "/v1/streams/:stream/ws",
@@ -142,8 +161,8 @@ export const wsRoutes: FastifyPluginAsync<WsRouteOptions> = async (app, options)
         querystring: querySchema(readParameters),
         response: { ...UPGRADED, ...errorResponses("not_found", "rate_limited") },
       },
-      preValidation: async (request) => {
-        await upgradesOnly(request);
+      preValidation: async (request, reply) => {
+        await upgradesOnly(request, reply);
         let upgradedSocket: WebSocket | undefined;
         let connection: Connection;
         try {
@@ -155,13 +174,14 @@ export const wsRoutes: FastifyPluginAsync<WsRouteOptions> = async (app, options)
         }
         // The subscription in the URL is checked against the credential the upgrade carries.
         try {
-          const delivery = await deliveries.open(connection, request.params.stream, () => readSpecFromQuery(request.query));
-          opened.set(request.raw, { connection, delivery, upgraded: (socket) => (upgradedSocket = socket) });
+          // Closures here capture the query, not the request: they live as long as the connection.
+          const { query } = request;
+          const delivery = await deliveries.open(connection, request.params.stream, () => readSpecFromQuery(query));
           // An upgrade that never completes must not keep its delivery counted and open.
-          request.raw.socket.once("close", () => {
-            if (!opened.delete(request.raw)) return;
-            connection.close();
-          });
+          const key = request.raw;
+          const abandoned = () => opened.delete(key) && connection.close();
+          key.socket.once("close", abandoned);
+          opened.set(key, { connection, delivery, upgraded: (socket) => (upgradedSocket = socket), abandoned });
         } catch (err) {
           connection.close();
           throw err;
@@ -171,8 +191,9 @@ export const wsRoutes: FastifyPluginAsync<WsRouteOptions> = async (app, options)
     (socket, request) => {
       const refusal = refused.get(request.raw);
       if (refusal) return refuse(socket, refusal);
-      const { connection, delivery, upgraded } = opened.get(request.raw)!;
+      const { connection, delivery, upgraded, abandoned } = opened.get(request.raw)!;
       opened.delete(request.raw);
+      request.raw.socket.off("close", abandoned);
       upgraded(socket);
       // Shut down between the check and the upgrade: the client reconnects elsewhere.
       if (connection.signal.aborted) return socket.close(CLOSE_CODES.restarting, "gateway restarting: reconnect and resume");

@@ -8,6 +8,7 @@ import type { EncodedEvent } from "../../fanout/encoded-event.js";
 import type { ReadItem } from "../../fanout/reader.js";
 import { corkUntilTurnEnds } from "../../delivery/tick-writes.js";
 import { serverFrame } from "./frame.js";
+import type { UnsentAccount, UnsentBudget } from "../../delivery/unsent-budget.js";
 import { toApiError } from "../../delivery/errors.js";
 import type { DecodedClientMessage, Frame, ServerMessage, WireCodec } from "@streamgate/protocol/codec";
 import type { WireEvent } from "@streamgate/protocol/envelope";
@@ -24,7 +25,7 @@ export interface WsLimits {
   maxSubscriptions: number;
   /** Client frames per second, with bursts of twice that. */
   framesPerSecond: number;
-  /** Bytes the socket may hold unsent before subscriptions stop pulling events. */
+  /** Bytes the socket may hold unsent before subscriptions stop pulling events (less while the gateway is over its budget). */
   highWaterBytes: number;
   /** A socket that cannot drain below high water for this long is closed with 4008. */
   slowConsumerTimeoutMs: number;
@@ -35,6 +36,8 @@ export interface SessionDeps {
   publisher: Publisher;
   schemas: Schemas;
   limits: WsLimits;
+  /** The gateway's budget of unsent bytes, shared by every connection. */
+  unsent: UnsentBudget;
   log: FastifyBaseLogger;
   /** Who a credential sent in an `auth` frame is; undefined while auth is off. */
   authenticate: ((credential: string) => Promise<Principal>) | undefined;
@@ -53,6 +56,8 @@ export class WsSession {
   #drain?: Promise<void>;
   /** `auth` frames are taken in the order they came, so the last one sent is the one that holds. */
   #authing: Promise<void> = Promise.resolve();
+  /** What this socket holds unsent, against its high water and the gateway's budget. */
+  readonly #unsent: UnsentAccount;
 
   constructor(
     private readonly socket: WebSocket,
@@ -63,6 +68,7 @@ export class WsSession {
     private readonly deps: SessionDeps,
   ) {
     this.#tokens = deps.limits.framesPerSecond * 2;
+    this.#unsent = deps.unsent.open(deps.limits.highWaterBytes, raw.writableHighWaterMark);
     socket.on("message", (data: Buffer, isBinary: boolean) => {
       try {
         this.#receive(isBinary ? data : data.toString("utf8"));
@@ -75,6 +81,7 @@ export class WsSession {
     socket.on("close", () => {
       clearTimeout(this.#authDeadline);
       connection.close();
+      this.#unsent.close();
     });
   }
 
@@ -245,7 +252,7 @@ export class WsSession {
         if (this.#subs.get(sub) !== delivery) return true;
         if (item.kind === "gap") this.#send({ op: "gap", sub, gap: item.gap });
         else this.#sendEvent(sub, item.event);
-        return this.socket.bufferedAmount < this.deps.limits.highWaterBytes;
+        return this.#room();
       },
       drained: () => this.#drained(),
     };
@@ -258,7 +265,7 @@ export class WsSession {
    */
   #drained(): Promise<void> {
     return (this.#drain ??= new Promise<void>((resolve) => {
-      const { highWaterBytes, slowConsumerTimeoutMs } = this.deps.limits;
+      const { slowConsumerTimeoutMs } = this.deps.limits;
       const done = () => {
         clearTimeout(slow);
         this.raw.off("drain", check);
@@ -267,7 +274,7 @@ export class WsSession {
         resolve();
       };
       const check = () => {
-        if (this.socket.bufferedAmount < highWaterBytes) done();
+        if (this.#room()) done();
       };
       const slow = setTimeout(() => {
         this.socket.close(CLOSE_CODES.slowConsumer, "slow consumer: resume from your last offset");
@@ -319,12 +326,21 @@ export class WsSession {
    * is negotiated, so its frames and ours interleave whole), corked until the turn ends.
    */
   #sendEvent(sub: string, event: EncodedEvent): void {
-    if (this.connection.signal.aborted || this.socket.readyState !== this.socket.OPEN) return;
+    if (this.connection.closed || this.socket.readyState !== this.socket.OPEN) return;
     const { codec } = this;
     const frame = event.framed(`ws ${codec.subprotocol} ${sub}`, () => serverFrame(codec.encodeServer({ op: "event", sub, event })));
-    corkUntilTurnEnds(this.raw);
+    corkUntilTurnEnds(this.raw, this.#flushed);
     this.raw.write(frame);
   }
+
+  /** Whether subscriptions may send more: the socket is below its high water, and the gateway within its budget. */
+  #room(): boolean {
+    return this.#unsent.holds(this.socket.bufferedAmount);
+  }
+
+  readonly #flushed = (): void => {
+    if (!this.connection.closed) this.#room();
+  };
 
   #takeToken(): boolean {
     const { framesPerSecond } = this.deps.limits;
