@@ -40,19 +40,22 @@ function shipped(id: string, carrier = "ups") {
   return { type: T.shipped, id, data: { orderId: id, carrier } };
 }
 
-/** The ids stored at these offsets, read one by one from JetStream itself. */
-async function storedIds(offsets: number[]): Promise<string[]> {
-  return Promise.all(offsets.map(async (seq) => (await jsm.streams.getMessage("orders", { seq })).header.get("Nats-Msg-Id")));
+/** The id JetStream itself holds at this offset. */
+async function storedId(seq: number): Promise<string> {
+  const message = await jsm.streams.getMessage("orders", { seq });
+  if (!message) throw new Error(`nothing stored at orders@${seq}`);
+  return message.header.get("Nats-Msg-Id");
+}
+
+function storedIds(offsets: number[]): Promise<string[]> {
+  return Promise.all(offsets.map(storedId));
 }
 
 async function storedEventsWithIds(ids: readonly string[]): Promise<number> {
   const wanted = new Set(ids);
   const { state } = await jsm.streams.info("orders");
   let count = 0;
-  for (let seq = state.first_seq; seq <= state.last_seq; seq++) {
-    const message = await jsm.streams.getMessage("orders", { seq });
-    if (wanted.has(message.header.get("Nats-Msg-Id"))) count++;
-  }
+  for (let seq = state.first_seq; seq <= state.last_seq; seq++) if (wanted.has(await storedId(seq))) count++;
   return count;
 }
 
