@@ -20,9 +20,10 @@ export const DEFAULT_MAX_IN_FLIGHT = 2048;
 /**
  * Holds the publishes asked for while the event loop reads its sockets and issues them together
  * once it has (setImmediate): nats.js writes what is issued in one go as one socket write, so the
- * publishes of many HTTP requests share a syscall instead of paying one each, which was most of
- * the gateway's CPU when publishing. Order is kept; past maxInFlight unanswered publishes, the
- * rest wait here, in order, and their timeouts start only when they are sent.
+ * publishes of many HTTP requests share one write here and one read in nats-server instead of
+ * paying one each (per event, that was most of nats-server's CPU). Order is kept; past
+ * maxInFlight unanswered publishes, the rest wait here, in order, and their timeouts start
+ * only when they are sent.
  */
 export class PublishQueue implements JetStreamPublish {
   #queued: Queued[] = [];
