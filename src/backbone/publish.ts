@@ -136,8 +136,9 @@ interface Message {
 }
 
 function toMessage(event: EventToStore, maxPayload: number | undefined): Message {
+  // A generated id (a UUID) is always a valid one: only the event's own needs checking.
+  checkEvent(event, maxPayload);
   const id = event.id ?? randomUUID();
-  checkEvent({ ...event, id }, maxPayload);
   const key = event.key === "" ? undefined : event.key;
   const headers = natsHeaders();
   headers.set(HEADER_TYPE, event.type);
