@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
-import { headers as natsHeaders } from "@nats-io/transport-node";
-import type { JetStreamClient } from "@nats-io/jetstream";
+import { headers as natsHeaders, type MsgHdrs } from "@nats-io/transport-node";
+import type { PubAck } from "@nats-io/jetstream";
+import type { JetStreamPublish } from "./publish-queue.js";
 import { eventSubject, HEADER_KEY, HEADER_TYPE } from "./subjects.js";
 import { EVENT_ID_PATTERN, type PublishResult } from "@streamgate/protocol/publish";
 import { ApiError } from "@streamgate/protocol/errors";
@@ -71,33 +72,82 @@ export function checkEvent(event: EventToStore, maxPayload = DEFAULT_MAX_PAYLOAD
  * Stores one event. Transient failures (a leader election answering 503, a reconnect, a
  * timeout) are retried with the same msgID until retryForMs, so a retry never stores twice.
  */
-export async function storeEvent(
-  js: JetStreamClient,
-  event: EventToStore,
+export async function storeEvent(js: JetStreamPublish, event: EventToStore, options: PublishRetryOptions = {}): Promise<StoreResult> {
+  const [result] = await storeEvents(js, [event], options);
+  return result!;
+}
+
+/**
+ * Stores events in their order, pipelined: every publish is sent before the first ack is
+ * awaited (one connection keeps their order), and the results come in the events' order. An id
+ * given twice is published once; its later copies are answered as duplicates of the first.
+ * Publishes that fail transiently are sent again together, with their msgIDs, until retryForMs;
+ * then the whole is BackboneUnavailableError, though the events acked before that are stored.
+ */
+export async function storeEvents(
+  js: JetStreamPublish,
+  events: readonly EventToStore[],
   options: PublishRetryOptions = {},
-): Promise<StoreResult> {
+): Promise<StoreResult[]> {
+  const messages = events.map((event) => toMessage(event, options.maxPayload));
+  const firstWithId = new Map<string, number>();
+  const copyOf = messages.map(({ id }, i) => {
+    const first = firstWithId.get(id);
+    if (first === undefined) firstWithId.set(id, i);
+    return first;
+  });
+  const results: StoreResult[] = new Array(messages.length);
+  let pending = [...firstWithId.values()];
+  const deadline = Date.now() + (options.retryForMs ?? 15_000);
+  for (let attempt = 0; ; attempt++) {
+    const acks = await Promise.allSettled(pending.map((i) => publishMessage(js, messages[i]!)));
+    const failed: number[] = [];
+    let failure: unknown;
+    acks.forEach((ack, j) => {
+      const i = pending[j]!;
+      if (ack.status === "fulfilled") {
+        // A generated id is this call's alone: seen before, it was by an earlier try of ours.
+        results[i] = { offset: ack.value.seq, id: messages[i]!.id, duplicate: ack.value.duplicate && events[i]!.id !== undefined };
+      } else if (isBackboneUnavailable(ack.reason)) {
+        failed.push(i);
+        failure = ack.reason;
+      } else {
+        throw ack.reason;
+      }
+    });
+    if (failed.length === 0) break;
+    if (Date.now() >= deadline) {
+      // Retrying later with the same ids is safe: JetStream stores an id once.
+      throw new BackboneUnavailableError(`JetStream did not store ${failed.length} of ${events.length} events: ${(failure as Error).message}`, {
+        cause: failure,
+      });
+    }
+    await sleep(Math.min(1_000, 50 * 2 ** attempt));
+    pending = failed;
+  }
+  return copyOf.map((first, i) => (first === undefined ? results[i]! : { ...results[first]!, duplicate: true }));
+}
+
+interface Message {
+  id: string;
+  subject: string;
+  data: Uint8Array;
+  headers: MsgHdrs;
+}
+
+function toMessage(event: EventToStore, maxPayload: number | undefined): Message {
+  // A generated id (a UUID) is always a valid one: only the event's own needs checking.
+  checkEvent(event, maxPayload);
   const id = event.id ?? randomUUID();
-  checkEvent({ ...event, id }, options.maxPayload);
   const key = event.key === "" ? undefined : event.key;
   const headers = natsHeaders();
   headers.set(HEADER_TYPE, event.type);
   if (key !== undefined) headers.set(HEADER_KEY, key);
+  return { id, subject: eventSubject(event.stream, event.type, key), data: event.data, headers };
+}
 
-  const subject = eventSubject(event.stream, event.type, key);
-  const deadline = Date.now() + (options.retryForMs ?? 15_000);
-  for (let attempt = 0; ; attempt++) {
-    try {
-      const ack = await js.publish(subject, event.data, { msgID: id, headers, timeout: 5_000 });
-      return { offset: ack.seq, id, duplicate: ack.duplicate };
-    } catch (err) {
-      if (!isBackboneUnavailable(err)) throw err;
-      if (Date.now() >= deadline) {
-        // Retrying later with the same id is safe: JetStream stores an id once.
-        throw new BackboneUnavailableError(`JetStream did not store the event: ${(err as Error).message}`, { cause: err });
-      }
-      await sleep(Math.min(1_000, 50 * 2 ** attempt));
-    }
-  }
+function publishMessage(js: JetStreamPublish, { id, subject, data, headers }: Message): Promise<PubAck> {
+  return js.publish(subject, data, { msgID: id, headers, timeout: 5_000 });
 }
 
 function sleep(ms: number): Promise<void> {

@@ -1,4 +1,5 @@
-import { DEFAULT_MAX_PAYLOAD, storeEvent, type EventToStore, type StoreResult } from "../backbone/publish.js";
+import { DEFAULT_MAX_PAYLOAD, storeEvents, type EventToStore, type StoreResult } from "../backbone/publish.js";
+import { PublishQueue } from "../backbone/publish-queue.js";
 import type { Registry } from "@bufbuild/protobuf";
 import type { Backbone } from "../backbone/connection.js";
 import type { StreamDefinition } from "../schema/definitions.js";
@@ -23,13 +24,18 @@ function authorizePublish(events: readonly EventToStore[], principal: Principal 
  * stored and holding each credential to its publishes per second (PROTOCOL.md section 9.5).
  */
 export class Publisher {
+  /** Every publish goes through it, so those of one event-loop turn share a socket write. */
+  readonly #queue: PublishQueue;
+
   constructor(
     private readonly backbone: Pick<Backbone, "js" | "nc">,
     /** Resolves what a google.protobuf.Any in a JSON event holds. */
     private readonly registry: Registry,
     private readonly metrics: Metrics,
     private readonly limits: Limits,
-  ) {}
+  ) {
+    this.#queue = new PublishQueue(backbone.js);
+  }
 
   /** The backbone's max_payload, as the server announced it. */
   get maxPayload(): number {
@@ -55,28 +61,31 @@ export class Publisher {
    * refused before anything is stored otherwise.
    */
   async store(event: EventToStore, principal: Principal | undefined, protocol: "http" | "ws"): Promise<StoreResult> {
-    return this.#timed(protocol, (result) => (result.duplicate ? "duplicate" : "stored"), () => {
+    return this.#timed(protocol, (result) => (result.duplicate ? "duplicate" : "stored"), async () => {
       authorizePublish([event], principal);
       this.limits.publish(principal);
-      return this.#store(event);
+      return (await this.#store([event]))[0]!;
     });
   }
 
-  /** A batch is refused whole when any of its events is not the principal's to publish, or its rate has no room for it. */
+  /**
+   * A batch is refused whole when any of its events is not the principal's to publish, or its
+   * rate has no room for it; else its events are stored pipelined, in order.
+   */
   async storeAll(events: readonly EventToStore[], principal: Principal | undefined): Promise<StoreResult[]> {
     return this.#timed("http_batch", () => "stored", async () => {
       authorizePublish(events, principal);
       this.limits.publish(principal, events.length);
-      const results: StoreResult[] = [];
-      for (const event of events) results.push(await this.#store(event));
-      return results;
+      return this.#store(events);
     });
   }
 
-  async #store(event: EventToStore): Promise<StoreResult> {
-    const result = await storeEvent(this.backbone.js, event, { maxPayload: this.maxPayload });
-    if (!result.duplicate) this.metrics.publishing.stored(event.stream);
-    return result;
+  async #store(events: readonly EventToStore[]): Promise<StoreResult[]> {
+    const results = await storeEvents(this.#queue, events, { maxPayload: this.maxPayload });
+    results.forEach((result, i) => {
+      if (!result.duplicate) this.metrics.publishing.stored(events[i]!.stream);
+    });
+    return results;
   }
 
   /** Runs a publish, timing it by how it ended. */
