@@ -89,7 +89,8 @@ function admitted(stream: StreamDefinition, spec: ReadSpec): ReadSpec {
  * it delivers, and stops when its connection ends (the client left, or the gateway shuts down).
  */
 export class Delivery {
-  readonly #stop = new AbortController();
+  /** Made when a read first waits on JetStream or a poll's timer: most live reads never do. */
+  #stop: AbortController | undefined;
   readonly #onConnectionEnd = () => this.close();
 
   constructor(
@@ -133,7 +134,6 @@ export class Delivery {
    */
   pump(transport: Transport): Promise<"stopped" | "feed-ended"> {
     return new Promise((resolve, reject) => {
-      const signal = this.#stop.signal;
       const ended = (): void => {
         this.close();
         resolve(this.#stopped ? "stopped" : "feed-ended");
@@ -151,7 +151,7 @@ export class Delivery {
             if (polled === "ended") return ended();
             if (polled === "wait") return this.reader.onFeedChange(step);
             if (polled === "read") {
-              void this.reader.next({ wait: true, signal }).then((item) => (item ? afterSend(this.#send(transport, item)) : ended()), failed);
+              void this.reader.next({ wait: true, signal: this.#signal() }).then((item) => (item ? afterSend(this.#send(transport, item)) : ended()), failed);
               return;
             }
             if (!this.#send(transport, polled)) return afterSend(false);
@@ -162,6 +162,12 @@ export class Delivery {
       };
       step();
     });
+  }
+
+  #signal(): AbortSignal {
+    this.#stop ??= new AbortController();
+    if (this.#stopped) this.#stop.abort();
+    return this.#stop.signal;
   }
 
   /** Whether the transport has room for more after this item. */
@@ -176,7 +182,7 @@ export class Delivery {
    * the limits. A gap after events ends the batch, so the next poll (from `next`) reports it.
    */
   async collect(limits: PollLimits): Promise<PollBatch<EncodedEvent>> {
-    const signal = this.#stop.signal;
+    const signal = this.#signal();
     // A plain timer held here: a timeout signal composed into another is only weakly held,
     // and after a garbage collection it never fires (the poll would hang until an event came).
     const waited = new AbortController();
@@ -216,7 +222,7 @@ export class Delivery {
 
   close(): void {
     this.#stopped = true;
-    this.#stop.abort();
+    this.#stop?.abort();
     this.connection.signal.removeEventListener("abort", this.#onConnectionEnd);
     this.reader.close();
   }

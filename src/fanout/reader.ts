@@ -29,12 +29,13 @@ export interface ReaderContext {
 }
 
 /**
- * Bounds what one catching-up reader may have fetched ahead of its client: at most 128 events
- * and, judging by the events fetched before, about 4 MiB. A count, because a fetch bounded by
- * bytes (nats.js allows one or the other) trickles while publishes flow.
+ * Bounds one fetch of a catching-up reader: at most 256 events and, judging by the events
+ * fetched before, about 2 MiB. The next is fetched once half of one is read, so a reader holds
+ * at most one and a half ahead of its client. A count, because a fetch bounded by bytes (nats.js
+ * allows one or the other) trickles while publishes flow.
  */
-const CATCH_UP_BATCH = 128;
-const CATCH_UP_BYTES = 4 * 1024 * 1024;
+const CATCH_UP_BATCH = 256;
+const CATCH_UP_BYTES = 2 * 1024 * 1024;
 
 /**
  * One client's place in a stream. Its cursor is the next offset it has not examined. Within
@@ -48,8 +49,12 @@ export class Reader {
   #gaps: GapNotice[] = [];
   #catchUp?: CatchUp;
   #closed = false;
-  /** Every wait of this reader: feed changes, close() and the caller's signals end it. */
-  readonly #wakeup = new Wakeup();
+  /** Every wait of this reader: feed changes, close() and the caller's signals end it. Made at the first wait. */
+  #waits: Wakeup | undefined;
+
+  get #wakeup(): Wakeup {
+    return (this.#waits ??= new Wakeup());
+  }
 
   /** The stream as the read began, until a first catch-up has used it instead of reading it again. */
   #opened: StreamState | undefined;
@@ -191,7 +196,7 @@ export class Reader {
     this.ctx.onClose?.();
     this.#catchUp?.close();
     this.#catchUp = undefined;
-    this.#wakeup.dispose();
+    this.#waits?.dispose();
     if (this.#feedListener) this.ctx.feed.offChange(this.#feedChanged);
     this.#feedChanged();
   }
@@ -224,7 +229,9 @@ export class Reader {
  * events matched: a needless notice beats a silent loss.)
  */
 class CatchUp {
+  /** Fetched messages; those from #taken on are still to be read. */
   #batch: JsMsg[] = [];
+  #taken = 0;
   #fetching: Promise<void> | undefined;
   #done: boolean;
   /** The stream as it stood when a skipping batch was last checked. */
@@ -263,20 +270,36 @@ class CatchUp {
    * batch must be fetched first (fill()).
    */
   take(cursor: number): EncodedEvent | GapNotice | "done" | "fetch" {
-    if (this.#batch.length === 0) return this.#done ? "done" : "fetch";
+    if (this.#taken === this.#batch.length) return this.#done ? "done" : "fetch";
     // Where this read goes on: the next message, or the live window when none is left below it.
-    const msg = this.#batch[0];
+    const msg = this.#batch[this.#taken];
     const next = Math.min(msg?.seq ?? this.target, this.target);
     const gap = gapBefore(cursor, next, this.#checked);
     if (gap) return gap;
     if (!msg || msg.seq >= this.target) {
       this.#done = true;
       this.#batch = [];
+      this.#taken = 0;
       return "done";
     }
-    this.#batch.shift();
+    this.#taken++;
     if (this.#isLastBelowTarget(msg)) this.#done = true;
+    else this.#prefetch();
     return new EncodedEvent(toStoredEvent(this.ctx.feed.stream, msg), this.ctx.schemas);
+  }
+
+  /**
+   * Once half the batch is read, the next one is fetched while the client takes the rest, so a
+   * replay does not stop for a round trip every batch. A failed prefetch is forgotten: the fetch
+   * the reader then waits for fails the same way, or succeeds.
+   */
+  #prefetch(): void {
+    if (this.#done || this.#fetching) return;
+    const left = this.#batch.length - this.#taken;
+    const last = this.#batch.at(-1);
+    if (left > this.#batch.length / 2 || (last && this.#isLastBelowTarget(last))) return;
+    this.#fetching = this.#fetch().finally(() => (this.#fetching = undefined));
+    this.#fetching.catch(() => undefined);
   }
 
   /** Fetches the next batch; false when stop() held first (the fetch goes on, for the next call). */
@@ -294,7 +317,8 @@ class CatchUp {
       batch.push(msg);
       if (this.#isLastBelowTarget(msg)) break;
     }
-    this.#batch = batch;
+    this.#batch = this.#batch.slice(this.#taken).concat(batch);
+    this.#taken = 0;
     if (batch.length > 0) this.#eventBytes = Math.max(1, batch.reduce((sum, m) => sum + m.data.byteLength, 0) / batch.length);
     // A batch that holds every offset from the last one on needs no look at the stream.
     const contiguous =
@@ -332,6 +356,7 @@ class CatchUp {
   close(): void {
     this.#done = true;
     this.#batch = [];
+    this.#taken = 0;
     void this.consumer.delete().catch(() => undefined);
   }
 }

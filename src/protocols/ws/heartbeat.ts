@@ -19,22 +19,46 @@ const DEAD_PEER_SLACK_BYTES = 64 * 1024;
  * 4008 and resumes from its last offset, as any slow consumer.
  */
 export function startHeartbeat(socket: WebSocket, raw: Socket, intervalMs: number, slowConsumerTimeoutMs: number): void {
-  let readUpTo = raw.bytesWritten;
-  let unanswered: { at: number; after: number } | undefined;
-  socket.on("pong", () => {
-    if (unanswered) readUpTo = unanswered.after;
-    unanswered = undefined;
-  });
-  const ping = () => {
-    socket.ping();
-    unanswered = { at: Date.now(), after: raw.bytesWritten };
+  new Heartbeat(socket, raw, slowConsumerTimeoutMs).start(intervalMs);
+}
+
+/** Its state in fields and its handlers as methods: every idle connection has one. */
+class Heartbeat {
+  #readUpTo: number;
+  /** When the unanswered ping was sent, and how much had been written before it. */
+  #pingedAt = 0;
+  #writtenBeforePing = 0;
+  #unanswered = false;
+
+  constructor(
+    private readonly socket: WebSocket,
+    private readonly raw: Socket,
+    private readonly slowConsumerTimeoutMs: number,
+  ) {
+    this.#readUpTo = raw.bytesWritten;
+  }
+
+  start(intervalMs: number): void {
+    this.socket.on("pong", this.#answered);
+    this.socket.on("close", every(intervalMs, this.#tick));
+  }
+
+  readonly #answered = (): void => {
+    if (this.#unanswered) this.#readUpTo = this.#writtenBeforePing;
+    this.#unanswered = false;
   };
-  const stop = every(intervalMs, () => {
-    if (!unanswered) return ping();
-    if (unanswered.after - readUpTo <= DEAD_PEER_SLACK_BYTES) return socket.terminate();
-    if (Date.now() - unanswered.at >= slowConsumerTimeoutMs) {
-      socket.close(CLOSE_CODES.slowConsumer, "slow consumer: resume from your last offset");
+
+  readonly #tick = (): void => {
+    if (!this.#unanswered) {
+      this.socket.ping();
+      this.#unanswered = true;
+      this.#pingedAt = Date.now();
+      this.#writtenBeforePing = this.raw.bytesWritten;
+      return;
     }
-  });
-  socket.on("close", stop);
+    if (this.#writtenBeforePing - this.#readUpTo <= DEAD_PEER_SLACK_BYTES) return this.socket.terminate();
+    if (Date.now() - this.#pingedAt >= this.slowConsumerTimeoutMs) {
+      this.socket.close(CLOSE_CODES.slowConsumer, "slow consumer: resume from your last offset");
+    }
+  };
 }
