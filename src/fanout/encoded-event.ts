@@ -1,9 +1,9 @@
-import type { JsonValue } from "@bufbuild/protobuf";
+import type { DescMessage, Registry } from "@bufbuild/protobuf";
 import type { StoredEvent } from "../backbone/stored-event.js";
 import type { Envelope, WireEvent } from "@streamgate/protocol/envelope";
 import { encodeEventMessage } from "@streamgate/protocol/proto-codec";
 import type { Schemas } from "../schema/registry.js";
-import { stringifyJson } from "../schema/json.js";
+import { binaryToJsonText } from "../schema/json-writer.js";
 import { binaryToJson } from "../schema/transcode.js";
 
 export interface EventFilter {
@@ -42,21 +42,32 @@ export class EncodedEvent implements WireEvent {
   }
 
   envelope(): Envelope {
-    const { stream, offset, id, type, key, time, data } = this.stored;
-    const head = { stream, offset, id, type, ...(key !== undefined && { key }), time: time.toISOString() };
+    return { ...this.#head(), ...this.#data((message, data, registry) => binaryToJson(message, data, registry)) };
+  }
+
+  get json(): string {
+    // Written as text, not as an Envelope then stringified: the same bytes, made without the tree.
+    this.#json ??= `${JSON.stringify(this.#head()).slice(0, -1)},${jsonMembers(this.#data(binaryToJsonText))}}`;
+    return this.#json;
+  }
+
+  #head() {
+    const { stream, offset, id, type, key, time } = this.stored;
+    return { stream, offset, id, type, ...(key !== undefined && { key }), time: time.toISOString() };
+  }
+
+  /** The data as its type's JSON, or raw when it has no type this gateway knows or does not decode as it. */
+  #data<T>(transcode: (message: DescMessage, bytes: Uint8Array, registry: Registry) => T): { data: T } | RawData {
+    const { type, data } = this.stored;
     const message = type ? this.schemas.registry.getMessage(type) : undefined;
     if (message) {
       try {
-        return { ...head, data: binaryToJson(message, data, this.schemas.registry) };
+        return { data: transcode(message, data, this.schemas.registry) };
       } catch {
         // Undecodable bytes fall through: delivered raw, never dropped.
       }
     }
-    return { ...head, data: null, dataBase64: Buffer.from(data).toString("base64") };
-  }
-
-  get json(): string {
-    return (this.#json ??= stringifyJson(this.envelope() as unknown as JsonValue));
+    return { data: null, dataBase64: Buffer.from(data).toString("base64") };
   }
 
   get proto(): Uint8Array {
@@ -70,4 +81,14 @@ export class EncodedEvent implements WireEvent {
   get size(): number {
     return this.stored.data.byteLength * 4 + 512;
   }
+}
+
+interface RawData {
+  data: null;
+  dataBase64: string;
+}
+
+/** The envelope's data members as JSON text: the data is JSON text already, the raw form is not. */
+function jsonMembers(members: { data: string } | RawData): string {
+  return members.data === null ? `"data":null,"dataBase64":"${members.dataBase64}"` : `"data":${members.data}`;
 }
