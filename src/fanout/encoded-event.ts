@@ -5,6 +5,7 @@ import { encodeEventMessage } from "@streamgate/protocol/proto-codec";
 import type { Schemas } from "../schema/registry.js";
 import { binaryToJsonText } from "../schema/json-writer.js";
 import { binaryToJson } from "../schema/transcode.js";
+import { isoString } from "../schema/utc-time.js";
 
 export interface EventFilter {
   types?: ReadonlySet<string>;
@@ -42,18 +43,24 @@ export class EncodedEvent implements WireEvent {
   }
 
   envelope(): Envelope {
-    return { ...this.#head(), ...this.#data((message, data, registry) => binaryToJson(message, data, registry)) };
+    const { stream, offset, id, type, key, time } = this.stored;
+    const head = { stream, offset, id, type, ...(key !== undefined && { key }), time: time.toISOString() };
+    return { ...head, ...this.#data((message, data, registry) => binaryToJson(message, data, registry)) };
   }
 
   get json(): string {
-    // Written as text, not as an Envelope then stringified: the same bytes, made without the tree.
-    this.#json ??= `${JSON.stringify(this.#head()).slice(0, -1)},${jsonMembers(this.#data(binaryToJsonText))}}`;
-    return this.#json;
+    return (this.#json ??= this.#jsonText());
   }
 
-  #head() {
+  /**
+   * The envelope's JSON, written as text in the Envelope's member order rather than built as an
+   * Envelope and stringified: the same bytes, without the tree in between.
+   */
+  #jsonText(): string {
     const { stream, offset, id, type, key, time } = this.stored;
-    return { stream, offset, id, type, ...(key !== undefined && { key }), time: time.toISOString() };
+    const keyMember = key === undefined ? "" : `,"key":${JSON.stringify(key)}`;
+    const head = `{"stream":${JSON.stringify(stream)},"offset":${offset},"id":${JSON.stringify(id)},"type":${JSON.stringify(type)}${keyMember}`;
+    return `${head},"time":"${isoString(time)}",${jsonMembers(this.#data(binaryToJsonText))}}`;
   }
 
   /** The data as its type's JSON, or raw when it has no type this gateway knows or does not decode as it. */

@@ -3,6 +3,7 @@ import { BinaryReader, WireType } from "@bufbuild/protobuf/wire";
 import { FeatureSet_FieldPresence, hasCustomJsonRepresentation, isWrapperDesc } from "@bufbuild/protobuf/wkt";
 import { enumText, mapKeyReader, mapKeyZero, scalarTextReader, scalarZeroText, type TextReader } from "./json-scalars.js";
 import { stringifyJson } from "./json.js";
+import { utcSecondText } from "./utc-time.js";
 import { binaryToJson } from "./transcode.js";
 
 /**
@@ -19,10 +20,15 @@ import { binaryToJson } from "./transcode.js";
  */
 export function binaryToJsonText(desc: DescMessage, bytes: Uint8Array, registry: Registry): string {
   try {
-    return writerFor(desc).write(new Source(bytes, registry), bytes.byteLength, 1);
+    return writeJsonText(desc, bytes, registry);
   } catch {
     return stringifyJson(binaryToJson(desc, bytes, registry));
   }
+}
+
+/** The writer alone: it throws where it cannot tell what protobuf-es would write. */
+export function writeJsonText(desc: DescMessage, bytes: Uint8Array, registry: Registry): string {
+  return writerFor(desc).write(new Source(bytes, registry), bytes.byteLength, 1);
 }
 
 /** fromBinary's default: messages nested deeper than this fail to decode. */
@@ -92,7 +98,7 @@ function messageWriter(desc: DescMessage): WriteMessage {
       const slot = slots[i];
       if (slot === undefined) continue;
       const field = body.fields[i]!;
-      const text = field.text(slot);
+      const text = field.text(slot, source, depth);
       if (text !== undefined) json += (json === "" ? "{" : ",") + field.key + text;
     }
     return json === "" ? "{}" : `${json}}`;
@@ -131,17 +137,21 @@ function messageBody<F extends FieldReader>(desc: DescMessage, fields: readonly 
 interface FieldWriter extends FieldReader {
   /** `"jsonName":` */
   readonly key: string;
-  /** undefined leaves the field out. */
-  text(slot: unknown): string | undefined;
+  /** The JSON of the field's slot, written once the message is read; undefined leaves the field out. */
+  text(slot: unknown, source: Source, depth: number): string | undefined;
 }
 
-function fieldWriter(field: DescField, index: number, siblings: readonly number[]): FieldWriter {
+function fieldWriter(field: DescField, index: number, siblings: readonly Sibling[]): FieldWriter {
   const { number } = field;
   const key = `${JSON.stringify(field.jsonName)}:`;
   const implicit = field.presence === FeatureSet_FieldPresence.IMPLICIT;
   // The last occurrence of a oneof member replaces whichever member was set before it.
-  const claim = (slots: unknown[]) => {
-    for (const sibling of siblings) slots[sibling] = undefined;
+  const claim = (source: Source, slots: unknown[], depth: number) => {
+    for (const sibling of siblings) {
+      const slot = slots[sibling.index];
+      if (slot instanceof MessageSlot) checkDiscarded(sibling.message!, slot, source, depth);
+      slots[sibling.index] = undefined;
+    }
   };
   switch (field.fieldKind) {
     case "scalar": {
@@ -150,8 +160,8 @@ function fieldWriter(field: DescField, index: number, siblings: readonly number[
       return {
         number,
         key,
-        read: (source, slots) => {
-          claim(slots);
+        read: (source, slots, _wireType, depth) => {
+          claim(source, slots, depth);
           slots[index] = read(source.reader);
         },
         text: (slot) => (slot === zero ? undefined : (slot as string)),
@@ -163,8 +173,8 @@ function fieldWriter(field: DescField, index: number, siblings: readonly number[
       return {
         number,
         key,
-        read: (source, slots) => {
-          claim(slots);
+        read: (source, slots, _wireType, depth) => {
+          claim(source, slots, depth);
           slots[index] = source.reader.int32();
         },
         text: (slot) => (slot === zero ? undefined : toText(slot as number)),
@@ -176,22 +186,29 @@ function fieldWriter(field: DescField, index: number, siblings: readonly number[
         number,
         key,
         read: (source, slots, _wireType, depth) => {
-          claim(slots);
-          slots[index] = readMessage(source, child, depth, slots[index] as MessageSlot | undefined);
+          claim(source, slots, depth);
+          slots[index] = readMessage(source, slots[index] as MessageSlot | undefined);
         },
-        text: (slot) => (slot as MessageSlot).text,
+        text: (slot, source, depth) => messageText(slot as MessageSlot, child, source, depth),
       };
     }
     case "list":
       return { number, key, read: listReader(field, index), text: (slot) => listText(slot as string[]) };
-    case "map":
-      return { number, key, read: mapReader(field, index), text: (slot) => mapText(slot as Record<string, string>) };
+    case "map": {
+      const value = mapValue(field);
+      return { number, key, read: mapReader(field, index, value), text: (slot, source, depth) => mapText(slot as MapSlot, value, source, depth) };
+    }
   }
 }
 
-function oneofSiblings(fields: readonly DescField[], field: DescField): number[] {
+interface Sibling {
+  index: number;
+  message: DescMessage | undefined;
+}
+
+function oneofSiblings(fields: readonly DescField[], field: DescField): Sibling[] {
   if (!field.oneof) return [];
-  return fields.flatMap((other, index) => (other !== field && other.oneof === field.oneof ? [index] : []));
+  return fields.flatMap((other, index) => (other !== field && other.oneof === field.oneof ? [{ index, message: other.message }] : []));
 }
 
 type FieldRead = FieldWriter["read"];
@@ -200,7 +217,7 @@ function listReader(field: DescField & { fieldKind: "list" }, index: number): Fi
   if (field.listKind === "message") {
     const child = writerFor(field.message);
     return (source, slots, _wireType, depth) => {
-      ((slots[index] ??= []) as string[]).push(writeMessage(source, child, depth));
+      ((slots[index] ??= []) as string[]).push(child.write(source, messageEnd(source.reader), depth + 1));
     };
   }
   const readItem: TextReader =
@@ -222,59 +239,65 @@ function listText(items: string[]): string | undefined {
   return items.length === 0 ? undefined : `[${items.join(",")}]`;
 }
 
-function mapReader(field: DescField & { fieldKind: "map" }, index: number): FieldRead {
+/** A map's entries by key; values are JSON text, or messages still to write. */
+type MapSlot = Record<string, string | MessageSlot>;
+
+function mapReader(field: DescField & { fieldKind: "map" }, index: number, value: MapValue): FieldRead {
   const readKey = mapKeyReader(field.mapKey, field.utf8Validation);
   const keyZero = mapKeyZero(field.mapKey);
-  const value = mapValue(field);
   return (source, slots, _wireType, depth) => {
     const r = source.reader;
     // A null prototype, so that a "__proto__" key is a key like any other.
-    const record = (slots[index] ??= Object.create(null)) as Record<string, string>;
+    const record = (slots[index] ??= Object.create(null)) as MapSlot;
     const end = r.uint32() + r.pos;
     let key: string | undefined;
     let entry: MessageSlot | string | undefined;
     while (r.pos < end) {
       const [number, wireType] = r.tag();
       if (number === 1) key = readKey(r);
-      else if (number === 2) entry = value.read(source, depth, entry);
+      else if (number === 2) entry = value.read(source, entry);
       else r.skip(wireType, number, RECURSION_LIMIT - depth);
     }
+    key ??= keyZero;
+    const replaced = record[key];
+    if (replaced instanceof MessageSlot) checkDiscarded(field.message!, replaced, source, depth);
     // A later entry with the same key replaces the value, and keeps the key's place.
-    record[key ?? keyZero] = entry === undefined ? value.absent(source, depth) : typeof entry === "string" ? entry : entry.text;
+    record[key] = entry ?? value.absent;
   };
 }
 
 interface MapValue {
-  read(source: Source, depth: number, previous: MessageSlot | string | undefined): MessageSlot | string;
-  /** The JSON of the value an entry without one holds: the type's zero value or empty message. */
-  absent(source: Source, depth: number): string;
+  read(source: Source, previous: MessageSlot | string | undefined): MessageSlot | string;
+  /** What an entry without a value holds: the type's zero value, or an empty message. */
+  absent: MessageSlot | string;
+  text(value: MessageSlot | string, source: Source, depth: number): string;
 }
 
 function mapValue(field: DescField & { fieldKind: "map" }): MapValue {
+  const asText = (value: MessageSlot | string) => value as string;
   switch (field.mapKind) {
     case "message": {
       const child = writerFor(field.message);
       return {
-        read: (source, depth, previous) => readMessage(source, child, depth, previous as MessageSlot | undefined),
-        absent: (source, depth) => child.write(source, source.reader.pos, depth + 1),
+        read: (source, previous) => readMessage(source, previous as MessageSlot | undefined),
+        absent: new MessageSlot([]),
+        text: (value, source, depth) => messageText(value as MessageSlot, child, source, depth),
       };
     }
     case "enum": {
-      const zero = enumText(field.enum)(field.enum.values[0]!.number);
       const read = enumItemReader(field.enum);
-      return { read: (source) => read(source.reader), absent: () => zero };
+      return { read: (source) => read(source.reader), absent: enumText(field.enum)(field.enum.values[0]!.number), text: asText };
     }
     case "scalar": {
-      const zero = scalarZeroText(field.scalar);
       const read = scalarTextReader(field.scalar, field.utf8Validation);
-      return { read: (source) => read(source.reader), absent: () => zero };
+      return { read: (source) => read(source.reader), absent: scalarZeroText(field.scalar), text: asText };
     }
   }
 }
 
-function mapText(record: Record<string, string>): string | undefined {
+function mapText(record: MapSlot, value: MapValue, source: Source, depth: number): string | undefined {
   let json = "";
-  for (const key of Object.keys(record)) json += `${json === "" ? "{" : ","}${JSON.stringify(key)}:${record[key]}`;
+  for (const key of Object.keys(record)) json += `${json === "" ? "{" : ","}${JSON.stringify(key)}:${value.text(record[key]!, source, depth)}`;
   return json === "" ? undefined : `${json}}`;
 }
 
@@ -283,35 +306,50 @@ function enumItemReader(desc: DescField["enum"] & object): TextReader {
   return (r) => toText(r.int32());
 }
 
-/** A singular message field: its JSON so far, and where its occurrences lie, to merge a later one into. */
+/**
+ * A singular message field (or map value): where its occurrences lie, written once all is read,
+ * since a later occurrence merges into it and only the final message is written (protobuf-es
+ * refuses a Timestamp out of range only if it is still out of range once merged).
+ */
 class MessageSlot {
-  constructor(
-    public text: string,
-    readonly ranges: number[],
-  ) {}
+  constructor(readonly ranges: number[]) {}
 }
 
-/** One occurrence of a singular message field; another occurrence merges into the ones before it. */
-function readMessage(source: Source, child: MessageWriter, depth: number, previous: MessageSlot | undefined): MessageSlot {
+/** Passes over one occurrence of a length-delimited message, adding it to the field's others. */
+function readMessage(source: Source, previous: MessageSlot | undefined): MessageSlot {
   const r = source.reader;
   const end = messageEnd(r);
-  if (!previous) {
-    const start = r.pos;
-    return new MessageSlot(child.write(source, end, depth + 1), [start, end]);
-  }
-  previous.ranges.push(r.pos, end);
+  const start = r.pos;
   r.pos = end;
-  // Merging parsed messages gives what parsing their encodings one after the other gives.
-  const parts: Uint8Array[] = [];
-  for (let i = 0; i < previous.ranges.length; i += 2) parts.push(source.bytes.subarray(previous.ranges[i], previous.ranges[i + 1]));
-  const merged = Buffer.concat(parts);
-  previous.text = child.write(new Source(merged, source.registry), merged.byteLength, depth + 1);
+  if (!previous) return new MessageSlot([start, end]);
+  previous.ranges.push(start, end);
   return previous;
 }
 
-/** A length-delimited message at the reader's position, as JSON. */
-function writeMessage(source: Source, child: MessageWriter, depth: number): string {
-  return child.write(source, messageEnd(source.reader), depth + 1);
+function messageText(slot: MessageSlot, child: MessageWriter, source: Source, depth: number): string {
+  const { ranges } = slot;
+  if (ranges.length === 2) {
+    const r = source.reader;
+    const resume = r.pos;
+    r.pos = ranges[0]!;
+    const text = child.write(source, ranges[1]!, depth + 1);
+    r.pos = resume;
+    return text;
+  }
+  // Merging parsed messages gives what parsing their encodings one after the other gives.
+  const merged = joined(source, slot);
+  return child.write(new Source(merged, source.registry), merged.byteLength, depth + 1);
+}
+
+/** A message replaced before it was written still had to parse, as protobuf-es parses it. */
+function checkDiscarded(desc: DescMessage, slot: MessageSlot, source: Source, depth: number): void {
+  fromBinary(desc, joined(source, slot), { recursionLimit: RECURSION_LIMIT - depth });
+}
+
+function joined(source: Source, { ranges }: MessageSlot): Uint8Array {
+  const parts: Uint8Array[] = [];
+  for (let i = 0; i < ranges.length; i += 2) parts.push(source.bytes.subarray(ranges[i], ranges[i + 1]));
+  return Buffer.concat(parts);
 }
 
 /** Reads the length of the message at the reader's position, and returns where it ends. */
@@ -341,13 +379,13 @@ function wrapperWriter(desc: DescMessage): WriteMessage {
   const zero = field.fieldKind === "scalar" ? scalarZeroText(field.scalar) : "";
   return (source, end, depth) => {
     const [slot] = body.read(source, end, depth);
-    return (slot === undefined ? undefined : value.text(slot)) ?? zero;
+    return (slot === undefined ? undefined : value.text(slot, source, depth)) ?? zero;
   };
 }
 
-/** Timestamp and Duration: read here, formatted (and range-checked) by protobuf-es's own toJson. */
+/** Timestamp and Duration: read here, and written as protobuf-es writes them. */
 function isSecondsNanos(desc: DescMessage): boolean {
-  if (desc.typeName !== "google.protobuf.Timestamp" && desc.typeName !== "google.protobuf.Duration") return false;
+  if (desc.typeName !== TIMESTAMP && desc.typeName !== "google.protobuf.Duration") return false;
   const [seconds, nanos] = desc.fields;
   return (
     desc.fields.length === 2 &&
@@ -360,13 +398,34 @@ function isSecondsNanos(desc: DescMessage): boolean {
   );
 }
 
+const TIMESTAMP = "google.protobuf.Timestamp";
+
 function secondsNanosWriter(desc: DescMessage): WriteMessage {
   const body = messageBody(desc, [
     { number: 1, read: ({ reader }, slots) => void (slots[0] = reader.int64()) },
     { number: 2, read: ({ reader }, slots) => void (slots[1] = reader.int32()) },
   ]);
+  // protobuf-es's toJson writes what timestampText does not (and refuses what it must).
+  const reflective = (seconds: bigint | string, nanos: number) =>
+    JSON.stringify(toJson(desc, { $typeName: desc.typeName, seconds, nanos } as Message));
+  const write = desc.typeName === TIMESTAMP ? (seconds: bigint | string, nanos: number) => timestampText(seconds, nanos) ?? reflective(seconds, nanos) : reflective;
   return (source, end, depth) => {
-    const [seconds = 0n, nanos = 0] = body.read(source, end, depth);
-    return JSON.stringify(toJson(desc, { $typeName: desc.typeName, seconds, nanos } as Message));
+    const [seconds = 0n, nanos = 0] = body.read(source, end, depth) as [bigint | string | undefined, number | undefined];
+    return write(seconds, nanos);
   };
+}
+
+/** Years 0001 to 9999, the range of a Timestamp's JSON. */
+const TIMESTAMP_FIRST_MS = -62_135_596_800_000;
+const TIMESTAMP_LAST_MS = 253_402_300_799_000;
+
+/** A Timestamp's JSON: 0, 3, 6 or 9 fraction digits, as few as hold the nanoseconds; undefined outside its range. */
+function timestampText(seconds: bigint | string, nanos: number): string | undefined {
+  const ms = Number(seconds) * 1000;
+  if (!(ms >= TIMESTAMP_FIRST_MS && ms <= TIMESTAMP_LAST_MS) || nanos < 0 || nanos > 999_999_999) return undefined;
+  const second = utcSecondText(ms);
+  if (nanos === 0) return `"${second}Z"`;
+  const digits = String(nanos + 1_000_000_000).slice(1);
+  const fraction = digits.endsWith("000000") ? digits.slice(0, 3) : digits.endsWith("000") ? digits.slice(0, 6) : digits;
+  return `"${second}.${fraction}Z"`;
 }
