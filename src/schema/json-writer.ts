@@ -149,7 +149,7 @@ function fieldWriter(field: DescField, index: number, siblings: readonly Sibling
   const claim = (source: Source, slots: unknown[], depth: number) => {
     for (const sibling of siblings) {
       const slot = slots[sibling.index];
-      if (slot instanceof MessageSlot) checkDiscarded(sibling.message!, slot, source, depth);
+      if (slot instanceof MessageSlot) checkParses(sibling.message!, slot, source, depth);
       slots[sibling.index] = undefined;
     }
   };
@@ -189,7 +189,7 @@ function fieldWriter(field: DescField, index: number, siblings: readonly Sibling
           claim(source, slots, depth);
           slots[index] = readMessage(source, slots[index] as MessageSlot | undefined);
         },
-        text: (slot, source, depth) => messageText(slot as MessageSlot, child, source, depth),
+        text: (slot, source, depth) => messageText(slot as MessageSlot, field.message, child, source, depth),
       };
     }
     case "list":
@@ -260,7 +260,7 @@ function mapReader(field: DescField & { fieldKind: "map" }, index: number, value
     }
     key ??= keyZero;
     const replaced = record[key];
-    if (replaced instanceof MessageSlot) checkDiscarded(field.message!, replaced, source, depth);
+    if (replaced instanceof MessageSlot) checkParses(field.message!, replaced, source, depth);
     // A later entry with the same key replaces the value, and keeps the key's place.
     record[key] = entry ?? value.absent;
   };
@@ -281,7 +281,7 @@ function mapValue(field: DescField & { fieldKind: "map" }): MapValue {
       return {
         read: (source, previous) => readMessage(source, previous as MessageSlot | undefined),
         absent: new MessageSlot([]),
-        text: (value, source, depth) => messageText(value as MessageSlot, child, source, depth),
+        text: (value, source, depth) => messageText(value as MessageSlot, field.message, child, source, depth),
       };
     }
     case "enum": {
@@ -326,7 +326,7 @@ function readMessage(source: Source, previous: MessageSlot | undefined): Message
   return previous;
 }
 
-function messageText(slot: MessageSlot, child: MessageWriter, source: Source, depth: number): string {
+function messageText(slot: MessageSlot, desc: DescMessage, child: MessageWriter, source: Source, depth: number): string {
   const { ranges } = slot;
   if (ranges.length === 2) {
     const r = source.reader;
@@ -336,14 +336,21 @@ function messageText(slot: MessageSlot, child: MessageWriter, source: Source, de
     r.pos = resume;
     return text;
   }
-  // Merging parsed messages gives what parsing their encodings one after the other gives.
+  // Merging parsed messages gives what parsing their encodings one after the other gives, once
+  // each of them parses to its own end (protobuf-es would read an overrun on into the parent).
+  checkParses(desc, slot, source, depth);
   const merged = joined(source, slot);
   return child.write(new Source(merged, source.registry), merged.byteLength, depth + 1);
 }
 
-/** A message replaced before it was written still had to parse, as protobuf-es parses it. */
-function checkDiscarded(desc: DescMessage, slot: MessageSlot, source: Source, depth: number): void {
-  fromBinary(desc, joined(source, slot), { recursionLimit: RECURSION_LIMIT - depth });
+/**
+ * Each occurrence of a message that is merged, or replaced before it was written, must parse
+ * as protobuf-es parses it (its values may be out of JSON's range: only the final one is written).
+ */
+function checkParses(desc: DescMessage, { ranges }: MessageSlot, source: Source, depth: number): void {
+  for (let i = 0; i < ranges.length; i += 2) {
+    fromBinary(desc, source.bytes.subarray(ranges[i], ranges[i + 1]), { recursionLimit: RECURSION_LIMIT - depth });
+  }
 }
 
 function joined(source: Source, { ranges }: MessageSlot): Uint8Array {
