@@ -1,10 +1,11 @@
-import type { JsonValue } from "@bufbuild/protobuf";
+import type { DescMessage, Registry } from "@bufbuild/protobuf";
 import type { StoredEvent } from "../backbone/stored-event.js";
 import type { Envelope, WireEvent } from "@streamgate/protocol/envelope";
 import { encodeEventMessage } from "@streamgate/protocol/proto-codec";
 import type { Schemas } from "../schema/registry.js";
-import { stringifyJson } from "../schema/json.js";
+import { binaryToJsonText } from "../schema/json-writer.js";
 import { binaryToJson } from "../schema/transcode.js";
+import { isoString } from "../schema/utc-time.js";
 
 export interface EventFilter {
   types?: ReadonlySet<string>;
@@ -44,21 +45,38 @@ export class EncodedEvent implements WireEvent {
   }
 
   envelope(): Envelope {
-    const { stream, offset, id, type, key, time, data } = this.stored;
+    const { stream, offset, id, type, key, time } = this.stored;
     const head = { stream, offset, id, type, ...(key !== undefined && { key }), time: time.toISOString() };
+    return { ...head, ...this.#data((message, data, registry) => binaryToJson(message, data, registry)) };
+  }
+
+  get json(): string {
+    return (this.#json ??= this.#jsonText());
+  }
+
+  /**
+   * The envelope's JSON, written as text in the Envelope's member order rather than built as an
+   * Envelope and stringified: the same bytes, without the tree in between.
+   */
+  #jsonText(): string {
+    const { stream, offset, id, type, key, time } = this.stored;
+    const keyMember = key === undefined ? "" : `,"key":${JSON.stringify(key)}`;
+    const head = `{"stream":${JSON.stringify(stream)},"offset":${offset},"id":${JSON.stringify(id)},"type":${JSON.stringify(type)}${keyMember}`;
+    return `${head},"time":"${isoString(time)}",${jsonMembers(this.#data(binaryToJsonText))}}`;
+  }
+
+  /** The data as its type's JSON, or raw when it has no type this gateway knows or does not decode as it. */
+  #data<T>(transcode: (message: DescMessage, bytes: Uint8Array, registry: Registry) => T): { data: T } | RawData {
+    const { type, data } = this.stored;
     const message = type ? this.schemas.registry.getMessage(type) : undefined;
     if (message) {
       try {
-        return { ...head, data: binaryToJson(message, data, this.schemas.registry) };
+        return { data: transcode(message, data, this.schemas.registry) };
       } catch {
         // Undecodable bytes fall through: delivered raw, never dropped.
       }
     }
-    return { ...head, data: null, dataBase64: Buffer.from(data).toString("base64") };
-  }
-
-  get json(): string {
-    return (this.#json ??= stringifyJson(this.envelope() as unknown as JsonValue));
+    return { data: null, dataBase64: Buffer.from(data).toString("base64") };
   }
 
   get proto(): Uint8Array {
@@ -83,4 +101,14 @@ export class EncodedEvent implements WireEvent {
   get size(): number {
     return this.stored.data.byteLength * 4 + 512;
   }
+}
+
+interface RawData {
+  data: null;
+  dataBase64: string;
+}
+
+/** The envelope's data members as JSON text: the data is JSON text already, the raw form is not. */
+function jsonMembers(members: { data: string } | RawData): string {
+  return members.data === null ? `"data":null,"dataBase64":"${members.dataBase64}"` : `"data":${members.data}`;
 }
