@@ -41,11 +41,6 @@ export class SharedEvents {
     return event;
   }
 
-  /** How many events are kept. */
-  get size(): number {
-    return this.#events.size;
-  }
-
   #forget(key: string, event: WebhookEvent): void {
     this.#events.delete(key);
     this.#bytes -= event.encoded.size;
