@@ -1,9 +1,10 @@
 import { isIP } from "node:net";
+import type { Readable } from "node:stream";
 import { StringDecoder } from "node:string_decoder";
 import { Agent, errors, request } from "undici";
-import { Webhook as Signer } from "standardwebhooks";
 import { ForbiddenTargetError, hostOf, type NetworkPolicy } from "../net/network-policy.js";
 import type { WebhookEvent } from "./payload.js";
+import { Signer } from "./signer.js";
 import { signingSecrets, type Webhook } from "./registration.js";
 
 /** What one HTTP attempt came to. */
@@ -103,16 +104,17 @@ export class WebhookTarget {
 
   #message(event: WebhookEvent, attempt: number): { body: string | Buffer; headers: Record<string, string> } {
     const { body, headers } = event.payload(this.webhook.format);
-    const now = new Date();
+    const now = Date.now();
+    const timestamp = Math.floor(now / 1000);
     const id = event.stored.id;
-    const signatures = signingSecrets(this.webhook, now.getTime()).map((secret) => this.#signer(secret).sign(id, now, body));
+    const signatures = signingSecrets(this.webhook, now).map((secret) => this.#signer(secret).sign(id, timestamp, body));
     return {
       body,
       headers: {
         ...this.webhook.headers,
         ...headers,
         "user-agent": "streamgate-webhooks/1",
-        "webhook-timestamp": String(Math.floor(now.getTime() / 1000)),
+        "webhook-timestamp": String(timestamp),
         "webhook-signature": signatures.join(" "),
         "streamgate-attempt": String(attempt),
       },
@@ -126,19 +128,27 @@ export class WebhookTarget {
   }
 }
 
-async function readSome(body: AsyncIterable<Buffer> & { destroy(): void }): Promise<string> {
-  const chunks: Buffer[] = [];
-  let read = 0;
-  for await (const chunk of body) {
-    if (read < RESPONSE_LOG_BYTES) chunks.push(chunk);
-    read += chunk.length;
-    if (read > RESPONSE_READ_LIMIT) {
-      body.destroy();
-      break;
-    }
-  }
-  // A decoder keeps a character cut at the limit out, so the text stays within the limit.
-  return new StringDecoder("utf8").write(Buffer.concat(chunks).subarray(0, RESPONSE_LOG_BYTES));
+/**
+ * The start of a response, as text: listened to rather than iterated, which would cost an
+ * async iterator and a promise per chunk on every delivery.
+ */
+function readSome(body: Readable): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let read = 0;
+    // A decoder keeps a character cut at the limit out, so the text stays within the limit.
+    const done = () => resolve(new StringDecoder("utf8").write(Buffer.concat(chunks).subarray(0, RESPONSE_LOG_BYTES)));
+    body.on("data", (chunk: Buffer) => {
+      if (read < RESPONSE_LOG_BYTES) chunks.push(chunk);
+      read += chunk.length;
+      if (read > RESPONSE_READ_LIMIT) {
+        body.destroy();
+        done();
+      }
+    });
+    body.once("end", done);
+    body.once("error", reject);
+  });
 }
 
 /** Retry-After as seconds or an HTTP date; capped at a day. */
