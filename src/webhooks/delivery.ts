@@ -1,11 +1,10 @@
 import { isIP } from "node:net";
+import type { Readable } from "node:stream";
 import { StringDecoder } from "node:string_decoder";
 import { Agent, errors, request } from "undici";
-import { Webhook as Signer } from "standardwebhooks";
-import type { EncodedEvent } from "../fanout/encoded-event.js";
-import type { JsonValue } from "@bufbuild/protobuf";
-import { stringifyJson } from "../schema/json.js";
 import { ForbiddenTargetError, hostOf, type NetworkPolicy } from "../net/network-policy.js";
+import type { WebhookEvent } from "./payload.js";
+import { Signer } from "./signer.js";
 import { signingSecrets, type Webhook } from "./registration.js";
 
 /** What one HTTP attempt came to. */
@@ -38,23 +37,46 @@ export class Deliverer {
     this.#agent = new Agent({ connect: { lookup: policy.lookup }, keepAliveTimeout: 10_000 });
   }
 
-  async attempt(webhook: Webhook, event: EncodedEvent, attempt: number): Promise<AttemptOutcome> {
+  /** What a worker sends one webhook's attempts through, with all that is the same for each attempt made once. */
+  to(webhook: Webhook): WebhookTarget {
+    return new WebhookTarget(webhook, this.#agent, this.policy);
+  }
+
+  close(): Promise<void> {
+    return this.#agent.close();
+  }
+}
+
+/** One webhook's receiver: its URL checked and each secret's signer made once, not per attempt. */
+export class WebhookTarget {
+  readonly #url: URL;
+  /** Why the policy refuses the URL's IP literal; a name is checked at connect time. */
+  readonly #refused: string | undefined;
+  readonly #signers = new Map<string, Signer>();
+
+  constructor(
+    private readonly webhook: Webhook,
+    private readonly agent: Agent,
+    policy: NetworkPolicy,
+  ) {
+    this.#url = new URL(webhook.url);
+    const host = hostOf(this.#url);
+    const problem = isIP(host) ? policy.problem(host) : undefined;
+    this.#refused = problem && ForbiddenTargetError.notAllowed(this.#url.hostname, problem).message;
+  }
+
+  async attempt(event: WebhookEvent, attempt: number): Promise<AttemptOutcome> {
+    const { webhook } = this;
     const started = performance.now();
     const elapsed = () => Math.round(performance.now() - started);
+    if (this.#refused) return { kind: "failed", failure: "forbidden", error: this.#refused, durationMs: elapsed() };
     try {
-      const url = new URL(webhook.url);
-      const host = hostOf(url);
-      const problem = isIP(host) ? this.policy.problem(host) : undefined;
-      if (problem) {
-        return { kind: "failed", failure: "forbidden", error: ForbiddenTargetError.notAllowed(url.hostname, problem).message, durationMs: elapsed() };
-      }
-
-      const { body, headers } = this.#message(webhook, event, attempt);
-      const response = await request(url, {
+      const { body, headers } = this.#message(event, attempt);
+      const response = await request(this.#url, {
         method: "POST",
         headers,
         body,
-        dispatcher: this.#agent,
+        dispatcher: this.agent,
         signal: AbortSignal.timeout(webhook.timeoutMs),
         headersTimeout: webhook.timeoutMs,
         bodyTimeout: webhook.timeoutMs,
@@ -80,62 +102,53 @@ export class Deliverer {
     }
   }
 
-  close(): Promise<void> {
-    return this.#agent.close();
+  #message(event: WebhookEvent, attempt: number): { body: string | Buffer; headers: Record<string, string> } {
+    const { body, headers } = event.payload(this.webhook.format);
+    const now = Date.now();
+    const timestamp = Math.floor(now / 1000);
+    const id = event.stored.id;
+    const signatures = signingSecrets(this.webhook, now).map((secret) => this.#signer(secret).sign(id, timestamp, body));
+    return {
+      body,
+      headers: {
+        ...this.webhook.headers,
+        ...headers,
+        "user-agent": "streamgate-webhooks/1",
+        "webhook-timestamp": String(timestamp),
+        "webhook-signature": signatures.join(" "),
+        "streamgate-attempt": String(attempt),
+      },
+    };
   }
 
-  #message(webhook: Webhook, event: EncodedEvent, attempt: number): { body: string | Buffer; headers: Record<string, string> } {
-    const { stored } = event;
-    const envelope = event.envelope();
-    let body: string | Buffer;
-    const headers: Record<string, string> = { ...webhook.headers, "user-agent": "streamgate-webhooks/1" };
-    if (webhook.format === "cloudevents") {
-      Object.assign(headers, {
-        "ce-specversion": "1.0",
-        "ce-id": stored.id,
-        "ce-type": stored.type,
-        "ce-source": `/streams/${stored.stream}`,
-        "ce-time": envelope.time,
-        ...(stored.key !== undefined && { "ce-subject": cloudEventsHeaderValue(stored.key) }),
-      });
-      if (envelope.data === null) {
-        body = Buffer.from(stored.data);
-        headers["content-type"] = "application/x-protobuf";
-      } else {
-        body = stringifyJson(envelope.data as JsonValue);
-        headers["content-type"] = "application/json";
-      }
-    } else {
-      body = event.json;
-      headers["content-type"] = "application/json";
-    }
-    const now = new Date();
-    const signatures = signingSecrets(webhook, now.getTime()).map((secret) => new Signer(secret).sign(stored.id, now, body));
-    Object.assign(headers, {
-      "webhook-id": stored.id,
-      "webhook-timestamp": String(Math.floor(now.getTime() / 1000)),
-      "webhook-signature": signatures.join(" "),
-      "streamgate-stream": stored.stream,
-      "streamgate-offset": String(stored.offset),
-      "streamgate-attempt": String(attempt),
-    });
-    return { body, headers };
+  #signer(secret: string): Signer {
+    let signer = this.#signers.get(secret);
+    if (!signer) this.#signers.set(secret, (signer = new Signer(secret)));
+    return signer;
   }
 }
 
-async function readSome(body: AsyncIterable<Buffer> & { destroy(): void }): Promise<string> {
-  const chunks: Buffer[] = [];
-  let read = 0;
-  for await (const chunk of body) {
-    if (read < RESPONSE_LOG_BYTES) chunks.push(chunk);
-    read += chunk.length;
-    if (read > RESPONSE_READ_LIMIT) {
-      body.destroy();
-      break;
-    }
-  }
-  // A decoder keeps a character cut at the limit out, so the text stays within the limit.
-  return new StringDecoder("utf8").write(Buffer.concat(chunks).subarray(0, RESPONSE_LOG_BYTES));
+/**
+ * The start of a response, as text: listened to rather than iterated, which would cost an
+ * async iterator and a promise per chunk on every delivery.
+ */
+function readSome(body: Readable): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let read = 0;
+    // A decoder keeps a character cut at the limit out, so the text stays within the limit.
+    const done = () => resolve(new StringDecoder("utf8").write(Buffer.concat(chunks).subarray(0, RESPONSE_LOG_BYTES)));
+    body.on("data", (chunk: Buffer) => {
+      if (read < RESPONSE_LOG_BYTES) chunks.push(chunk);
+      read += chunk.length;
+      if (read > RESPONSE_READ_LIMIT) {
+        body.destroy();
+        done();
+      }
+    });
+    body.once("end", done);
+    body.once("error", reject);
+  });
 }
 
 /** Retry-After as seconds or an HTTP date; capped at a day. */
@@ -159,18 +172,4 @@ function describe(err: unknown): string {
   if (!(err instanceof Error)) return String(err);
   const cause = err.cause instanceof Error ? `: ${err.cause.message}` : "";
   return `${err.message}${cause}`;
-}
-
-/**
- * An attribute as a CloudEvents HTTP header value (binding 3.1.3.2): its UTF-8 bytes, with
- * everything but printable ASCII, and space, `"` and `%`, percent-encoded. A key is any string;
- * sent as it is, a non-ASCII one is no valid header and the delivery could never be made.
- */
-export function cloudEventsHeaderValue(value: string): string {
-  let out = "";
-  for (const byte of new TextEncoder().encode(value)) {
-    const plain = byte > 0x20 && byte < 0x7f && byte !== 0x22 && byte !== 0x25;
-    out += plain ? String.fromCharCode(byte) : `%${byte.toString(16).toUpperCase().padStart(2, "0")}`;
-  }
-  return out;
 }

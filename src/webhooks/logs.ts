@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { DeliverPolicy, RetentionPolicy, type JetStreamClient, type JetStreamManager, type StreamConfig } from "@nats-io/jetstream";
-import { nanos } from "@nats-io/transport-node";
+import { nanos, type NatsConnection } from "@nats-io/transport-node";
 import type { KV } from "@nats-io/kv";
 import type { GapNotice } from "@streamgate/protocol/position";
 import { applyStateStream } from "../backbone/state-streams.js";
@@ -71,6 +71,7 @@ export class WebhookLogs {
   readonly #gateway = randomBytes(6).toString("hex");
 
   private constructor(
+    private readonly nc: NatsConnection,
     private readonly js: JetStreamClient,
     private readonly jsm: JetStreamManager,
     private readonly stats: KV,
@@ -83,11 +84,17 @@ export class WebhookLogs {
   static readonly streams: readonly string[] = STREAMS.map((config) => config.name);
 
   /** Creates the log streams, or brings those of an earlier start to `replicas`. */
-  static async open(js: JetStreamClient, jsm: JetStreamManager, stats: KV, replicas: number): Promise<WebhookLogs> {
-    for (const config of STREAMS) await applyStateStream(jsm, config, replicas);
-    return new WebhookLogs(js, jsm, stats);
+  static async open(backbone: { nc: NatsConnection; js: JetStreamClient; jsm: JetStreamManager }, stats: KV, replicas: number): Promise<WebhookLogs> {
+    for (const config of STREAMS) await applyStateStream(backbone.jsm, config, replicas);
+    return new WebhookLogs(backbone.nc, backbone.js, backbone.jsm, stats);
   }
 
+  /**
+   * A core NATS publish, which the attempts stream stores without an acknowledgement: no
+   * round trip, timer or reply subscription per delivery, and a lost log line (the backbone
+   * away at that moment) never holds up delivery. Gaps and dead letters, which must not be
+   * lost, are acknowledged publishes.
+   */
   recordAttempt(webhookId: string, record: AttemptRecord, outcome: "delivered" | "failed"): void {
     const counts = this.#countsOf(webhookId);
     if (outcome === "delivered") counts.delivered++;
@@ -96,7 +103,7 @@ export class WebhookLogs {
       counts.lastError = { at: record.at, message: record.error ?? `HTTP ${record.status}` };
     }
     this.#dirty.add(webhookId);
-    this.#publish(attemptsSubject(webhookId), record);
+    this.nc.publish(attemptsSubject(webhookId), JSON.stringify(record));
   }
 
   /** Awaited, unlike an attempt: a gap whose record is lost would be a silent skip. */
@@ -186,11 +193,6 @@ export class WebhookLogs {
     let counts = this.#counts.get(webhookId);
     if (!counts) this.#counts.set(webhookId, (counts = { delivered: 0, failedAttempts: 0, deadLetters: 0 }));
     return counts;
-  }
-
-  /** Fire and forget: a lost log line must never hold up delivery. */
-  #publish(subject: string, record: unknown): void {
-    void this.js.publish(subject, JSON.stringify(record)).catch(() => undefined);
   }
 
   /** Every record on one subject, oldest first (the streams bound how many there are). */

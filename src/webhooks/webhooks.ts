@@ -9,6 +9,7 @@ import { WebhookBacklogs } from "./backlogs.js";
 import { Deliverer } from "./delivery.js";
 import { Dispatcher } from "./dispatcher.js";
 import { WebhookLogs } from "./logs.js";
+import { SharedEvents } from "./shared-events.js";
 import type { NetworkPolicy } from "../net/network-policy.js";
 import { WebhookService } from "./service.js";
 
@@ -33,7 +34,7 @@ export async function startWebhooks(
   const kvm = new Kvm(backbone.js);
   const registrations = await openBucket(kvm, backbone.jsm, "streamgate_webhooks", options.stateReplicas);
   const stats = await openBucket(kvm, backbone.jsm, "streamgate_webhook_stats", options.stateReplicas);
-  const logs = await WebhookLogs.open(backbone.js, backbone.jsm, stats.kv, options.stateReplicas);
+  const logs = await WebhookLogs.open(backbone, stats.kv, options.stateReplicas);
   const { policy, metrics } = options;
   const deliverer = new Deliverer(policy);
   const service = new WebhookService(backbone.js, backbone.jsm, registrations.kv, logs, schemas, policy);
@@ -43,6 +44,7 @@ export async function startWebhooks(
       ...backbone,
       schemas,
       deliverer,
+      events: new SharedEvents(schemas),
       logs,
       log: options.log,
       metrics,

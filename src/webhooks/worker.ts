@@ -1,13 +1,15 @@
 import type { Consumer, JetStreamClient, JetStreamManager, JsMsg } from "@nats-io/jetstream";
 import type { FastifyBaseLogger } from "fastify";
-import { fromStoredMsg, toStoredEvent } from "../backbone/reader.js";
+import { fromStoredMsg } from "../backbone/reader.js";
 import { EncodedEvent, eventFilter, type EventFilter } from "../fanout/encoded-event.js";
 import type { DeliveryMeter } from "../metrics/delivery-metrics.js";
 import type { Metrics } from "../metrics/metrics.js";
 import type { Schemas } from "../schema/registry.js";
-import type { Deliverer } from "./delivery.js";
+import type { Deliverer, WebhookTarget } from "./delivery.js";
 import { REDELIVER, type WebhookLogs } from "./logs.js";
+import { WebhookEvent } from "./payload.js";
 import { retryDelayMs, type Webhook } from "./registration.js";
+import type { SharedEvents } from "./shared-events.js";
 import { SkipWatch } from "./skip-watch.js";
 
 export interface WorkerDeps {
@@ -15,6 +17,8 @@ export interface WorkerDeps {
   jsm: JetStreamManager;
   schemas: Schemas;
   deliverer: Deliverer;
+  /** One decoded event per offset for all webhooks of a stream. */
+  events: SharedEvents;
   logs: WebhookLogs;
   log: FastifyBaseLogger;
   metrics: Metrics;
@@ -22,9 +26,16 @@ export interface WorkerDeps {
   disable(webhookId: string, reason: string): Promise<void>;
 }
 
+/**
+ * Messages one pull asks for. The consumer's max_ack_pending (= maxInFlight), not the pull,
+ * bounds what is handed out at once, so a bigger pull takes the same events in the same order
+ * with one pull request per many deliveries rather than one per delivery.
+ */
+const PULL_BATCH = 100;
+
 /** One event to deliver, from the webhook's stream or from a redelivery request. */
 interface Job {
-  event: EncodedEvent;
+  event: WebhookEvent;
   msg: JsMsg;
 }
 
@@ -41,6 +52,7 @@ export class WebhookWorker {
   #skips?: SkipWatch;
   readonly #filter: EventFilter;
   readonly #meter: DeliveryMeter;
+  readonly #target: WebhookTarget;
 
   constructor(
     readonly webhook: Webhook,
@@ -48,6 +60,7 @@ export class WebhookWorker {
   ) {
     this.#filter = eventFilter(webhook);
     this.#meter = deps.metrics.delivery.meter("webhook");
+    this.#target = deps.deliverer.to(webhook);
   }
 
   start(): void {
@@ -66,7 +79,7 @@ export class WebhookWorker {
           msg.term();
           return undefined;
         }
-        return { event: new EncodedEvent(fromStoredMsg(this.webhook.stream, stored), this.deps.schemas), msg };
+        return { event: new WebhookEvent(new EncodedEvent(fromStoredMsg(this.webhook.stream, stored), this.deps.schemas)), msg };
       }),
     ];
   }
@@ -77,9 +90,9 @@ export class WebhookWorker {
     // Taken only once recorded: if recording fails, the redelivered event looks again.
     if (gap) await this.deps.logs.recordGap(this.webhook.id, gap);
     skips.taken(msg.seq);
-    const event = new EncodedEvent(toStoredEvent(this.webhook.stream, msg), this.deps.schemas);
+    const event = this.deps.events.of(this.webhook.stream, msg);
     // Two or more types cannot be one filter subject on the server: the rest are skipped here.
-    if (!event.matches(this.#filter)) {
+    if (!event.encoded.matches(this.#filter)) {
       msg.ack();
       return undefined;
     }
@@ -103,7 +116,7 @@ export class WebhookWorker {
       try {
         const consumer = await this.deps.js.consumers.get(stream, this.webhook.id);
         await opened(consumer);
-        const messages = await consumer.consume({ max_messages: this.webhook.maxInFlight, expires: 5_000 });
+        const messages = await consumer.consume({ max_messages: Math.max(this.webhook.maxInFlight, PULL_BATCH), expires: 5_000 });
         const stop = () => void messages.stop();
         signal.addEventListener("abort", stop, { once: true });
         // stop() may have come while the consumer was being set up.
@@ -154,7 +167,7 @@ export class WebhookWorker {
   async #attempt({ event, msg }: Job): Promise<void> {
     const { webhook, deps } = this;
     const attempt = msg.info.deliveryCount;
-    const outcome = await deps.deliverer.attempt(webhook, event, attempt);
+    const outcome = await this.#target.attempt(event, attempt);
     const { stored } = event;
     deps.logs.recordAttempt(
       webhook.id,

@@ -124,6 +124,42 @@ describe("signing and formats", () => {
     expect(JSON.parse(r.requests[0]!.body).data).toMatchObject({ orderId: key, totalCents: "1999" });
   });
 
+  it("sends webhooks of one stream the same bytes per format, each with its own signature, headers and attempts log", async () => {
+    // Two of each format: the gateway makes an event's body once and shares it among them.
+    const formats = ["envelope", "envelope", "cloudevents", "cloudevents"] as const;
+    const made = [];
+    for (const [i, format] of formats.entries()) {
+      const r = await receiver();
+      const hook = await hooks.create({ url: r.url, stream: "orders", format, headers: { [`x-hook-${i}`]: `value-${i}` }, ...FAST });
+      made.push({ r, hook, format });
+    }
+    const published = await publishShipped(api, 2);
+    for (const { r } of made) await r.waitForCount(2);
+
+    for (const [i, p] of published.entries()) {
+      const requests = made.map(({ r }) => r.requests[i]!);
+      expect(requests.map((q) => q.offset)).toEqual(formats.map(() => p.offset));
+      const [envelope, envelopeToo, cloudEvent, cloudEventToo] = requests.map((q) => q.body);
+      expect(envelopeToo).toBe(envelope);
+      expect(cloudEventToo).toBe(cloudEvent);
+      expect(JSON.parse(envelope!)).toEqual(await envelopeAt(api, p.offset));
+      expect(JSON.parse(cloudEvent!)).toEqual(JSON.parse(envelope!).data);
+      for (const [j, req] of requests.entries()) {
+        // Signed with its own secret only, and carrying its own custom header only.
+        for (const [k, other] of made.entries()) expect(signatureMatches(other.hook.secret, req.headers, req.body), `hook ${j}, secret ${k}`).toEqual([j === k]);
+        expect(Object.keys(req.headers).filter((name) => name.startsWith("x-hook-"))).toEqual([`x-hook-${j}`]);
+        expect(req.headers["webhook-id"]).toBe(p.id);
+        expect(req.headers["ce-id"]).toBe(made[j]!.format === "cloudevents" ? p.id : undefined);
+      }
+    }
+    // Each webhook's attempts log has its own two deliveries.
+    for (const { hook } of made) {
+      await expect
+        .poll(async () => (await hooks.attempts(hook.id)).map((a: { offset: number; attempt: number; status: number }) => [a.offset, a.attempt, a.status]))
+        .toEqual([...published].reverse().map((p) => [p.offset, 1, 204]));
+    }
+  });
+
   it("signs with both secrets after rotate-secret, and each secret alone verifies", async () => {
     const r = await receiver();
     const hook = await hooks.create({ url: r.url, stream: "orders", ...FAST });

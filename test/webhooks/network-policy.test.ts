@@ -12,6 +12,7 @@ import { EncodedEvent } from "../../src/fanout/encoded-event.js";
 import { runGateway, type RunningGateway } from "../../src/app.js";
 import { loadSchemas } from "../../src/schema/registry.js";
 import { Deliverer } from "../../src/webhooks/delivery.js";
+import { WebhookEvent } from "../../src/webhooks/payload.js";
 import { ForbiddenTargetError, NetworkPolicy } from "../../src/net/network-policy.js";
 import type { Webhook } from "../../src/webhooks/registration.js";
 import { startTestGateway, type TestGateway } from "../support/gateway.js";
@@ -237,9 +238,11 @@ describe("at connect time", () => {
   });
 
   const event = async () =>
-    new EncodedEvent(
-      { stream: "orders", offset: 7, id: "evt-7", type: "demo.orders.v1.OrderShipped", key: "k-7", time: new Date(), data: new Uint8Array() },
-      await loadSchemas(),
+    new WebhookEvent(
+      new EncodedEvent(
+        { stream: "orders", offset: 7, id: "evt-7", type: "demo.orders.v1.OrderShipped", key: "k-7", time: new Date(), data: new Uint8Array() },
+        await loadSchemas(),
+      ),
     );
 
   const lookupWith = (policy: NetworkPolicy, options: { all?: boolean } = {}, hostname = "localhost") =>
@@ -324,28 +327,28 @@ describe("at connect time", () => {
     expect(() => new NetworkPolicy("10.0.0.0/33")).toThrow(/not a CIDR/);
   });
 
-  it("Deliverer.attempt to http://localhost:<port> fails before any request when the policy refuses it", async () => {
+  it("a Deliverer's attempt to http://localhost:<port> fails before any request when the policy refuses it", async () => {
     const receiver = await startReceiver();
     const refusing = new Deliverer(new NetworkPolicy(""));
     const allowing = new Deliverer(new NetworkPolicy("127.0.0.0/8"));
     try {
       const url = `http://localhost:${receiver.port}/hook`;
-      const refused = await refusing.attempt(webhook(url), await event(), 1);
+      const refused = await refusing.to(webhook(url)).attempt(await event(), 1);
       expect(refused.kind).toBe("failed");
       expect(refused.status).toBeUndefined();
       expect(refused.kind === "failed" && refused.error).toMatch(/not an allowed webhook target/);
       // An IP literal is refused without a lookup at all.
-      const literal = await refusing.attempt(webhook(`http://127.0.0.1:${receiver.port}/hook`), await event(), 1);
+      const literal = await refusing.to(webhook(`http://127.0.0.1:${receiver.port}/hook`)).attempt(await event(), 1);
       expect(literal.kind === "failed" && literal.error).toBe("127.0.0.1 is not an allowed webhook target: loopback");
       for (const host of ["[::ffff:127.0.0.1]", "[::127.0.0.1]", "[::ffff:0:127.0.0.1]"]) {
-        const embedded = await refusing.attempt(webhook(`http://${host}:${receiver.port}/hook`), await event(), 1);
+        const embedded = await refusing.to(webhook(`http://${host}:${receiver.port}/hook`)).attempt(await event(), 1);
         expect(embedded.kind === "failed" && embedded.error, host).toMatch(/is not an allowed webhook target: loopback \(in IPv4-\w+ form\)$/);
       }
       await sleep(100);
       expect(receiver.requests, receiver.summary()).toHaveLength(0);
 
       // The same target with the range allowed: delivered.
-      const delivered = await allowing.attempt(webhook(`http://127.0.0.1:${receiver.port}/hook`), await event(), 1);
+      const delivered = await allowing.to(webhook(`http://127.0.0.1:${receiver.port}/hook`)).attempt(await event(), 1);
       expect(delivered).toMatchObject({ kind: "delivered", status: 204 });
       expect(receiver.requests).toHaveLength(1);
       expect(receiver.requests[0]!.webhookId).toBe("evt-7");
