@@ -1,0 +1,142 @@
+/**
+ * Live fan-out of one system, measured from outside: subscribers at the live edge of one
+ * stream, a publisher at an offered rate, and the server's CPU from /proc.
+ *
+ * - Latency and CPU per delivery at a fixed offered rate, the same for every system.
+ * - Max sustained deliveries/s: an offered rate is sustained when the publisher kept it for the
+ *   whole step and every subscriber had the step's last event within `graceMs` of its
+ *   publication (so the lag did not grow); the figure is the deliveries of the best sustained
+ *   step over the time from its first publish to its last delivery. Rates double until one is
+ *   not sustained, then the bracket is halved geometrically `refinements` times.
+ */
+import type { SubscriberTarget } from "../load/clients/types.js";
+import type { OfferResult, PublisherArgs } from "../load/publisher.js";
+import { LatencyHistogram } from "./histogram.js";
+import { startSubscribers, type SubscriberGroup } from "./subscribers.js";
+import type { BenchContext, Watched } from "./types.js";
+
+export interface FanoutSystem {
+  name: string;
+  /** Starts the server side: the process whose CPU counts, how to publish to it, where subscribers go. */
+  start(ctx: BenchContext): Promise<StartedSystem>;
+}
+
+export interface StartedSystem {
+  server: Watched;
+  publisher: PublisherArgs;
+  target(first: number): SubscriberTarget;
+  /** Stops its processes, so that the next system has the machine to itself. */
+  stop(): Promise<void>;
+}
+
+export interface FanoutSizes {
+  subscribers: number;
+  /** Load processes the subscribers are spread over. */
+  processes: number;
+  /** Events/s of the fixed-rate step (latency, CPU), and its length. */
+  fixedRate: number;
+  fixedSeconds: number;
+  /** Events/s the search starts at, the length of each of its steps, and its bounds. */
+  searchFrom: number;
+  stepSeconds: number;
+  maxSteps: number;
+  refinements: number;
+  graceMs: number;
+}
+
+export interface FanoutResult {
+  sustainedDeliveriesPerSecond: number;
+  cpuMicrosPerDelivery: number;
+  p50Ms: number;
+  p99Ms: number;
+  lost: number;
+  repeated: number;
+}
+
+/** How long a step that fell behind may take to deliver its backlog before the search gives up. */
+const DRAIN_MS = 60_000;
+
+interface StepResult {
+  sustained: boolean;
+  deliveriesPerSecond: number;
+  deliveries: number;
+  latency: LatencyHistogram;
+  /** Every subscriber has every event so far (after the drain, if it fell behind). */
+  caughtUp: boolean;
+}
+
+export async function measureFanout(ctx: BenchContext, label: string, system: FanoutSystem, sizes: FanoutSizes): Promise<FanoutResult> {
+  const started = await system.start(ctx);
+  const publisher = await ctx.load<{ published: number }>("load/publisher.ts", started.publisher);
+  const { next } = (await publisher.nextMessage()) as { next: number };
+  const subscribers = await startSubscribers(ctx, { target: started.target(next), count: sizes.subscribers, first: next }, sizes.processes);
+  const log = (line: string) => ctx.log(`${label} ${system.name}: ${line}`);
+  log(`${sizes.subscribers} subscribers ready`);
+  const step = (rate: number, seconds: number) => offerStep(publisher, subscribers, sizes, rate, seconds, log);
+
+  await step(sizes.fixedRate, 1); // warm-up: connections, JIT
+  const cpuBefore = await started.server.cpuSeconds();
+  const fixed = await step(sizes.fixedRate, sizes.fixedSeconds);
+  const cpuMicrosPerDelivery = ((await started.server.cpuSeconds()) - cpuBefore) * 1e6 / fixed.deliveries;
+
+  let best = fixed.sustained ? fixed.deliveriesPerSecond : 0;
+  let low: number | undefined = fixed.sustained ? sizes.fixedRate : undefined;
+  let high: number | undefined;
+  let caughtUp = fixed.caughtUp;
+  let refined = 0;
+  for (let steps = 0, rate = sizes.searchFrom; caughtUp && steps < sizes.maxSteps; steps++) {
+    const result = await step(rate, sizes.stepSeconds);
+    caughtUp = result.caughtUp;
+    if (result.sustained) {
+      best = Math.max(best, result.deliveriesPerSecond);
+      low = rate;
+    } else high = rate;
+    if (high === undefined) rate *= 2;
+    else if (low === undefined) rate /= 2;
+    else if (refined++ >= sizes.refinements) break;
+    else rate = Math.sqrt(low * high);
+  }
+  const { lost, repeated, dropped } = await subscribers.stop();
+  publisher.send({ op: "stop" });
+  await publisher.report;
+  await started.stop();
+  if (dropped.length > 0) log(`connections dropped: ${dropped.join("; ")}`);
+  log(`sustained ${Math.round(best)} deliveries/s, ${cpuMicrosPerDelivery.toFixed(2)} µs CPU/delivery, lost ${lost}, repeated ${repeated}`);
+  return {
+    sustainedDeliveriesPerSecond: best,
+    cpuMicrosPerDelivery,
+    p50Ms: fixed.latency.percentile(0.5) / 1000,
+    p99Ms: fixed.latency.percentile(0.99) / 1000,
+    lost,
+    repeated,
+  };
+}
+
+async function offerStep(
+  publisher: { ask<Reply>(message: unknown): Promise<Reply> },
+  subscribers: SubscriberGroup,
+  sizes: FanoutSizes,
+  rate: number,
+  seconds: number,
+  log: (line: string) => void,
+): Promise<StepResult> {
+  const offer = await publisher.ask<OfferResult>({ op: "offer", rate, seconds });
+  const events = offer.last - offer.first + 1;
+  const deliveries = events * sizes.subscribers;
+  // The publisher kept the offered rate if sending took no longer than planned, give or take a timer tick.
+  const keptRate = offer.endedAt - offer.startedAt <= ((events - 1) / rate) * 1000 * 1.05 + 20;
+  const done = await subscribers.await(offer.last, sizes.graceMs);
+  const sustained = keptRate && done.complete;
+  const deliveriesPerSecond = done.complete ? deliveries / ((done.completedAt - offer.startedAt) / 1000) : 0;
+  let caughtUp = done.complete;
+  if (!done.complete) {
+    const drained = await subscribers.await(offer.last, DRAIN_MS);
+    done.latency.merge(drained.latency.counts);
+    caughtUp = drained.complete;
+  }
+  log(
+    `offered ${Math.round(rate * sizes.subscribers)}/s: ${sustained ? "sustained" : keptRate ? "fell behind" : "publisher fell behind"}` +
+      (done.complete ? `, ${Math.round(deliveriesPerSecond)} deliveries/s` : caughtUp ? ", drained" : `, ${done.behind} events missing after the drain`),
+  );
+  return { sustained, deliveriesPerSecond, deliveries, latency: done.latency, caughtUp };
+}
