@@ -56,10 +56,18 @@ if (build.status !== 0) {
 const started = Date.now();
 const measured: Measurement[] = [];
 const failures: Array<{ scenario: string; repetition: number; error: string }> = [];
+let current: Scope | undefined;
+// Interrupted (Ctrl-C, a CI timeout): stop what the repetition started, so nothing lingers.
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  process.once(signal, () => {
+    log(`${signal}: stopping`);
+    void (current?.close(log) ?? Promise.resolve()).finally(() => process.exit(130));
+  });
+}
 for (const scenario of selected) {
   for (let repetition = 1; repetition <= reps; repetition++) {
     log(`${scenario.name}: repetition ${repetition} of ${reps}`);
-    const scope = new Scope();
+    const scope = (current = new Scope());
     try {
       measured.push(...(await scenario.run(benchContext(quick, scope, log))));
     } catch (error) {

@@ -22,9 +22,8 @@ export type PublisherCommand = { op: "offer"; rate: number; seconds: number } | 
 export interface OfferResult {
   first: number;
   last: number;
-  /** Wall clock, ms: when the first event was sent and when the last one was. */
+  /** Wall clock, ms: when the first event was sent (the schedule's start). */
   startedAt: number;
-  endedAt: number;
 }
 
 loadMain<PublisherArgs, { published: number }>(async (args, parent) => {
@@ -50,10 +49,9 @@ loadMain<PublisherArgs, { published: number }>(async (args, parent) => {
     const pending: Promise<void>[] = [];
     const startedAt = Date.now();
     await atOfferedRate(command.rate, total, () => pending.push(publishOne(next++)));
-    const endedAt = Date.now();
     await Promise.all(pending);
     await backbone.nc.flush();
-    parent.send({ first, last: next - 1, startedAt, endedAt } satisfies OfferResult);
+    parent.send({ first, last: next - 1, startedAt } satisfies OfferResult);
   }
   await backbone.close();
   return { published: next - 1 };

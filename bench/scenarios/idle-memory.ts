@@ -26,9 +26,10 @@ async function idleCost(ctx: BenchContext, system: FanoutSystem, protocol: strin
   const args = { target: started.target(1), first: 1 };
   const warmUp = await startSubscribers(ctx, { ...args, count: WARM_UP_CONNECTIONS }, 1);
   await warmUp.stop();
-  const before = await settledRss(started.server);
+  const settleMs = ctx.quick ? 5_000 : 15_000;
+  const before = await settledRss(started.server, settleMs);
   const idle = await startSubscribers(ctx, { ...args, count: connections }, Math.ceil(connections / CONNECTIONS_PER_PROCESS));
-  const after = await settledRss(started.server);
+  const after = await settledRss(started.server, settleMs);
   const { lost, repeated } = await idle.stop();
   await started.stop();
   const kilobytesPerConnection = (after - before) / connections / 1024;

@@ -1,5 +1,5 @@
 import { get } from "node:http";
-import type { Connect } from "./types.js";
+import { onEnvelope, type Connect } from "./types.js";
 
 export const connectSse: Connect = (target, { onEvent, onLost }) =>
   new Promise((resolve, reject) => {
@@ -23,8 +23,7 @@ export const connectSse: Connect = (target, { onEvent, onLost }) =>
         partial = lines.pop()!;
         for (const line of lines) {
           if (!line.startsWith("data: ")) continue;
-          const envelope = JSON.parse(line.slice(6)) as { offset: number; data: { createdAt: string } };
-          onEvent(envelope.offset, envelope.data.createdAt);
+          onEnvelope(line, onEvent);
         }
       });
       response.on("close", () => {

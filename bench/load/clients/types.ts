@@ -24,16 +24,27 @@ export interface Callbacks {
 
 export type Connect = (target: SubscriberTarget, callbacks: Callbacks) => Promise<Subscriber>;
 
-interface EventFrame {
-  op: string;
-  event?: { offset: number; data: { createdAt: string } };
-  message?: string;
+const EVENT_FRAME = '{"op":"event"';
+const OFFSET = '"offset":';
+const CREATED_AT = '"createdAt":"';
+
+/**
+ * An event's offset and createdAt, read out of its envelope's JSON text without parsing the
+ * rest: on two cores the subscribers share the machine with the server they measure, and
+ * JSON.parse of every frame would make them the bottleneck sooner. (The envelope has one
+ * "offset", and only the event's data has a "createdAt".)
+ */
+export function onEnvelope(text: string, onEvent: OnEvent): void {
+  const offsetAt = text.indexOf(OFFSET) + OFFSET.length;
+  const createdAt = text.indexOf(CREATED_AT) + CREATED_AT.length;
+  if (offsetAt < OFFSET.length || createdAt < CREATED_AT.length) throw new Error(`not an event envelope: ${text}`);
+  onEvent(Number.parseInt(text.slice(offsetAt, offsetAt + 20), 10), text.slice(createdAt, text.indexOf('"', createdAt)));
 }
 
-/** A gateway WebSocket frame (or the same bytes from a baseline): events go to onEvent, errors throw. */
-export function onWsFrame(text: string, onEvent: OnEvent): string | undefined {
-  const frame = JSON.parse(text) as EventFrame;
-  if (frame.op === "event") onEvent(frame.event!.offset, frame.event!.data.createdAt);
-  else if (frame.op === "error") throw new Error(`error frame: ${text}`);
-  return frame.op;
+/** A gateway WebSocket frame (or the same bytes from a baseline): events go to onEvent, error frames throw. */
+export function onWsFrame(text: string, onEvent: OnEvent): string {
+  const op = text.startsWith(EVENT_FRAME) ? "event" : (JSON.parse(text) as { op: string }).op;
+  if (op === "event") onEnvelope(text, onEvent);
+  else if (op === "error") throw new Error(`error frame: ${text}`);
+  return op;
 }
