@@ -54,6 +54,7 @@ if (build.status !== 0) {
 }
 
 const started = Date.now();
+const machine = describeMachine();
 const measured: Measurement[] = [];
 const failures: Array<{ scenario: string; repetition: number; error: string }> = [];
 let current: Scope | undefined;
@@ -81,7 +82,6 @@ for (const scenario of selected) {
 }
 
 const rows = aggregate(measured);
-const machine = describeMachine();
 const command = `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(" ")}` : ""}`;
 await mkdir(out, { recursive: true });
 await writeFile(

@@ -1,15 +1,12 @@
 /**
- * The SSE ceiling: a node:http broadcaster. One core NATS subscription; each message (already
- * the SSE message's text) written as is to every open response.
- *
- *   args { natsUrl, subject }; first message { url }; { op: "stop" } ends it.
+ * The SSE ceiling: a node:http broadcaster. Each message of one core NATS subscription
+ * (already the SSE message's text) is written as is to every open response. Run by the
+ * harness as a load process (see serve.ts).
  */
 import { createServer, type ServerResponse } from "node:http";
-import { connect } from "@nats-io/transport-node";
-import { loadMain } from "../harness/load-main.js";
-import { listen } from "./listen.js";
+import { ceilingMain } from "./serve.js";
 
-loadMain<{ natsUrl: string; subject: string }, Record<string, never>>(async ({ natsUrl, subject }, parent) => {
+ceilingMain("http", () => {
   const responses = new Set<ServerResponse>();
   const server = createServer((request, response) => {
     response.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache" });
@@ -17,16 +14,10 @@ loadMain<{ natsUrl: string; subject: string }, Record<string, never>>(async ({ n
     responses.add(response);
     request.socket.on("close", () => responses.delete(response));
   });
-  const nc = await connect({ servers: natsUrl });
-  nc.subscribe(subject, {
-    callback: (_error, message) => {
-      for (const response of responses) response.write(message.data);
+  return {
+    server,
+    broadcast: (payload) => {
+      for (const response of responses) response.write(payload);
     },
-  });
-  await nc.flush();
-  parent.send({ url: `http://${await listen(server)}/` });
-  await parent.next();
-  await nc.close();
-  server.close();
-  return {};
+  };
 });

@@ -1,18 +1,15 @@
 /**
- * The WebSocket ceiling: what Node does at best for fan-out. One core NATS subscription; each
- * message (already the frame's text) framed once and written as is to every client's socket.
- *
- *   args { natsUrl, subject }; first message { url }; { op: "stop" } ends it.
+ * The WebSocket ceiling: what Node does at best for fan-out. Each message of one core NATS
+ * subscription (already the frame's text) is framed once and written as is to every client's
+ * socket. Run by the harness as a load process (see serve.ts).
  */
 import { createServer } from "node:http";
 import type { Duplex } from "node:stream";
-import { connect } from "@nats-io/transport-node";
 import { WebSocketServer } from "ws";
-import { loadMain } from "../harness/load-main.js";
-import { listen } from "./listen.js";
+import { ceilingMain } from "./serve.js";
 import { textFrame } from "./ws-frame.js";
 
-loadMain<{ natsUrl: string; subject: string }, Record<string, never>>(async ({ natsUrl, subject }, parent) => {
+ceilingMain("ws", () => {
   const sockets = new Set<Duplex>();
   const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false });
   const server = createServer();
@@ -22,17 +19,11 @@ loadMain<{ natsUrl: string; subject: string }, Record<string, never>>(async ({ n
       ws.on("close", () => sockets.delete(socket));
     }),
   );
-  const nc = await connect({ servers: natsUrl });
-  nc.subscribe(subject, {
-    callback: (_error, message) => {
-      const frame = textFrame(message.data);
+  return {
+    server,
+    broadcast: (payload) => {
+      const frame = textFrame(payload);
       for (const socket of sockets) socket.write(frame);
     },
-  });
-  await nc.flush();
-  parent.send({ url: `ws://${await listen(server)}/` });
-  await parent.next();
-  await nc.close();
-  server.close();
-  return {};
+  };
 });

@@ -1,6 +1,6 @@
 /** What the numbers were measured on. */
 import { execFileSync } from "node:child_process";
-import { availableParallelism, cpus, totalmem } from "node:os";
+import { availableParallelism, cpus, loadavg, totalmem } from "node:os";
 
 export interface Machine {
   cores: number;
@@ -9,6 +9,8 @@ export interface Machine {
   node: string;
   natsServer: string;
   openFilesLimit: string;
+  /** 1-, 5- and 15-minute load averages when the run began: these machines are shared. */
+  loadAverage: number[];
 }
 
 export function describeMachine(): Machine {
@@ -26,5 +28,6 @@ export function describeMachine(): Machine {
     node: process.version,
     natsServer: run("nats-server", ["--version"]),
     openFilesLimit: run("sh", ["-c", "ulimit -n"]),
+    loadAverage: loadavg().map((load) => Math.round(load * 10) / 10),
   };
 }
