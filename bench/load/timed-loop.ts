@@ -1,7 +1,8 @@
 /**
  * A closed loop: `workers` concurrent callers, each awaiting one operation after another, for
- * `count` operations or for `durationMs` after a warm-up. The rate is taken from the end of the
- * warm-up to the last completion, so the JIT's first second and the drain do not blur it.
+ * `count` operations or for `durationMs` after a warm-up. The rate counts completions after the
+ * warm-up: up to the end of the duration (what completes later is the drain, with fewer callers),
+ * or, by count, up to the last completion.
  */
 
 export interface LoopPlan {
@@ -16,9 +17,9 @@ export interface LoopPlan {
 
 export interface LoopResult {
   operations: number;
-  /** What the operations accomplished in all (e.g. events acknowledged), warm-up included. */
+  /** What the operations accomplished in all (e.g. events acknowledged), warm-up and drain included. */
   units: number;
-  /** Units completed after the warm-up, and the seconds they took. */
+  /** Units completed within the measured window, and its length. */
   measuredUnits: number;
   seconds: number;
 }
@@ -26,24 +27,24 @@ export interface LoopResult {
 /** Runs the loop; `operation(i)` answers how many units the i-th operation accomplished. */
 export async function runLoop(plan: LoopPlan, operation: (index: number) => Promise<number>): Promise<LoopResult> {
   if (plan.count === undefined && plan.durationMs === undefined) throw new Error("a loop needs a count or a duration");
-  const warmupMs = plan.warmupMs ?? 0;
   const started = performance.now();
-  const measureFrom = started + warmupMs;
+  const measureFrom = started + (plan.warmupMs ?? 0);
   const stopAt = plan.durationMs === undefined ? Infinity : measureFrom + plan.durationMs;
   const count = plan.count ?? Infinity;
   let begun = 0;
   let units = 0;
-  let unitsBeforeMeasuring = 0;
+  let measuredUnits = 0;
   let lastCompletion = started;
   const worker = async () => {
     while (begun < count && performance.now() < stopAt) {
-      const done = await operation(begun++);
+      begun++;
+      const done = await operation(begun - 1);
       lastCompletion = performance.now();
       units += done;
-      if (lastCompletion < measureFrom) unitsBeforeMeasuring += done;
+      if (lastCompletion >= measureFrom && lastCompletion <= stopAt) measuredUnits += done;
     }
   };
   await Promise.all(Array.from({ length: plan.workers }, worker));
-  const from = Math.min(measureFrom, lastCompletion);
-  return { operations: begun, units, measuredUnits: units - unitsBeforeMeasuring, seconds: (lastCompletion - from) / 1000 };
+  const end = Math.min(stopAt, lastCompletion);
+  return { operations: begun, units, measuredUnits, seconds: (end - Math.min(measureFrom, end)) / 1000 };
 }
