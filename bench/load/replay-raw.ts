@@ -1,13 +1,13 @@
 /**
  * Load generator, the catch-up baseline: a raw JetStream ordered consumer reading orders from
- * offset 1, prefetching as the gateway's readers do, decoding nothing.
+ * offset 1 with nats.js's overlapping pulls, decoding nothing.
  */
 import { DeliverPolicy, jetstream } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
 import { STREAM } from "./order-event.js";
 import { replay } from "./replay.js";
 
-/** The gateway's catch-up prefetch (READ_PREFETCH_MAX_EVENTS in src/backbone/reader.ts). */
+/** As many as the gateway's live feed prefetches (READ_PREFETCH_MAX_EVENTS in src/backbone/reader.ts). */
 const PREFETCH = 512;
 
 await replay(async ({ url }, check, signal) => {

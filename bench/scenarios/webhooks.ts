@@ -24,7 +24,7 @@ const REPEAT_GRACE_MS = 1_000;
 const webhooks: Scenario = {
   name: "webhooks",
   async run(ctx) {
-    const [hooks, events] = ctx.quick ? [20, 50] : [500, 200];
+    const [hooks, events] = ctx.quick ? [20, 25] : [500, 200];
     const deliveries = hooks * events;
     const receiver = await ctx.server(loadModule("webhook-receiver"), { webhooks: hooks, events });
     const stats = async () => (await (await fetch(`${receiver.url}/stats`)).json()) as ReceiverStats;
