@@ -14,24 +14,32 @@ export interface Watched {
   rssBytes(): Promise<number>;
 }
 
-export interface NatsServerHandle extends Watched {
+/** A process the repetition started: stopped when the repetition ends, or earlier by stop(). */
+export interface Running extends Watched {
+  /** Stops it now (idempotent); for a load process, kills it. */
+  stop(): Promise<void>;
+}
+
+export interface NatsServerHandle extends Running {
   /** nats://127.0.0.1:port */
   readonly url: string;
   /** ws://127.0.0.1:port, when started with websocket: true (nats-server's own listener, no TLS). */
   readonly wsUrl?: string;
 }
 
-export interface GatewayHandle extends Watched {
+export interface GatewayHandle extends Running {
   /** http://127.0.0.1:port */
   readonly url: string;
 }
 
 /** A load generator running in its own process (a module under bench/load/). */
-export interface LoadProcess<Report> extends Watched {
+export interface LoadProcess<Report> extends Running {
   /** Messages the generator sends before its report (e.g. "ready" once its clients are connected). */
   nextMessage(): Promise<unknown>;
   /** Sends a message to the generator (e.g. "go", "stop"). */
   send(message: unknown): void;
+  /** send(), then nextMessage(): for generators that answer each command with one message. */
+  ask<Reply>(message: unknown): Promise<Reply>;
   /** The generator's final report; rejects if it exits without one. */
   readonly report: Promise<Report>;
 }
@@ -43,10 +51,14 @@ export interface BenchContext {
   nats(options?: { websocket?: boolean }): Promise<NatsServerHandle>;
   /** A gateway process (the built package, `node bin/streamgate.js serve`) against a nats URL. */
   gateway(natsUrl: string, env?: Record<string, string>): Promise<GatewayHandle>;
-  /** Runs a load generator in its own process with these arguments (JSON), stopped when the repetition ends. */
+  /**
+   * Runs a load generator (`module` relative to bench/, e.g. "load/ws-subscribers.ts", written with
+   * loadMain from harness/load-main.ts) in its own process, with these arguments (JSON), killed
+   * when the repetition ends.
+   */
   load<Report>(module: string, args: unknown): Promise<LoadProcess<Report>>;
-  /** Runs a module under bench/ as a separate server process (a ceiling server), stopped when the repetition ends. */
-  server(module: string, args: unknown): Promise<LoadProcess<{ url: string }> & { url: string }>;
+  /** The same for a server (a ceiling): its first message must be `{ url }`. */
+  server(module: string, args: unknown): Promise<LoadProcess<unknown> & { url: string }>;
   /** Logs a progress line to stderr. */
   log(line: string): void;
 }
@@ -62,9 +74,17 @@ export interface Measurement {
   values: Record<string, number>;
   /** Events that should have arrived and did not, over all systems: must be 0. */
   lost: number;
-  /** The issue's target: streamgate / `baseline` must reach `ratio` (≥ when higherIsBetter, ≤ otherwise). */
-  target?: { baseline: string; ratio: number };
+  /** Events that arrived more than once, over all systems: must be 0 (left out: none checked). */
+  repeated?: number;
+  /** The issue's target(s) for streamgate's value; several when it is held to several baselines. */
+  target?: Target | Target[];
 }
+
+/**
+ * streamgate / `baseline` must reach `ratio`, or streamgate's own value must reach `absolute`
+ * (≥ when higherIsBetter, ≤ otherwise).
+ */
+export type Target = { baseline: string; ratio: number } | { absolute: number };
 
 export interface Scenario {
   name: string;

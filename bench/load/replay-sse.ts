@@ -1,9 +1,9 @@
-/** Load generator: catch-up over one Server-Sent Events response from offset 1, counting `id:` lines. */
+/** Load module: catch-up over one Server-Sent Events response from offset 1, counting `id:` lines. */
 import { request } from "undici";
 import { STREAM } from "./order-event.js";
 import { replay } from "./replay.js";
 
-await replay(async ({ url }, check, signal) => {
+replay(async (url, tally, signal) => {
   const done = new AbortController();
   const res = await request(`${url}/v1/streams/${STREAM}/sse?from=1`, { signal: AbortSignal.any([signal, done.signal]) });
   if (res.statusCode !== 200) throw new Error(`GET .../sse answered ${res.statusCode}: ${await res.body.text()}`);
@@ -14,10 +14,10 @@ await replay(async ({ url }, check, signal) => {
       const lines = (partial + chunk).split("\n");
       partial = lines.pop()!;
       for (const line of lines) {
-        if (line.startsWith("id: ")) check.record(Number(line.slice(4)));
+        if (line.startsWith("id: ")) tally.see(Number(line.slice(4)));
         else if (line.startsWith("event: ")) throw new Error(`unexpected notice: ${line}`);
       }
-      if (check.complete) break;
+      if (tally.done) break;
     }
   } finally {
     done.abort();

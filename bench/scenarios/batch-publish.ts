@@ -4,4 +4,4 @@
  */
 import { publishScenario, RAW_IN_FLIGHT } from "./publishing.js";
 
-export default publishScenario({ name: "batch-publish", batchSize: 100, connections: RAW_IN_FLIGHT, targetRatio: 2.0 });
+export const batchPublish = publishScenario({ name: "batch-publish", batchSize: 100, connections: RAW_IN_FLIGHT, targetRatio: 2.0 });

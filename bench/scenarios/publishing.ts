@@ -4,6 +4,8 @@
  * nats-server, for the same time. Afterwards each stream must hold every event acknowledged.
  */
 import type { BenchContext, Measurement, Scenario, Watched } from "../harness/types.js";
+import type { HttpPublishArgs } from "../load/http-publish.js";
+import type { RawPublishArgs } from "../load/raw-publish.js";
 import type { LoopResult } from "../load/timed-loop.js";
 import { goAndReport, loadModule } from "./load-process.js";
 import { provisionOrders, storedOrders } from "./orders-stream.js";
@@ -36,11 +38,13 @@ export function publishScenario(scenario: PublishScenario): Scenario {
 
       const rawNats = await ctx.nats();
       await provisionOrders(rawNats.url);
-      const raw = await measure(ctx, [rawNats], RAW, "raw-publish", { natsUrl: rawNats.url, inFlight: RAW_IN_FLIGHT, ...plan }, rawNats.url);
+      const rawArgs: RawPublishArgs = { natsUrl: rawNats.url, inFlight: RAW_IN_FLIGHT, ...plan };
+      const raw = await measure(ctx, [rawNats], RAW, "raw-publish", rawArgs, rawNats.url);
+      await rawNats.stop();
 
       const nats = await ctx.nats();
       const gateway = await ctx.gateway(nats.url, UNLIMITED);
-      const load = { url: gateway.url, connections: scenario.connections, batchSize: scenario.batchSize, ...plan };
+      const load: HttpPublishArgs = { url: gateway.url, connections: scenario.connections, batchSize: scenario.batchSize, ...plan };
       const gw = await measure(ctx, [gateway, nats], "streamgate", "http-publish", load, nats.url);
 
       const lost = [raw, gw].reduce((sum, run) => sum + Math.max(0, run.result.units - run.stored), 0);
