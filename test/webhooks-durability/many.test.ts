@@ -1,5 +1,5 @@
 /**
- * The fan-out bench (bench/webhooks-fanout.ts) at a small size: 50 webhooks on one stream,
+ * The bench's webhooks scenario (bench/scenarios/webhooks.ts) at a small size: 50 webhooks on one stream,
  * 100 events, every one of the 5,000 deliveries arrives exactly once, each webhook in offset order.
  */
 import { describe, expect, it } from "vitest";
