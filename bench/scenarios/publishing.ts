@@ -13,7 +13,6 @@ import { provisionOrders, storedOrders } from "./orders-stream.js";
 export const RAW_IN_FLIGHT = 64;
 const RAW = "raw-js-publish";
 /** The default limit (1,000 per second per credential) would be what is measured. */
-const UNLIMITED = { STREAMGATE_LIMIT_PUBLISHES_PER_SECOND: String(1e9) };
 
 export interface PublishScenario {
   name: string;
@@ -44,7 +43,7 @@ export function publishScenario(scenario: PublishScenario): Scenario {
       await rawNats.stop();
 
       const nats = await ctx.nats();
-      const gateway = await ctx.gateway(nats.url, UNLIMITED);
+      const gateway = await ctx.gateway(nats.url);
       const load: HttpPublishArgs = { url: gateway.url, connections: scenario.connections, batchSize: scenario.batchSize, ...plan };
       const gw = await measure(ctx, [gateway, nats], "streamgate", "http-publish", load, nats.url);
 
