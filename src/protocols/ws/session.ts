@@ -246,12 +246,14 @@ export class WsSession {
   }
 
   #transport(sub: string, delivery: Delivery): Transport {
+    // Which shared frame of an event this subscription sends (EncodedEvent.framed).
+    const frameKey = `ws ${this.codec.subprotocol} ${sub}`;
     return {
       send: (item: ReadItem) => {
         // An item read just before the subscription ended is not sent after its `unsubscribed`.
         if (this.#subs.get(sub) !== delivery) return true;
         if (item.kind === "gap") this.#send({ op: "gap", sub, gap: item.gap });
-        else this.#sendEvent(sub, item.event);
+        else this.#sendEvent(sub, frameKey, item.event);
         return this.#room();
       },
       drained: () => this.#drained(),
@@ -325,10 +327,10 @@ export class WsSession {
    * straight to the TCP socket (the ws library frames nothing of ours per socket: no compression
    * is negotiated, so its frames and ours interleave whole), corked until the turn ends.
    */
-  #sendEvent(sub: string, event: EncodedEvent): void {
+  #sendEvent(sub: string, frameKey: string, event: EncodedEvent): void {
     if (this.connection.closed || this.socket.readyState !== this.socket.OPEN) return;
     const { codec } = this;
-    const frame = event.framed(`ws ${codec.subprotocol} ${sub}`, () => serverFrame(codec.encodeServer({ op: "event", sub, event })));
+    const frame = event.framed(frameKey, () => serverFrame(codec.encodeServer({ op: "event", sub, event })));
     corkUntilTurnEnds(this.raw, this.#flushed);
     this.raw.write(frame);
   }
