@@ -79,6 +79,8 @@ const configSchema = z
     sseKeepAliveMs: z.coerce.number().int().min(10).default(15_000),
     /** The reconnect delay SSE tells EventSource clients. */
     sseRetryMs: z.coerce.number().int().min(0).default(2_000),
+    /** Unsent bytes an SSE response may hold before its read stops pulling (less while the gateway is over its budget). */
+    sseHighWaterBytes: z.coerce.number().int().min(1024).default(1024 * 1024),
     /** Origins allowed to read from browsers and open WebSockets: exact origins, or "*" with auth off. */
     allowedOrigins: origins.optional(),
     /** The old name of allowedOrigins, still read (with a warning in the log). */
@@ -121,6 +123,7 @@ const ENVIRONMENT = {
   maxBodyBytes: "STREAMGATE_MAX_BODY_BYTES",
   sseKeepAliveMs: "STREAMGATE_SSE_KEEPALIVE_MS",
   sseRetryMs: "STREAMGATE_SSE_RETRY_MS",
+  sseHighWaterBytes: "STREAMGATE_SSE_HIGH_WATER_BYTES",
   corsOrigins: "STREAMGATE_CORS_ORIGINS",
   allowedOrigins: "STREAMGATE_ALLOWED_ORIGINS",
   wsMaxFrameBytes: "STREAMGATE_WS_MAX_FRAME_BYTES",

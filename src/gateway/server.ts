@@ -113,7 +113,7 @@ export function createGateway(parts: GatewayParts): FastifyInstance {
   void app.register(metricsRoutes, { metrics });
   void app.register(asyncApiRoutes, { schemas, auth: auth.mode === "required" ? { queryToken: config.auth.allowQueryToken } : undefined });
   void app.register(publishRoutes, { schemas, publisher });
-  void app.register(sseRoutes, { deliveries, shutdown, metrics, limits, keepAliveMs: config.sseKeepAliveMs, retryMs: config.sseRetryMs });
+  void app.register(sseRoutes, { deliveries, shutdown, metrics, limits, keepAliveMs: config.sseKeepAliveMs, retryMs: config.sseRetryMs, highWaterBytes: config.sseHighWaterBytes });
   void app.register(webhookRoutes, { service: webhooks });
   void app.register(pollRoutes, { deliveries, shutdown, metrics, limits });
   void app.register(wsRoutes, {
