@@ -3,7 +3,9 @@
 //   1. generated/ is exactly what `npm run codegen` makes (this also runs buf lint)
 //   2. the TypeScript type check, then the build (dist/ of the three packages)
 //   3. vitest, against real nats-server processes
-// Extra arguments go to vitest (e.g. `npm test -- test/typed`).
+//   4. the bench's quick smoke (test/bench), alone: it loads both cores, and other tests beside it
+//      would measure that load instead of themselves
+// Extra arguments go to vitest and leave out step 4 (e.g. `npm test -- test/typed`).
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -34,12 +36,14 @@ step("type check", bin("tsc"), ["-p", "tsconfig.json", "--noEmit"]);
 // The packages' dist/: what npm start runs and the install test packs.
 step("build", bin("tsc"), ["-b", "tsconfig.build.json", "clients/tsconfig.build.json"]);
 
+const extra = process.argv.slice(2);
+const BENCH_SMOKE = "test/bench/**";
 const scratch = mkdtempSync(join(tmpdir(), "streamgate-vitest-"));
 const report = join(scratch, "report.json");
 console.log("\n== vitest");
 const vitest = spawnSync(
   bin("vitest"),
-  ["run", "--reporter=default", "--reporter=json", `--outputFile.json=${report}`, ...process.argv.slice(2)],
+  ["run", "--reporter=default", "--reporter=json", `--outputFile.json=${report}`, ...(extra.length > 0 ? extra : ["--exclude", BENCH_SMOKE])],
   { stdio: "inherit" },
 );
 let summary = "vitest: no report written";
@@ -52,4 +56,5 @@ try {
 }
 rmSync(scratch, { recursive: true, force: true });
 console.log(`\n${summary}`);
-process.exit(vitest.status ?? 1);
+if (vitest.status !== 0 || extra.length > 0) process.exit(vitest.status ?? 1);
+step("bench smoke (npm run bench -- --quick)", bin("vitest"), ["run", "test/bench"]);

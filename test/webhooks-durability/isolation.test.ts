@@ -19,10 +19,14 @@ const mib = (bytes: number) => (bytes / MiB).toFixed(1);
 /** Events of the backlog phase, and the size of each one's data. */
 const BACKLOG_EVENTS = 4_000;
 const PAD_BYTES = 2_048;
-/** How much the gateway's RSS may grow while the stuck webhooks' backlog grows by BACKLOG_EVENTS. */
-const RSS_GROWTH_BOUND = 48 * MiB;
+/**
+ * How much what the gateway keeps alive (V8 heap + Buffers after a full collection) may grow
+ * while the stuck webhooks' backlog grows by BACKLOG_EVENTS. Not RSS: allocator slack moves it
+ * by as much as the bound (59 MiB once under CI's load, with 8 MiB of shared events held by design).
+ */
+const LIVE_GROWTH_BOUND = 48 * MiB;
 /** The same with the healthy webhook paused, so only the stuck webhooks have anything to do. */
-const RSS_GROWTH_BOUND_STUCK_ONLY = 16 * MiB;
+const LIVE_GROWTH_BOUND_STUCK_ONLY = 16 * MiB;
 
 describe("a stuck webhook is isolated", () => {
   it("a hanging and a dead receiver neither delay a healthy webhook nor grow the gateway with their backlog", async () => {
@@ -33,7 +37,24 @@ describe("a stuck webhook is isolated", () => {
     const hanging = await startReceiver(() => ({ hang: true }));
     cleanups.push(() => hanging.close());
     const deadPort = await freePort(); // nothing listens there: connection refused
-    const gw = await startGatewayProcess(nats.url);
+    const gw = await startGatewayProcess(nats.url, {}, { probes: { gc: true } });
+    /** What the gateway keeps alive: V8 heap in use and Buffers, right after a full collection. */
+    const live = async () => {
+      const memory = await gw.collectGarbage();
+      return memory.heapUsed + memory.arrayBuffers;
+    };
+    /** The most `live` reads until the returned stop() is called; stop() answers it. */
+    const watchLive = async () => {
+      let peak = await live();
+      let watching = true;
+      const watched = (async () => {
+        while (watching) {
+          peak = Math.max(peak, await live());
+          await sleep(250);
+        }
+      })();
+      return { baseline: peak, stop: async () => ((watching = false), await watched, peak) };
+    };
     cleanups.push(() => gw.stop(2_000));
 
     // Retries that never run out during the test, so both stay stuck on their first events.
@@ -74,16 +95,9 @@ describe("a stuck webhook is isolated", () => {
 
     // 2. Memory: a backlog of BACKLOG_EVENTS (x 2 stuck webhooks) must stay in the backbone.
     await sleep(1_000);
-    const baseline = gw.rssBytes();
-    let peak = baseline;
-    const sampler = setInterval(() => {
-      try {
-        peak = Math.max(peak, gw.rssBytes());
-      } catch {
-        // The process is gone: the assertions below say so.
-      }
-    }, 100);
-    cleanups.push(async () => clearInterval(sampler));
+    const baselineRss = gw.rssBytes();
+    const watch2 = await watchLive();
+    const baseline = watch2.baseline;
     const t1 = Date.now();
     const backlog = await publishOrders(publisher, BACKLOG_EVENTS, { prefix: "backlog", padBytes: PAD_BYTES });
     const published2 = Date.now();
@@ -96,22 +110,23 @@ describe("a stuck webhook is isolated", () => {
     const backlogLagMs = Date.now() - published2;
     // Keep watching a while after the healthy webhook caught up: a buffering worker keeps growing.
     await sleep(3_000);
-    clearInterval(sampler);
-    const end = gw.rssBytes();
+    const peak = await watch2.stop();
+    const end = await live();
+    const endRss = gw.rssBytes();
 
     const hangView = await getWebhook(gw.url, hang.id);
     const deadView = await getWebhook(gw.url, dead.id);
     console.log(
       `[isolation] backlog of ${BACKLOG_EVENTS} events x ${PAD_BYTES} B: published in ${published2 - t1} ms, healthy caught up ${backlogLagMs} ms later` +
         ` (${Math.round((BACKLOG_EVENTS / (Date.now() - 3_000 - t1)) * 1000)} events/s);` +
-        ` gateway RSS baseline ${mib(baseline)} MiB, peak ${mib(peak)} MiB (+${mib(peak - baseline)}), end ${mib(end)} MiB (+${mib(end - baseline)}),` +
-        ` bound +${mib(RSS_GROWTH_BOUND)} MiB; hanging: position ${hangView.position}, ${hanging.requests.length} requests,` +
+        ` gateway live heap+Buffers baseline ${mib(baseline)} MiB, peak ${mib(peak)} MiB (+${mib(peak - baseline)}), end ${mib(end)} MiB (+${mib(end - baseline)}),` +
+        ` bound +${mib(LIVE_GROWTH_BOUND)} MiB; RSS ${mib(baselineRss)} -> ${mib(endRss)} MiB; hanging: position ${hangView.position}, ${hanging.requests.length} requests,` +
         ` most open at once ${hanging.maxOpen("/hang")}; dead: position ${deadView.position}, counts ${JSON.stringify(deadView.counts)}`,
     );
     expect(missing(backlog, healthy.requests)).toEqual([]);
     expect(summarize(healthy.requests).duplicates).toBe(0);
     expect(summarize(healthy.requests).outOfOrder).toEqual([]);
-    expect(peak - baseline).toBeLessThan(RSS_GROWTH_BOUND);
+    expect(peak - baseline).toBeLessThan(LIVE_GROWTH_BOUND);
 
     // 3. The same with the healthy webhook paused: now only the stuck webhooks' backlog grows.
     const pause = await fetch(`${gw.url}/v1/webhooks/${ok.id}`, {
@@ -121,20 +136,14 @@ describe("a stuck webhook is isolated", () => {
     });
     expect(pause.status).toBe(200);
     await sleep(1_000);
-    const baseline3 = gw.rssBytes();
-    let peak3 = baseline3;
-    const sampler3 = setInterval(() => {
-      try {
-        peak3 = Math.max(peak3, gw.rssBytes());
-      } catch {
-        // gone
-      }
-    }, 100);
-    cleanups.push(async () => clearInterval(sampler3));
+    const baselineRss3 = gw.rssBytes();
+    const watch3 = await watchLive();
+    const baseline3 = watch3.baseline;
     const third = await publishOrders(publisher, BACKLOG_EVENTS, { prefix: "paused", padBytes: PAD_BYTES });
     await sleep(5_000);
-    clearInterval(sampler3);
-    const end3 = gw.rssBytes();
+    const peak3 = await watch3.stop();
+    const end3 = await live();
+    const endRss3 = gw.rssBytes();
     const requestsWhilePaused = healthy.requests.length;
     const resume = await fetch(`${gw.url}/v1/webhooks/${ok.id}`, {
       method: "PATCH",
@@ -151,10 +160,10 @@ describe("a stuck webhook is isolated", () => {
     );
     console.log(
       `[isolation] healthy paused, stuck-only backlog +${BACKLOG_EVENTS} (${third.at(-1)! - first[0]! + 1} events behind each stuck webhook):` +
-        ` gateway RSS baseline ${mib(baseline3)} MiB, peak ${mib(peak3)} MiB (+${mib(peak3 - baseline3)}), end ${mib(end3)} MiB (+${mib(end3 - baseline3)}),` +
-        ` bound +${mib(RSS_GROWTH_BOUND_STUCK_ONLY)} MiB; healthy resumed and caught up ${Date.now() - resumedAt} ms later`,
+        ` gateway live heap+Buffers baseline ${mib(baseline3)} MiB, peak ${mib(peak3)} MiB (+${mib(peak3 - baseline3)}), end ${mib(end3)} MiB (+${mib(end3 - baseline3)}),` +
+        ` bound +${mib(LIVE_GROWTH_BOUND_STUCK_ONLY)} MiB; RSS ${mib(baselineRss3)} -> ${mib(endRss3)} MiB; healthy resumed and caught up ${Date.now() - resumedAt} ms later`,
     );
-    expect(peak3 - baseline3).toBeLessThan(RSS_GROWTH_BOUND_STUCK_ONLY);
+    expect(peak3 - baseline3).toBeLessThan(LIVE_GROWTH_BOUND_STUCK_ONLY);
     expect(healthy.requests.length - requestsWhilePaused).toBe(BACKLOG_EVENTS);
     expect(summarize(healthy.requests).duplicates).toBe(0);
 
