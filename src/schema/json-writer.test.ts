@@ -5,20 +5,10 @@
  */
 import { readFileSync } from "node:fs";
 import { create, createFileRegistry, fromBinary, toBinary, toJson, type DescMessage, type JsonValue, type Registry } from "@bufbuild/protobuf";
-import {
-  FieldDescriptorProto_Label as Label,
-  FieldDescriptorProto_Type as Type,
-  file_google_protobuf_any,
-  file_google_protobuf_duration,
-  file_google_protobuf_empty,
-  file_google_protobuf_field_mask,
-  file_google_protobuf_struct,
-  file_google_protobuf_timestamp,
-  file_google_protobuf_wrappers,
-  FileDescriptorProtoSchema,
-} from "@bufbuild/protobuf/wkt";
+import { FileDescriptorProtoSchema } from "@bufbuild/protobuf/wkt";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { field, Label, messageField, Type, WELL_KNOWN_IMPORTS, withWellKnownTypes } from "../../test/support/descriptors.js";
 import { corruptedArbitrary, messageArbitrary, wireArbitrary } from "../../test/support/message-arbitraries.js";
 import { EncodedEvent } from "../fanout/encoded-event.js";
 import { binaryToJsonText, writeJsonText } from "./json-writer.js";
@@ -29,24 +19,6 @@ import { isoString } from "./utc-time.js";
 const demo = await loadSchemas();
 const kinds = schemasFromDescriptorSet(readFileSync(new URL("../../generated/test/descriptors.binpb", import.meta.url)));
 
-const IMPORTS = [
-  file_google_protobuf_any,
-  file_google_protobuf_duration,
-  file_google_protobuf_empty,
-  file_google_protobuf_field_mask,
-  file_google_protobuf_struct,
-  file_google_protobuf_timestamp,
-  file_google_protobuf_wrappers,
-];
-const field = (name: string, number: number, type: Type, typeName = "", label = Label.OPTIONAL) => ({
-  name,
-  number,
-  type,
-  typeName,
-  label,
-  jsonName: name.replace(/_(\w)/g, (_, c: string) => c.toUpperCase()),
-});
-const message = (typeName: string, number: number, name: string, label = Label.OPTIONAL) => field(name, number, Type.MESSAGE, typeName, label);
 const entry = (name: string, key: Type, value: ReturnType<typeof field>) => ({
   name,
   options: { mapEntry: true },
@@ -54,38 +26,38 @@ const entry = (name: string, key: Type, value: ReturnType<typeof field>) => ({
 });
 
 /** What the schemas above lack: the JSON-special well-known types, json_name, packed = false, maps of them. */
-const extras = createFileRegistry(
+const extras = withWellKnownTypes(
   create(FileDescriptorProtoSchema, {
     name: "extras/v1/extras.proto",
     package: "extras.v1",
     syntax: "proto3",
-    dependency: IMPORTS.map((f) => f.proto.name),
+    dependency: WELL_KNOWN_IMPORTS,
     messageType: [
       {
         name: "Extras",
         field: [
-          message(".google.protobuf.Struct", 1, "a_struct"),
-          message(".google.protobuf.Value", 2, "a_value"),
-          message(".google.protobuf.ListValue", 3, "a_list"),
-          message(".google.protobuf.FieldMask", 4, "a_mask"),
-          message(".google.protobuf.Empty", 5, "an_empty"),
-          message(".google.protobuf.Any", 6, "an_any"),
-          message(".google.protobuf.Timestamp", 7, "times", Label.REPEATED),
-          message(".extras.v1.Extras.ValuesEntry", 8, "values", Label.REPEATED),
-          message(".extras.v1.Extras.TookEntry", 9, "took", Label.REPEATED),
+          messageField("a_struct", 1, ".google.protobuf.Struct"),
+          messageField("a_value", 2, ".google.protobuf.Value"),
+          messageField("a_list", 3, ".google.protobuf.ListValue"),
+          messageField("a_mask", 4, ".google.protobuf.FieldMask"),
+          messageField("an_empty", 5, ".google.protobuf.Empty"),
+          messageField("an_any", 6, ".google.protobuf.Any"),
+          messageField("times", 7, ".google.protobuf.Timestamp", Label.REPEATED),
+          messageField("values", 8, ".extras.v1.Extras.ValuesEntry", Label.REPEATED),
+          messageField("took", 9, ".extras.v1.Extras.TookEntry", Label.REPEATED),
           { ...field("renamed", 10, Type.STRING), jsonName: "spécial \"name\"" },
           { ...field("loose", 11, Type.SINT32, "", Label.REPEATED), options: { packed: false } },
           { ...field("nothing", 12, Type.ENUM, ".google.protobuf.NullValue"), oneofIndex: 0 },
-          { ...message(".google.protobuf.Duration", 13, "a_duration"), oneofIndex: 0 },
-          message(".extras.v1.Extras", 14, "inner"),
-          message(".google.protobuf.FloatValue", 15, "wrapped_float"),
-          message(".google.protobuf.DoubleValue", 16, "wrapped_doubles", Label.REPEATED),
-          message(".extras.v1.Extras.WrappedEntry", 17, "wrapped", Label.REPEATED),
+          { ...messageField("a_duration", 13, ".google.protobuf.Duration"), oneofIndex: 0 },
+          messageField("inner", 14, ".extras.v1.Extras"),
+          messageField("wrapped_float", 15, ".google.protobuf.FloatValue"),
+          messageField("wrapped_doubles", 16, ".google.protobuf.DoubleValue", Label.REPEATED),
+          messageField("wrapped", 17, ".extras.v1.Extras.WrappedEntry", Label.REPEATED),
         ],
         nestedType: [
-          entry("ValuesEntry", Type.STRING, message(".google.protobuf.Value", 2, "value")),
-          entry("TookEntry", Type.SINT64, message(".google.protobuf.Duration", 2, "value")),
-          entry("WrappedEntry", Type.FIXED32, message(".google.protobuf.BoolValue", 2, "value")),
+          entry("ValuesEntry", Type.STRING, messageField("value", 2, ".google.protobuf.Value")),
+          entry("TookEntry", Type.SINT64, messageField("value", 2, ".google.protobuf.Duration")),
+          entry("WrappedEntry", Type.FIXED32, messageField("value", 2, ".google.protobuf.BoolValue")),
         ],
         oneofDecl: [{ name: "either" }],
       },
@@ -93,7 +65,6 @@ const extras = createFileRegistry(
       { name: "Indexed", field: [{ ...field("first", 1, Type.STRING), jsonName: "first" }, { ...field("second", 2, Type.STRING), jsonName: "7" }] },
     ],
   }),
-  (name) => IMPORTS.find((f) => f.proto.name === name),
 );
 
 /** proto2: required fields, closed enums, groups, extensions. */

@@ -3,61 +3,42 @@
  * Empty, Any, NullValue, a map of messages): a message holding each, made in code. Each JSON
  * form, as @bufbuild/protobuf writes it back, must fit the document's schema; other forms not.
  */
-import { create, createFileRegistry, fromBinary, fromJson, toBinary, toJson, type JsonValue } from "@bufbuild/protobuf";
-import {
-  FieldDescriptorProto_Label as Label,
-  FieldDescriptorProto_Type as Type,
-  file_google_protobuf_any,
-  file_google_protobuf_duration,
-  file_google_protobuf_empty,
-  file_google_protobuf_field_mask,
-  file_google_protobuf_struct,
-  file_google_protobuf_timestamp,
-  FileDescriptorProtoSchema,
-} from "@bufbuild/protobuf/wkt";
+import { create, fromBinary, fromJson, toBinary, toJson, type JsonValue } from "@bufbuild/protobuf";
+import { FileDescriptorProtoSchema } from "@bufbuild/protobuf/wkt";
 import { describe, expect, it } from "vitest";
 import { asyncApiDocument } from "../../src/asyncapi/document.js";
 import { EncodedEvent } from "../../src/fanout/encoded-event.js";
 import { prepareJsonEvent } from "../../src/publishing/event-input.js";
 import type { Schemas } from "../../src/schema/registry.js";
+import { field, Label, messageField, Type, WELL_KNOWN_IMPORTS, withWellKnownTypes } from "../support/descriptors.js";
 import { asyncApiProblems, DocumentValidator } from "./validator.js";
-
-const IMPORTS = [file_google_protobuf_any, file_google_protobuf_duration, file_google_protobuf_empty, file_google_protobuf_field_mask, file_google_protobuf_struct, file_google_protobuf_timestamp];
-const field = (name: string, number: number, typeName: string, type = Type.MESSAGE, label = Label.OPTIONAL) => ({
-  name,
-  number,
-  type,
-  typeName,
-  label,
-  jsonName: name.replace(/_(\w)/g, (_, c: string) => c.toUpperCase()),
-});
 
 const file = create(FileDescriptorProtoSchema, {
   name: "wkt/v1/wkt.proto",
   package: "wkt.v1",
   syntax: "proto3",
-  dependency: IMPORTS.map((f) => f.proto.name),
+  dependency: WELL_KNOWN_IMPORTS,
   messageType: [
     {
       name: "Holder",
       field: [
-        field("a_struct", 1, ".google.protobuf.Struct"),
-        field("a_value", 2, ".google.protobuf.Value"),
-        field("a_list", 3, ".google.protobuf.ListValue"),
-        field("a_mask", 4, ".google.protobuf.FieldMask"),
-        field("an_empty", 5, ".google.protobuf.Empty"),
-        field("an_any", 6, ".google.protobuf.Any"),
-        field("values", 7, ".google.protobuf.Value", Type.MESSAGE, Label.REPEATED),
-        field("structs", 8, ".wkt.v1.Holder.StructsEntry", Type.MESSAGE, Label.REPEATED),
-        { ...field("nothing", 9, ".google.protobuf.NullValue", Type.ENUM), oneofIndex: 0 },
-        { ...field("text", 10, "", Type.STRING), oneofIndex: 0 },
+        messageField("a_struct", 1, ".google.protobuf.Struct"),
+        messageField("a_value", 2, ".google.protobuf.Value"),
+        messageField("a_list", 3, ".google.protobuf.ListValue"),
+        messageField("a_mask", 4, ".google.protobuf.FieldMask"),
+        messageField("an_empty", 5, ".google.protobuf.Empty"),
+        messageField("an_any", 6, ".google.protobuf.Any"),
+        messageField("values", 7, ".google.protobuf.Value", Label.REPEATED),
+        messageField("structs", 8, ".wkt.v1.Holder.StructsEntry", Label.REPEATED),
+        { ...field("nothing", 9, Type.ENUM, ".google.protobuf.NullValue"), oneofIndex: 0 },
+        { ...field("text", 10, Type.STRING), oneofIndex: 0 },
       ],
-      nestedType: [{ name: "StructsEntry", options: { mapEntry: true }, field: [field("key", 1, "", Type.STRING), field("value", 2, ".google.protobuf.Struct")] }],
+      nestedType: [{ name: "StructsEntry", options: { mapEntry: true }, field: [field("key", 1, Type.STRING), messageField("value", 2, ".google.protobuf.Struct")] }],
       oneofDecl: [{ name: "either" }],
     },
   ],
 });
-const registry = createFileRegistry(file, (name) => IMPORTS.find((f) => f.proto.name === name));
+const registry = withWellKnownTypes(file);
 const holder = registry.getMessage("wkt.v1.Holder")!;
 const schemas: Schemas = {
   registry,
