@@ -21,18 +21,8 @@ export function scalarTextReader(type: ScalarType, utf8Validation: boolean): Tex
       return (r) => floatText(r.double());
     case ScalarType.FLOAT:
       return (r) => floatText(r.float());
-    case ScalarType.INT64:
-      return (r) => `"${r.int64()}"`;
-    case ScalarType.UINT64:
-      return (r) => `"${r.uint64()}"`;
-    case ScalarType.SINT64:
-      return (r) => `"${r.sint64()}"`;
-    case ScalarType.FIXED64:
-      return (r) => `"${r.fixed64()}"`;
-    case ScalarType.SFIXED64:
-      return (r) => `"${r.sfixed64()}"`;
     default:
-      return numberTextReader(type);
+      return integerTextReader(type, SIXTY_FOUR_BIT.has(type));
   }
 }
 
@@ -44,14 +34,8 @@ export function scalarZeroText(type: ScalarType): string {
       return '""';
     case ScalarType.BOOL:
       return "false";
-    case ScalarType.INT64:
-    case ScalarType.UINT64:
-    case ScalarType.SINT64:
-    case ScalarType.FIXED64:
-    case ScalarType.SFIXED64:
-      return '"0"';
     default:
-      return "0";
+      return SIXTY_FOUR_BIT.has(type) ? '"0"' : "0";
   }
 }
 
@@ -62,18 +46,8 @@ export function mapKeyReader(type: ScalarType, utf8Validation: boolean): TextRea
       return (r) => r.string(utf8Validation);
     case ScalarType.BOOL:
       return (r) => (r.bool() ? "true" : "false");
-    case ScalarType.INT64:
-      return (r) => String(r.int64());
-    case ScalarType.UINT64:
-      return (r) => String(r.uint64());
-    case ScalarType.SINT64:
-      return (r) => String(r.sint64());
-    case ScalarType.FIXED64:
-      return (r) => String(r.fixed64());
-    case ScalarType.SFIXED64:
-      return (r) => String(r.sfixed64());
     default:
-      return numberTextReader(type);
+      return integerTextReader(type, false);
   }
 }
 
@@ -89,19 +63,29 @@ export function enumText(desc: DescEnum): (value: number) => string {
   return (value) => names.get(value) ?? String(value);
 }
 
-function numberTextReader(type: ScalarType): TextReader {
-  switch (type) {
-    case ScalarType.UINT32:
-      return (r) => String(r.uint32());
-    case ScalarType.SINT32:
-      return (r) => String(r.sint32());
-    case ScalarType.FIXED32:
-      return (r) => String(r.fixed32());
-    case ScalarType.SFIXED32:
-      return (r) => String(r.sfixed32());
-    default:
-      return (r) => String(r.int32());
-  }
+type IntegerRead = (reader: BinaryReader) => number | bigint | string;
+
+/** How each integer type is read off the wire. */
+const INTEGER_READS: Partial<Record<ScalarType, IntegerRead>> = {
+  [ScalarType.INT32]: (r) => r.int32(),
+  [ScalarType.UINT32]: (r) => r.uint32(),
+  [ScalarType.SINT32]: (r) => r.sint32(),
+  [ScalarType.FIXED32]: (r) => r.fixed32(),
+  [ScalarType.SFIXED32]: (r) => r.sfixed32(),
+  [ScalarType.INT64]: (r) => r.int64(),
+  [ScalarType.UINT64]: (r) => r.uint64(),
+  [ScalarType.SINT64]: (r) => r.sint64(),
+  [ScalarType.FIXED64]: (r) => r.fixed64(),
+  [ScalarType.SFIXED64]: (r) => r.sfixed64(),
+};
+
+/** The integers proto3 JSON writes as strings. */
+const SIXTY_FOUR_BIT: ReadonlySet<ScalarType> = new Set([ScalarType.INT64, ScalarType.UINT64, ScalarType.SINT64, ScalarType.FIXED64, ScalarType.SFIXED64]);
+
+/** An integer's decimal text, in quotes when `quoted`. */
+function integerTextReader(type: ScalarType, quoted: boolean): TextReader {
+  const read = INTEGER_READS[type] ?? INTEGER_READS[ScalarType.INT32]!;
+  return quoted ? (r) => `"${read(r)}"` : (r) => String(read(r));
 }
 
 function floatText(value: number): string {
