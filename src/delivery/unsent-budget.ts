@@ -11,11 +11,6 @@ export class UnsentBudget {
 
   constructor(readonly totalBytes: number) {}
 
-  /** Bytes held unsent by every connection, as each last told. */
-  get heldBytes(): number {
-    return this.#held;
-  }
-
   get exceeded(): boolean {
     return this.#held > this.totalBytes;
   }

@@ -116,9 +116,9 @@ export class StreamFeed {
    */
   async waitFor(offset: number, wakeup: Wakeup, stop: () => boolean): Promise<void> {
     while (this.lastOffset < offset && !this.closed && !stop()) {
-      this.#listeners.add(wakeup.wake);
+      this.onChange(wakeup.wake);
       await wakeup.next();
-      this.#listeners.delete(wakeup.wake);
+      this.offChange(wakeup.wake);
     }
   }
 

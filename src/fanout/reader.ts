@@ -197,8 +197,10 @@ export class Reader {
     this.#catchUp?.close();
     this.#catchUp = undefined;
     this.#waits?.dispose();
-    if (this.#feedListener) this.ctx.feed.offChange(this.#feedChanged);
-    this.#feedChanged();
+    // A pump waiting on the feed is told at once, and finds the reader closed.
+    const listener = this.#feedListener;
+    this.#offFeedChange();
+    listener?.();
   }
 
   async #startCatchUp(): Promise<void> {

@@ -120,19 +120,19 @@ class SseTransport implements Transport {
     });
   }
 
-  write(frame: string): boolean {
+  /** Writes a frame, corked until the turn ends; whether the response has room for more. */
+  write(frame: string | Buffer): boolean {
     this.#lastWrite = Date.now();
-    return this.res.write(frame);
+    corkUntilTurnEnds(this.res, this.#flushed);
+    this.res.write(frame);
+    return this.unsent.holds(this.res.writableLength);
   }
 
-  /** An event goes out as the frame every SSE client shares, corked until the turn ends. */
+  /** An event goes out as the frame every SSE client shares. */
   send(item: ReadItem): boolean {
     if (item.kind === "gap") return this.write(sseFrames.gap(item.gap));
     const { event } = item;
-    this.#lastWrite = Date.now();
-    corkUntilTurnEnds(this.res, this.#flushed);
-    this.res.write(event.framed("sse", () => Buffer.from(sseFrames.event(event), "utf8")));
-    return this.unsent.holds(this.res.writableLength);
+    return this.write(event.framed("sse", () => Buffer.from(sseFrames.event(event), "utf8")));
   }
 
   readonly #flushed = (): void => {

@@ -316,7 +316,7 @@ export class WsSession {
   }
 
   #send(message: ServerMessage<WireEvent>): void {
-    if (this.connection.signal.aborted || this.socket.readyState !== this.socket.OPEN) return;
+    if (!this.#open()) return;
     this.socket.send(this.codec.encodeServer(message), (err) => {
       if (err) this.deps.log.debug({ err }, "WebSocket send failed");
     });
@@ -328,11 +328,16 @@ export class WsSession {
    * is negotiated, so its frames and ours interleave whole), corked until the turn ends.
    */
   #sendEvent(sub: string, frameKey: string, event: EncodedEvent): void {
-    if (this.connection.closed || this.socket.readyState !== this.socket.OPEN) return;
+    if (!this.#open()) return;
     const { codec } = this;
     const frame = event.framed(frameKey, () => serverFrame(codec.encodeServer({ op: "event", sub, event })));
     corkUntilTurnEnds(this.raw, this.#flushed);
     this.raw.write(frame);
+  }
+
+  /** Whether frames may still be written: the connection is on and the socket neither closing nor closed. */
+  #open(): boolean {
+    return !this.connection.closed && this.socket.readyState === this.socket.OPEN;
   }
 
   /** Whether subscriptions may send more: the socket is below its high water, and the gateway within its budget. */
