@@ -23,8 +23,8 @@ export class ReplicasRefusedError extends Error {
   constructor(stream: string, replicas: number, reason: string, options?: { cause: unknown }) {
     super(
       `stream "${stream}": JetStream refused ${replicas} replica${replicas === 1 ? "" : "s"}: ${reason}. ` +
-        `A stream takes the replicas its schema pins, else the replicas setting (STREAMGATE_REPLICAS); ` +
-        `JetStream needs a cluster of at least that many servers.`,
+        `Streams take the replicas their schema pins, else the replicas setting (STREAMGATE_REPLICAS), ` +
+        `as the gateway's own state does; JetStream needs a cluster of at least that many servers.`,
       options,
     );
     this.name = "ReplicasRefusedError";
