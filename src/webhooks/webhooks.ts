@@ -61,7 +61,6 @@ export async function startWebhooks(
     stateStreams: [registrations.stream, stats.stream, ...WebhookLogs.streams],
     async close() {
       await dispatcher.stop();
-      await logs.close();
       await deliverer.close();
     },
   };

@@ -284,7 +284,7 @@ describe("retries, dead letters, disabling", () => {
     }
     await expect
       .poll(async () => (await hooks.get(hook.id)).counts)
-      .toEqual({ delivered: 4, failedAttempts: 8, deadLetters: 0 });
+      .toEqual({ delivered: 4, failedAttempts: 8, deadLetters: 0, duplicates: 0 });
   });
 
   it("turns an event that always fails into a dead letter, goes on with later events, and redelivers it on request", async () => {
@@ -309,7 +309,7 @@ describe("retries, dead letters, disabling", () => {
     expect(letters[0]).toMatchObject({ offset: b!.offset, eventId: b!.id, attempts: 3 });
     expect(letters[0].at).toMatch(RFC3339_UTC);
     expect(letters[0].lastError).toMatch(/500/);
-    await expect.poll(async () => (await hooks.get(hook.id)).counts).toEqual({ delivered: 2, failedAttempts: 3, deadLetters: 1 });
+    await expect.poll(async () => (await hooks.get(hook.id)).counts).toEqual({ delivered: 2, failedAttempts: 3, deadLetters: 1, duplicates: 0 });
     expect((await hooks.get(hook.id)).position).toBe(c!.offset + 1);
 
     rejecting = false;
@@ -429,7 +429,7 @@ describe("changes and failures while delivering", () => {
   it("retries a dropped connection and a receiver that is not listening", async () => {
     const { hook, p } = await failedOnceThenRetried({ status: 200, destroy: true });
 
-    await expect.poll(async () => (await hooks.get(hook.id)).counts).toEqual({ delivered: 1, failedAttempts: 1, deadLetters: 0 });
+    await expect.poll(async () => (await hooks.get(hook.id)).counts).toEqual({ delivered: 1, failedAttempts: 1, deadLetters: 0, duplicates: 0 });
     const log1 = await hooks.attempts(hook.id);
     expect(log1[1]).toMatchObject({ offset: p.offset, attempt: 1 });
     expect(log1[1].status).toBeUndefined();
@@ -586,12 +586,12 @@ describe("replay, concurrency, state", () => {
     const before = await hooks.get(hook.id);
     const published = await publishShipped(api, 2);
     expect(before.position).toBe(published[0]!.offset);
-    expect(before.counts).toEqual({ delivered: 0, failedAttempts: 0, deadLetters: 0 });
+    expect(before.counts).toEqual({ delivered: 0, failedAttempts: 0, deadLetters: 0, duplicates: 0 });
     expect(before.lastError).toBeUndefined();
     await r.until(() => ok.size === 2, "2 successes", 10_000);
 
     let view: any;
-    await expect.poll(async () => (view = await hooks.get(hook.id)).counts).toEqual({ delivered: 2, failedAttempts: 2, deadLetters: 0 });
+    await expect.poll(async () => (view = await hooks.get(hook.id)).counts).toEqual({ delivered: 2, failedAttempts: 2, deadLetters: 0, duplicates: 0 });
     expect(view.position).toBe(published[1]!.offset + 1);
     expect(view.status).toBe("active");
     expect(view.lastError.message).toMatch(/500/);
