@@ -177,7 +177,7 @@ export class WebhookWorker {
       while (this.#inFlight.size >= this.webhook.maxInFlight) await Promise.race(this.#inFlight);
       // An attempt that fails to record its outcome leaves the event unsettled: JetStream
       // hands it out again after ack_wait. Logged, never an unhandled rejection.
-      const attempt = this.#attempt(job, this.#ref(source, held.msg))
+      const attempt = this.#attempt(job, held, this.#ref(source, held.msg))
         .catch((err: unknown) => this.deps.log.error({ err, webhook: this.webhook.id }, "webhook attempt could not be settled"))
         .finally(() => held.release());
       this.#inFlight.add(attempt);
@@ -207,7 +207,7 @@ export class WebhookWorker {
     return `${this.webhook.generation}.${source}.${msg.seq}`;
   }
 
-  async #attempt({ event, msg }: Job, ref: string): Promise<void> {
+  async #attempt({ event, msg }: Job, held: HeldMessage, ref: string): Promise<void> {
     const { webhook, deps } = this;
     const { tally } = deps.logs;
     const attempt = msg.info.deliveryCount;
@@ -222,6 +222,8 @@ export class WebhookWorker {
         deps.metrics.webhooks.duplicated();
       }
     }
+    // Its newer delivery (here or elsewhere) sends it: released, never sent twice from here.
+    if (held.lapsed) return;
     const outcome = await this.#target.attempt(event, attempt);
     const { stored } = event;
     const at = new Date().toISOString();
