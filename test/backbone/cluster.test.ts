@@ -6,7 +6,8 @@
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { connect, Empty } from "@nats-io/transport-node";
-import { jetstreamManager, type StreamInfo } from "@nats-io/jetstream";
+import { jetstreamManager } from "@nats-io/jetstream";
+import { healed, leaderOf, newLeader, peersOf, streamInfoWhen } from "../support/stream-leaders.js";
 import { connectBackbone, type Backbone } from "../../src/backbone/connection.js";
 import { loadConfig } from "../../src/config/config.js";
 import { runGateway, type RunningGateway } from "../../src/app.js";
@@ -60,28 +61,6 @@ async function startGateway(env: NodeJS.ProcessEnv = {}): Promise<RunningGateway
   return started;
 }
 
-/**
- * Stream info once `holds` says it is as wanted, asked again (through elections, which may
- * fail the asking too) until timeoutMs; then the last info, for the caller to judge.
- */
-async function streamInfoWhen(stream: string, holds: (info: StreamInfo) => boolean, timeoutMs = 20_000): Promise<StreamInfo> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const info = await backbone.jsm.streams.info(stream).catch((err: unknown) => {
-      if (Date.now() > deadline) throw err;
-      return undefined;
-    });
-    if (info && (holds(info) || Date.now() > deadline)) return info;
-    await sleep(100);
-  }
-}
-
-const peersOf = (info: StreamInfo) => info.cluster?.replicas?.length ?? 0;
-const leaderOf = async (stream: string) => (await streamInfoWhen(stream, (info) => info.cluster?.leader !== undefined)).cluster?.leader;
-/** The stream has a leader other than `former`. */
-const newLeader = (stream: string, former: string | undefined) =>
-  streamInfoWhen(stream, (info) => info.cluster?.leader !== undefined && info.cluster.leader !== former);
-
 describe("the gateway's state on a three-node cluster", () => {
   it("takes the replicas of the most replicated stream, and state kept at fewer is scaled up in place", async () => {
     // An earlier gateway kept its state at one replica, and registered a webhook there.
@@ -99,7 +78,7 @@ describe("the gateway's state on a three-node cluster", () => {
     // No STREAMGATE_STATE_REPLICAS: the streams' 3 is the default.
     gateway = await startGateway();
     for (const stream of [...EVENT_STREAMS, ...STATE_STREAMS]) {
-      const info = await streamInfoWhen(stream, (i) => peersOf(i) === 2);
+      const info = await streamInfoWhen(backbone.jsm, stream, (i) => peersOf(i) === 2);
       expect(info.config.num_replicas, stream).toBe(3);
       expect(info.cluster?.leader, `${stream} has a leader`).toBeTruthy();
       expect(peersOf(info), `${stream}: peers besides the leader`).toBe(2);
@@ -148,18 +127,18 @@ describe("leader elections of the orders stream", () => {
     let servedAgain: boolean[];
     try {
       // One leader hands over; the next dies with its node, as in a crash.
-      const first = await leaderOf("orders");
+      const first = await leaderOf(backbone.jsm, "orders");
       const answered = await backbone.nc.request("$JS.API.STREAM.LEADER.STEPDOWN.orders", Empty, { timeout: 5_000 });
       expect(answered.json<{ success?: boolean }>(), "stepdown").toMatchObject({ success: true });
-      const second = (await newLeader("orders", first)).cluster?.leader;
+      const second = (await newLeader(backbone.jsm, "orders", first)).cluster?.leader;
       expect(second, "a leader after the stepdown").not.toBe(first);
 
       const node = cluster.nodes.find((n) => n.name === second)!;
       await node.kill();
-      expect((await newLeader("orders", second)).cluster?.leader, "a leader after the crash").not.toBe(second);
+      expect((await newLeader(backbone.jsm, "orders", second)).cluster?.leader, "a leader after the crash").not.toBe(second);
       await node.start();
-      const healed = await streamInfoWhen("orders", (info) => peersOf(info) === 2 && info.cluster!.replicas!.every((peer) => peer.current));
-      expect(healed.cluster?.replicas?.map((peer) => peer.current), "the restarted node caught up").toEqual([true, true]);
+      const caughtUp = await healed(backbone.jsm, "orders", 3);
+      expect(caughtUp.cluster?.replicas?.map((peer) => peer.current), "the restarted node caught up").toEqual([true, true]);
     } finally {
       electionsDone = true;
       servedAgain = await load;
