@@ -31,7 +31,8 @@ beforeAll(async () => {
   cluster = await startTestCluster(3);
   schemas = await writeReplicatedSchemas(3);
   backbone = await connectBackbone(cluster.url, "failover-test");
-  gateways = await Promise.all([1, 2].map(() => startGatewayProcess(cluster.url, { STREAMGATE_DESCRIPTOR_SET: schemas.path })));
+  // One after the other: the first provisions the streams, the second finds them made.
+  for (let i = 0; i < 2; i++) gateways.push(await startGatewayProcess(cluster.url, { STREAMGATE_DESCRIPTOR_SET: schemas.path }));
 }, 90_000);
 afterAll(async () => {
   await load?.stop();
@@ -59,31 +60,36 @@ describe("failover on a three-node cluster, under load", () => {
     await readersPast(10, "every reader's first events");
 
     const phases: Phase[] = [];
-    for (let kill = 1; kill <= LEADER_KILLS; kill++) {
-      const from = Date.now();
-      const leader = await leaderOf(jsm, "orders");
-      const node = cluster.nodes.find((n) => n.name === leader)!;
-      await node.kill();
-      await newLeader(jsm, "orders", leader);
-      // Events stored after the election, read by every reader on either gateway.
-      await readersPast((await lastOffset()) + 10, `every reader after leader kill ${kill}`);
-      await node.start();
-      await healed(jsm, "orders", 3);
-      phases.push({ name: `leader kill ${kill}`, from, to: Date.now() });
+    const reportOf = (last: number) => readers.map((r) => ({ ...verdict(r, last), stalls: phases.map((p) => longestGap(r, p)) }));
+    let last = 0;
+    try {
+      for (let kill = 1; kill <= LEADER_KILLS; kill++) {
+        const from = Date.now();
+        const leader = await leaderOf(jsm, "orders");
+        const node = cluster.nodes.find((n) => n.name === leader)!;
+        await node.kill();
+        await newLeader(jsm, "orders", leader);
+        // Events stored after the election, read by every reader on either gateway.
+        await readersPast((await lastOffset()) + 10, `every reader after leader kill ${kill}`);
+        await node.start();
+        await healed(jsm, "orders", 3);
+        phases.push({ name: `leader kill ${kill}`, from, to: Date.now() });
+      }
+      const restartFrom = Date.now();
+      await cluster.restart();
+      await readersPast((await lastOffset()) + 10, "every reader after the cluster restart");
+      phases.push({ name: "cluster restart", from: restartFrom, to: Date.now() });
+
+      await load.stopPublishing();
+      last = await lastOffset();
+      await readersPast(last - 1, "every reader at the end of the stream");
+    } finally {
+      await load.stop();
+      last ||= await lastOffset();
+      printReport(reportOf(last), phases, publishers, gateways);
     }
-    const restartFrom = Date.now();
-    await cluster.restart();
-    await readersPast((await lastOffset()) + 10, "every reader after the cluster restart");
-    phases.push({ name: "cluster restart", from: restartFrom, to: Date.now() });
-
-    await load.stopPublishing();
-    const last = await lastOffset();
-    await readersPast(last - 1, "every reader at the end of the stream");
-    await load.stop();
-
+    const report = reportOf(last);
     const storedIds = await idsInStream(last);
-    const report = readers.map((r) => ({ ...verdict(r, last), stalls: phases.map((p) => longestGap(r, p)) }));
-    printReport(report, phases, publishers, gateways);
 
     // No event id stored twice, and every publish acknowledged is in the stream under its offset.
     expect(storedIds.length, "offsets in the stream").toBe(last);
