@@ -3,6 +3,7 @@ import { closest, distance } from "fastest-levenshtein";
 import { resolve } from "node:path";
 import { z } from "zod";
 import { grantSchema } from "../auth/grants-claim.js";
+import { PUBLISH_RETRY_MS } from "../backbone/publish.js";
 
 const grantsSchema = z.array(grantSchema);
 
@@ -101,6 +102,8 @@ const configSchema = z
     wsPingIntervalMs: z.coerce.number().int().min(50).default(15_000),
     /** CIDRs webhooks may reach although they are not public (comma-separated). */
     webhookAllowedNetworks: z.string().default(""),
+    /** How long a publish is tried again through a leader election or a reconnect before it is answered 503. */
+    publishRetryMs: z.coerce.number().int().min(0).max(120_000).default(PUBLISH_RETRY_MS),
     /** Replicas of the gateway's own state in JetStream; unset: see stateReplicasFor. */
     stateReplicas: z.coerce.number().int().min(1).max(5).optional(),
   })
@@ -134,6 +137,7 @@ const ENVIRONMENT = {
   wsPingIntervalMs: "STREAMGATE_WS_PING_INTERVAL_MS",
   webhookAllowedNetworks: "STREAMGATE_WEBHOOK_ALLOWED_NETWORKS",
   stateReplicas: "STREAMGATE_STATE_REPLICAS",
+  publishRetryMs: "STREAMGATE_PUBLISH_RETRY_MS",
 } as const satisfies Partial<Record<keyof z.infer<typeof configSchema>, string>>;
 
 /**

@@ -16,10 +16,13 @@ import { startGatewayProcess, type GatewayProcess } from "../support/gateway-pro
 import { startLoad, type ClientRecord, type Load, type ReaderRecord } from "../support/failover-load.js";
 import { healed, leaderOf, newLeader, streamInfoWhen } from "../support/stream-leaders.js";
 import { until } from "../support/wait.js";
+import { publishOrders } from "../support/publish-orders.js";
 
 const LEADER_KILLS = 3;
 /** The longest a reader may wait for its next event after a leader kill. */
 const MAX_STALL_MS = 10_000;
+/** Stored before the readers start, and read again and again from JetStream by the replay readers. */
+const BACKLOG = 5_000;
 
 let cluster: TestCluster;
 let schemas: Awaited<ReturnType<typeof writeReplicatedSchemas>>;
@@ -52,11 +55,19 @@ describe("failover on a three-node cluster, under load", () => {
   it("loses, repeats and reorders nothing, never answers 500, and stalls no reader past 10 s", async () => {
     const jsm = backbone.jsm;
     const lastOffset = async () => (await streamInfoWhen(jsm, "orders", () => true, 60_000)).state.last_seq;
-    load = startLoad(gateways.map((g) => g.url));
+    await publishOrders(backbone, BACKLOG, { prefix: "backlog" });
+    load = startLoad(gateways.map((g) => g.url), BACKLOG);
     const { readers, publishers } = load;
     /** Every reader has read beyond `offset`, so the cluster serves again all the way to the clients. */
-    const readersPast = (offset: number, what: string) =>
-      until(() => readers.every((r) => (r.offsets.at(-1) ?? 0) > offset), what, 60_000, () => readers.map((r) => `${r.name} at ${r.offsets.at(-1)}`).join(", "));
+    /**
+     * Every live reader has read beyond `offset`, and every replay reader 100 more events: the
+     * cluster serves again all the way to the clients.
+     */
+    const readersPast = (offset: number, what: string) => {
+      const counts = readers.map((r) => r.offsets.length);
+      const past = (r: ReaderRecord, i: number) => (r.name.startsWith("replay") ? r.offsets.length >= counts[i]! + 100 : (r.offsets.at(-1) ?? 0) > offset);
+      return until(() => readers.every(past), what, 60_000, () => readers.map((r) => `${r.name} at ${r.offsets.at(-1)}`).join(", "));
+    };
     await readersPast(10, "every reader's first events");
 
     const phases: Phase[] = [];
@@ -82,7 +93,7 @@ describe("failover on a three-node cluster, under load", () => {
 
       await load.stopPublishing();
       last = await lastOffset();
-      await readersPast(last - 1, "every reader at the end of the stream");
+      await until(() => readers.every((r) => r.name.startsWith("replay") || (r.offsets.at(-1) ?? 0) >= last), "every reader at the end of the stream", 60_000);
     } finally {
       await load.stop();
       last ||= await lastOffset();
@@ -109,14 +120,33 @@ describe("failover on a three-node cluster, under load", () => {
   }, 240_000);
 });
 
-/** What a reader ended with, against the stream's 1..last. */
+/**
+ * What a reader ended with, against the stream's 1..last; a replay reader's offsets are passes
+ * over 1..BACKLOG, each checked the same way (its last pass only up to where it stopped).
+ */
 function verdict(r: ReaderRecord, last: number) {
-  let outOfOrder = 0;
-  for (let i = 1; i < r.offsets.length; i++) if (r.offsets[i]! < r.offsets[i - 1]!) outOfOrder++;
-  const seen = new Set(r.offsets);
+  const passes = r.name.startsWith("replay") ? splitPasses(r.offsets) : [r.offsets];
   let lost = 0;
-  for (let offset = 1; offset <= last; offset++) if (!seen.has(offset)) lost++;
-  return { name: r.name, events: r.offsets.length, lost, duplicated: r.offsets.length - seen.size, outOfOrder, resumes: r.resumes };
+  let duplicated = 0;
+  let outOfOrder = 0;
+  passes.forEach((offsets, i) => {
+    for (let j = 1; j < offsets.length; j++) if (offsets[j]! < offsets[j - 1]!) outOfOrder++;
+    const seen = new Set(offsets);
+    duplicated += offsets.length - seen.size;
+    const upTo = r.name.startsWith("replay") ? (i === passes.length - 1 ? Math.max(0, ...offsets) : BACKLOG) : last;
+    for (let offset = 1; offset <= upTo; offset++) if (!seen.has(offset)) lost++;
+  });
+  return { name: r.name, events: r.offsets.length, lost, duplicated, outOfOrder, resumes: r.resumes };
+}
+
+/** A replay reader's offsets cut where a pass starts again at offset 1. */
+function splitPasses(offsets: readonly number[]): number[][] {
+  const passes: number[][] = [];
+  for (const offset of offsets) {
+    if (offset === 1 || passes.length === 0) passes.push([]);
+    passes.at(-1)!.push(offset);
+  }
+  return passes;
 }
 
 /** The longest wait between two consecutive events of the reader that ended within the phase. */

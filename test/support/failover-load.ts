@@ -54,8 +54,12 @@ const RECONNECT_MS = 200;
 /** Each publisher stores about this many events per second: load, not a flood, on two cores. */
 const PUBLISH_INTERVAL_MS = 20;
 
-/** Long-poll, short-poll, SSE and WebSocket readers from offset 1 and a publisher on each gateway. */
-export function startLoad(gateways: readonly string[]): Load {
+/**
+ * Long-poll, short-poll, SSE and WebSocket readers from offset 1 and a publisher on each
+ * gateway; with replayUpTo, also a long poll reading offsets 1..replayUpTo again and again: a
+ * backlog stored before the load, so that it reads from JetStream (a catch-up), not the live window.
+ */
+export function startLoad(gateways: readonly string[], replayUpTo = 0): Load {
   let reading = true;
   let publishing = true;
   const readers: ReaderRecord[] = [];
@@ -74,6 +78,7 @@ export function startLoad(gateways: readonly string[]): Load {
     reader("short-poll", (r) => pollLoop(base, r, 0, () => reading));
     reader("sse", (r) => sseLoop(base, r, () => reading, controllers));
     reader("ws", (r) => wsLoop(base, r, () => reading, sockets));
+    if (replayUpTo > 0) reader("replay-poll", (r) => replayLoop(base, r, replayUpTo, () => reading));
     const publisher: PublisherRecord = { name: `publisher@gw${g + 1}`, refusals: [], stored: new Map(), tookMs: [] };
     publishers.push(publisher);
     publishLoops.push(publishLoop(base, publisher, `gw${g + 1}`, () => publishing));
@@ -127,6 +132,22 @@ async function pollLoop(base: string, record: ReaderRecord, waitS: number, going
     for (const event of res.body.events as Envelope[]) got(record, event);
     // A short poll is asked again at a client's pace, not in a busy loop.
     if (waitS === 0) await sleep(100);
+  }
+}
+
+/** Reads 1..upTo, then from 1 again: its offsets are the passes one after the other. */
+async function replayLoop(base: string, record: ReaderRecord, upTo: number, going: () => boolean): Promise<void> {
+  let from = 1;
+  while (going()) {
+    const res = await send(base, { path: `${STREAM}/poll?from=${from}&max=100&wait=1` }, 30_000).catch((err: unknown) => err as Error);
+    if (res instanceof Error || res.status !== 200) {
+      record.refusals.push(res instanceof Error ? { at: Date.now(), status: 0, retryAfter: null, body: res.message } : { at: Date.now(), status: res.status, retryAfter: res.headers.get("retry-after"), body: res.text.slice(0, 300) });
+      await pauseFor(res instanceof Error ? null : res.headers.get("retry-after"));
+      continue;
+    }
+    for (const event of res.body.events as Envelope[]) if (event.offset <= upTo) got(record, event);
+    from = res.body.next > upTo ? 1 : (res.body.next as number);
+    if (from === 1) record.resumes++;
   }
 }
 
