@@ -91,7 +91,7 @@ export async function runGateway(config: GatewayConfig): Promise<RunningGateway>
     });
     const { backbone, schemas } = session;
     const limits = new Limits(config.limits);
-    const hub = new Hub(backbone, schemas, (stream, err) => log.error({ err, stream }, "live feed failed"));
+    const hub = new Hub(backbone.reads, schemas, (stream, err) => log.error({ err, stream }, "live feed failed"));
     metrics.delivery.observeReaders(() => hub.readerCounts());
     const app = createGateway({
       auth: {
@@ -105,8 +105,8 @@ export async function runGateway(config: GatewayConfig): Promise<RunningGateway>
       browsers: { allowedOrigins, loopback: isLoopback(config.host), hostnames: config.hostnames },
       backbone,
       schemas,
-      deliveries: new Deliveries(backbone, schemas, hub),
-      publisher: new Publisher(backbone, schemas.registry, metrics, limits),
+      deliveries: new Deliveries(backbone.reads, schemas, hub),
+      publisher: new Publisher(backbone, schemas.registry, metrics, limits, config.publishRetryMs),
       metrics,
       shutdown: new Shutdown(),
       limits,

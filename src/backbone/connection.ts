@@ -5,9 +5,18 @@ export interface Backbone {
   nc: NatsConnection;
   js: JetStreamClient;
   jsm: JetStreamManager;
+  /**
+   * The same, for readers: their requests (stream info, consumer create) are given up on after
+   * READ_API_TIMEOUT_MS and asked again (whileUnavailable), so a read opened while the stream
+   * elects a leader is served within a second or so of the election, not after a 5 s timeout.
+   */
+  reads: { js: JetStreamClient; jsm: JetStreamManager };
   /** Lets what is in flight finish, then closes the connection, so a script can end. */
   close(): Promise<void>;
 }
+
+/** How long a reader's JetStream request waits for an answer: a healthy stream answers in milliseconds. */
+const READ_API_TIMEOUT_MS = 1_000;
 
 /** Connects for the life of the process: reconnects forever, never gives up on a restart. */
 export async function connectBackbone(url: string, name = "streamgate"): Promise<Backbone> {
@@ -21,5 +30,6 @@ export async function connectBackbone(url: string, name = "streamgate"): Promise
     noAsyncTraces: true,
   });
   const jsm = await jetstreamManager(nc);
-  return { nc, jsm, js: jetstream(nc), close: () => nc.drain() };
+  const reads = { js: jetstream(nc, { timeout: READ_API_TIMEOUT_MS }), jsm: await jetstreamManager(nc, { timeout: READ_API_TIMEOUT_MS, checkAPI: false }) };
+  return { nc, jsm, js: jetstream(nc), reads, close: () => nc.drain() };
 }

@@ -25,6 +25,22 @@ export class BackboneUnavailableError extends ApiError {
 }
 
 /**
+ * A read heard nothing from its consumer (no event, no heartbeat) for longer than the server's
+ * heartbeats allow: the node holding the consumer died, or our connection did.
+ */
+export class ReadStalledError extends BackboneUnavailableError {
+  constructor(stream: string, silentMs: number) {
+    super(`the read of stream ${stream} heard nothing from its consumer for ${silentMs} ms`);
+    this.name = "ReadStalledError";
+  }
+}
+
+/** Our connection is closing or closed: nothing asked of it again can work. */
+export function isConnectionEnding(err: unknown): boolean {
+  return err instanceof ClosedConnectionError || err instanceof DrainingConnectionError;
+}
+
+/**
  * JetStream API errors that mean "ask again later" although their HTTP-like status is 500:
  * the stream or consumer lost its leader, or the server asked was not (yet) given it.
  */

@@ -20,11 +20,22 @@ export interface EventToStore {
 export type StoreResult = PublishResult;
 
 export interface PublishRetryOptions {
-  /** How long to keep retrying through a leader election or a reconnect. */
+  /** How long to keep retrying through a leader election or a reconnect (default PUBLISH_RETRY_MS). */
   retryForMs?: number;
   /** The server's max_payload (NatsConnection.info.max_payload). */
   maxPayload?: number;
 }
+
+/**
+ * How long a publish is tried again, with the same message id, through a leader election or a
+ * reconnect before it is answered unavailable: longer than nats-server takes to elect a stream
+ * leader after its leader dies (up to 9 s in 2.9), short enough that a client is told in time.
+ */
+export const PUBLISH_RETRY_MS = 10_000;
+/** The longest one try waits for its ack: within it, an ack arrives unless the leader is gone. */
+const PUBLISH_TRY_MS = 5_000;
+/** A try near the deadline still gets this long, so the last one is not cut to nothing. */
+const PUBLISH_LAST_TRY_MS = 500;
 
 /** nats-server's default max_payload. */
 export const DEFAULT_MAX_PAYLOAD = 1024 * 1024;
@@ -98,9 +109,11 @@ export async function storeEvents(
   });
   const results: StoreResult[] = new Array(messages.length);
   let pending = [...firstWithId.values()];
-  const deadline = Date.now() + (options.retryForMs ?? 15_000);
+  const deadline = Date.now() + (options.retryForMs ?? PUBLISH_RETRY_MS);
   for (let attempt = 0; ; attempt++) {
-    const acks = await Promise.allSettled(pending.map((i) => publishMessage(js, messages[i]!)));
+    // Every try ends by the deadline, so the whole call answers within it (give or take the last try).
+    const timeout = Math.max(PUBLISH_LAST_TRY_MS, Math.min(PUBLISH_TRY_MS, deadline - Date.now()));
+    const acks = await Promise.allSettled(pending.map((i) => publishMessage(js, messages[i]!, timeout)));
     const failed: number[] = [];
     let failure: unknown;
     acks.forEach((ack, j) => {
@@ -122,7 +135,7 @@ export async function storeEvents(
         cause: failure,
       });
     }
-    await sleep(Math.min(1_000, 50 * 2 ** attempt));
+    await sleep(Math.min(1_000, 50 * 2 ** attempt, Math.max(0, deadline - Date.now())));
     pending = failed;
   }
   return copyOf.map((first, i) => (first === undefined ? results[i]! : { ...results[first]!, duplicate: true }));
@@ -146,8 +159,8 @@ function toMessage(event: EventToStore, maxPayload: number | undefined): Message
   return { id, subject: eventSubject(event.stream, event.type, key), data: event.data, headers };
 }
 
-function publishMessage(js: JetStreamPublish, { id, subject, data, headers }: Message): Promise<PubAck> {
-  return js.publish(subject, data, { msgID: id, headers, timeout: 5_000 });
+function publishMessage(js: JetStreamPublish, { id, subject, data, headers }: Message, timeout: number): Promise<PubAck> {
+  return js.publish(subject, data, { msgID: id, headers, timeout });
 }
 
 function sleep(ms: number): Promise<void> {

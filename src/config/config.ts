@@ -3,6 +3,7 @@ import { closest, distance } from "fastest-levenshtein";
 import { resolve } from "node:path";
 import { z } from "zod";
 import { grantSchema } from "../auth/grants-claim.js";
+import { PUBLISH_RETRY_MS } from "../backbone/publish.js";
 
 const grantsSchema = z.array(grantSchema);
 
@@ -108,6 +109,8 @@ const configSchema = z
      * own state; unset: see streamReplicas and stateReplicas (src/backbone/replicas.ts).
      */
     replicas: z.coerce.number({ error: REPLICAS_RANGE }).int(REPLICAS_RANGE).min(1, REPLICAS_RANGE).max(5, REPLICAS_RANGE).optional(),
+    /** How long a publish is tried again through a leader election or a reconnect before it is answered 503. */
+    publishRetryMs: z.coerce.number().int().min(0).max(120_000).default(PUBLISH_RETRY_MS),
   })
   .strict();
 
@@ -139,6 +142,7 @@ const ENVIRONMENT = {
   wsPingIntervalMs: "STREAMGATE_WS_PING_INTERVAL_MS",
   webhookAllowedNetworks: "STREAMGATE_WEBHOOK_ALLOWED_NETWORKS",
   replicas: "STREAMGATE_REPLICAS",
+  publishRetryMs: "STREAMGATE_PUBLISH_RETRY_MS",
 } as const satisfies Partial<Record<keyof z.infer<typeof configSchema>, string>>;
 
 /**

@@ -3,6 +3,7 @@ import { allows, authorize, mayRead, type Intent } from "../auth/grants.js";
 import type { Principal } from "../auth/principal.js";
 import type { Backbone } from "../backbone/connection.js";
 import { readStreamState, type StreamState } from "../backbone/stream-state.js";
+import { READ_RETRY_MS, whileUnavailable } from "../backbone/reader.js";
 import { keyProblem } from "../backbone/stored-event.js";
 import type { EncodedEvent } from "../fanout/encoded-event.js";
 import type { Hub } from "../fanout/hub.js";
@@ -51,7 +52,11 @@ export class Deliveries {
     }
     const intent: Intent = { action: "subscribe", stream: stream.name, types: spec.types, key: spec.key };
     authorize(principal, intent);
-    const state = await readStreamState(this.backbone.jsm, stream.name);
+    // Asked again through an election: the read is served as soon as the stream has a leader.
+    const state = await whileUnavailable(() => readStreamState(this.backbone.jsm, stream.name), {
+      deadline: Date.now() + READ_RETRY_MS,
+      signal: connection.signal,
+    });
     return new Delivery(connection, stream, state, await this.hub.open(state, spec), intent);
   }
 }

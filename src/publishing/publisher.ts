@@ -33,6 +33,8 @@ export class Publisher {
     private readonly registry: Registry,
     private readonly metrics: Metrics,
     private readonly limits: Limits,
+    /** How long a publish is tried again through an election before it is answered unavailable. */
+    private readonly retryForMs: number,
   ) {
     this.#queue = new PublishQueue(backbone.js);
   }
@@ -81,7 +83,7 @@ export class Publisher {
   }
 
   async #store(events: readonly EventToStore[]): Promise<StoreResult[]> {
-    const results = await storeEvents(this.#queue, events, { maxPayload: this.maxPayload });
+    const results = await storeEvents(this.#queue, events, { maxPayload: this.maxPayload, retryForMs: this.retryForMs });
     results.forEach((result, i) => {
       if (!result.duplicate) this.metrics.publishing.stored(events[i]!.stream);
     });
