@@ -64,7 +64,10 @@ export function isBackboneUnavailable(err: unknown): boolean {
     err instanceof ClosedConnectionError ||
     err instanceof DrainingConnectionError ||
     // No responders on $JS.API: the server is up but its JetStream is not (yet).
-    err instanceof jserrors.JetStreamNotEnabled
+    err instanceof jserrors.JetStreamNotEnabled ||
+    // The gateway asks only about streams it declared and provisioned: one JetStream does not
+    // know (yet) is a cluster still recovering its streams after a restart, or one lost.
+    err instanceof StreamNotFoundError
   ) {
     return true;
   }
