@@ -4,6 +4,7 @@ import type { FastifyInstance } from "fastify";
 import { connectBackbone, type Backbone } from "./backbone/connection.js";
 import { findNatsServer, startNatsServer, type RunningNatsServer } from "./backbone/nats-server.js";
 import { applyStreams } from "./backbone/provision.js";
+import { whileUnavailable } from "./backbone/reader.js";
 import { allowedOriginsOf, authMode, isLoopback, type GatewayConfig } from "./config/config.js";
 import { stateReplicas } from "./backbone/replicas.js";
 import { Authenticator, credentialOf } from "./auth/authenticator.js";
@@ -60,6 +61,9 @@ export async function openBackbone(config: GatewayConfig, log: (line: string) =>
   }
 }
 
+/** How long a starting gateway waits for JetStream to answer its provisioning. */
+const PROVISION_WAIT_MS = 60_000;
+
 /** How often the descriptor set is looked at for a change. */
 const DESCRIPTOR_WATCH_MS = 2_000;
 
@@ -80,7 +84,11 @@ export async function runGateway(config: GatewayConfig): Promise<RunningGateway>
   const authenticator = mode === "required" ? await Authenticator.create(config.auth, { fetchJwks: fetchJsonThroughPolicy(policy) }) : undefined;
   const session = await openBackbone(config, (line) => console.error(`[streamgate] ${line}`));
   try {
-    const results = await applyStreams(session.backbone.jsm, [...session.schemas.streams.values()], config.replicas);
+    // Gateways started together on a fresh cluster, or beside a cluster still electing its
+    // leaders, find JetStream not answering yet: they wait for it rather than exit.
+    const results = await whileUnavailable(() => applyStreams(session.backbone.jsm, [...session.schemas.streams.values()], config.replicas), {
+      deadline: Date.now() + PROVISION_WAIT_MS,
+    });
     const metrics = new Metrics();
     metrics.backbone.observe(session.backbone.nc);
     const webhooks = await startWebhooks(session.backbone, session.schemas, {
