@@ -7,7 +7,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { CliProcess } from "../support/cli-process.js";
+import { cli, CliProcess } from "../support/cli-process.js";
 import { acceptsConnections } from "../support/ports.js";
 import { isGone } from "../support/process.js";
 
@@ -44,5 +44,11 @@ describe("streamgate dev cluster", () => {
       const { hostname, port } = new URL(url);
       expect(await acceptsConnections(hostname, Number(port)), `something listens on ${url} after the exit`).toBe(false);
     }
+  });
+
+  it("refuses a cluster of no gateways as a usage mistake, before starting anything", async () => {
+    const result = await cli(["dev", "cluster", "--gateways", "0"]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain("--gateways <n>' argument '0' is invalid. at least 1");
   });
 });
