@@ -1,5 +1,6 @@
 import type { JsMsg } from "@nats-io/jetstream";
 import { ACK_WAIT_MS, HEARTBEAT_MS } from "./consumer-config.js";
+import type { Handouts, Settling } from "./handouts.js";
 
 /** Heartbeats this far apart (the process stalled) may have let JetStream hand the event out again. */
 const LAPSE_MS = (ACK_WAIT_MS * 3) / 4;
@@ -9,10 +10,19 @@ export class HeldMessage {
   readonly #heartbeat: NodeJS.Timeout;
   #beatAt = performance.now();
   #lapsed = false;
+  #settledAs?: Settling;
+  #outcome!: (how: Settling | undefined) => void;
+  /** How it was settled here, once released; undefined: given back or left unsettled. */
+  readonly outcome = new Promise<Settling | undefined>((resolve) => (this.#outcome = resolve));
 
+  /**
+   * @param repeatOf for a repeat (see Handouts), how the earlier handing-out of the event was
+   * or will be settled here: it is never sent again, only settled the same way.
+   */
   constructor(
     readonly msg: JsMsg,
-    private readonly released: (held: HeldMessage) => void = () => undefined,
+    private readonly released: (held: HeldMessage, settledAs: Settling | undefined) => void = () => undefined,
+    readonly repeatOf?: Promise<Settling | undefined>,
   ) {
     this.#heartbeat = setInterval(() => {
       const now = performance.now();
@@ -32,10 +42,17 @@ export class HeldMessage {
     this.#lapsed = true;
   }
 
+  settle(how: Settling): void {
+    if (how === "ack") this.msg.ack();
+    else this.msg.term();
+    this.#settledAs = how;
+  }
+
   /** Stops the heartbeat: settled, or left for JetStream to hand out again after its ack wait. */
   release(): void {
     clearInterval(this.#heartbeat);
-    this.released(this);
+    this.released(this, this.#settledAs);
+    this.#outcome(this.#settledAs);
   }
 }
 
@@ -50,14 +67,26 @@ export class HeldMessages implements AsyncIterable<HeldMessage> {
   #wake?: () => void;
   #ended = false;
 
+  constructor(private readonly handouts: Handouts) {}
+
   /** The consumer's callback (it must not be async). */
   readonly arrived = (msg: JsMsg): void => {
-    const held = new HeldMessage(msg, (done) => {
+    const { handouts } = this;
+    const released = (done: HeldMessage, settledAs: Settling | undefined) => {
+      if (settledAs) handouts.settled(msg.seq, settledAs);
       if (this.#bySeq.get(msg.seq) === done) this.#bySeq.delete(msg.seq);
-    });
-    this.#bySeq.get(msg.seq)?.supersede();
-    this.#bySeq.set(msg.seq, held);
-    this.#queue.push(held);
+    };
+    const earlier = this.#bySeq.get(msg.seq);
+    if (handouts.repeats(msg)) {
+      // Held here still (perhaps being sent): settled as that one will be; else as it was, if here.
+      const repeatOf = earlier?.outcome ?? Promise.resolve(handouts.settledAs(msg.seq));
+      this.#queue.push(new HeldMessage(msg, released, repeatOf));
+    } else {
+      const held = new HeldMessage(msg, released);
+      earlier?.supersede();
+      this.#bySeq.set(msg.seq, held);
+      this.#queue.push(held);
+    }
     this.#wake?.();
   };
 

@@ -9,6 +9,7 @@ import type { Deliverer, WebhookTarget } from "./delivery.js";
 import { REDELIVER, type WebhookLogs } from "./logs.js";
 import { WebhookEvent } from "./payload.js";
 import { updateAckWait } from "./consumer-config.js";
+import { Handouts } from "./handouts.js";
 import { HeldMessages, type HeldMessage } from "./held-messages.js";
 import { retryDelayMs, type Webhook } from "./registration.js";
 import type { SharedEvents } from "./shared-events.js";
@@ -77,13 +78,14 @@ export class WebhookWorker {
       this.#skips ??= new SkipWatch(this.deps.jsm, stream, SkipWatch.resumingAt(await consumer.info(true)));
     };
     this.#loops = [
-      this.#run(stream, "events", (msg) => this.#fromStream(msg), opened),
-      this.#run(REDELIVER, "redeliver", async (msg) => {
+      this.#run(stream, "events", (held) => this.#fromStream(held), opened),
+      this.#run(REDELIVER, "redeliver", async (held) => {
+        const { msg } = held;
         const { offset } = msg.json<{ offset: number }>();
         const stored = await this.deps.jsm.streams.getMessage(this.webhook.stream, { seq: offset }).catch(() => null);
         if (!stored) {
           // Retention removed it since it died: there is nothing left to send.
-          msg.term();
+          held.settle("term");
           return undefined;
         }
         return { event: new WebhookEvent(new EncodedEvent(fromStoredMsg(this.webhook.stream, stored), this.deps.schemas)), msg };
@@ -91,7 +93,8 @@ export class WebhookWorker {
     ];
   }
 
-  async #fromStream(msg: JsMsg): Promise<Job | undefined> {
+  async #fromStream(held: HeldMessage): Promise<Job | undefined> {
+    const { msg } = held;
     const skips = this.#skips!;
     const gap = await skips.gapBefore(msg.seq);
     // Taken only once recorded: if recording fails, the redelivered event looks again.
@@ -100,7 +103,7 @@ export class WebhookWorker {
     const event = this.deps.events.of(this.webhook.stream, msg);
     // Two or more types cannot be one filter subject on the server: the rest are skipped here.
     if (!event.encoded.matches(this.#filter)) {
-      msg.ack();
+      held.settle("ack");
       return undefined;
     }
     return { event, msg };
@@ -116,12 +119,14 @@ export class WebhookWorker {
   async #run(
     stream: string,
     source: Source,
-    toJob: (msg: JsMsg) => Promise<Job | undefined>,
+    toJob: (held: HeldMessage) => Promise<Job | undefined>,
     opened: (consumer: Consumer) => Promise<void> = async () => undefined,
   ): Promise<void> {
     const signal = this.#stopping.signal;
+    // Outlives each consume(): a repeat may come after the consumer was opened again.
+    const handouts = new Handouts();
     while (!signal.aborted) {
-      const held = new HeldMessages();
+      const held = new HeldMessages(handouts);
       try {
         await updateAckWait(this.deps.jsm, stream, this.webhook.id);
         const consumer = await this.deps.js.consumers.get(stream, this.webhook.id);
@@ -156,10 +161,14 @@ export class WebhookWorker {
   async #take(
     messages: HeldMessages,
     source: Source,
-    toJob: (msg: JsMsg) => Promise<Job | undefined>,
+    toJob: (held: HeldMessage) => Promise<Job | undefined>,
     signal: AbortSignal,
   ): Promise<void> {
     for await (const held of messages) {
+      if (held.repeatOf) {
+        await this.#settleRepeat(held);
+        continue;
+      }
       if (signal.aborted) {
         // Not ours to finish: another gateway (or this one, later) gets it at once.
         await this.#giveBack([held], source);
@@ -167,7 +176,7 @@ export class WebhookWorker {
       }
       let job: Job | undefined;
       try {
-        job = await toJob(held.msg);
+        job = await toJob(held);
       } finally {
         if (!job) held.release();
       }
@@ -190,6 +199,11 @@ export class WebhookWorker {
   /** Hands events this process will not attempt back to JetStream, for any gateway to take at once. */
   async #giveBack(held: HeldMessage[], source: Source): Promise<void> {
     for (const one of held) {
+      // A NAK would hand it out again at once, perhaps while its earlier handing-out is being sent.
+      if (one.repeatOf) {
+        await this.#settleRepeat(one);
+        continue;
+      }
       const { msg } = one;
       try {
         await this.deps.logs.tally.returned(this.webhook.id, {}, { ref: this.#ref(source, msg), outcome: "returned", deliveryCount: msg.info.deliveryCount });
@@ -200,6 +214,20 @@ export class WebhookWorker {
       } finally {
         one.release();
       }
+    }
+  }
+
+  /**
+   * Settles a repeat (see Handouts) as its earlier handing-out was settled here, once that is
+   * known; never sends it. Unknown here (another gateway had it), it is left unsettled, for the
+   * redelivery after the ack wait to find out (tally.prior) how it went.
+   */
+  async #settleRepeat(held: HeldMessage): Promise<void> {
+    try {
+      const how = await held.repeatOf;
+      if (how) held.settle(how);
+    } finally {
+      held.release();
     }
   }
 
@@ -214,8 +242,8 @@ export class WebhookWorker {
     if (attempt > 1) {
       const prior = await tally.prior(webhook.id, ref, attempt);
       // Its holder counted it and died before JetStream heard: settled as it was, not sent again.
-      if (prior === "delivered") return this.#settled(msg, ref, () => msg.ack());
-      if (prior === "dead") return this.#settled(msg, ref, () => msg.term());
+      if (prior === "delivered") return this.#settled(msg, ref, () => held.settle("ack"));
+      if (prior === "dead") return this.#settled(msg, ref, () => held.settle("term"));
       if (prior === undefined) {
         // Its holder went silent mid-delivery: the receiver may already have it.
         await tally.commit(webhook.id, { duplicates: 1 });
@@ -241,7 +269,7 @@ export class WebhookWorker {
     if (outcome.kind === "delivered") {
       // A webhook's events are all timed, replays too: its backlog is its receiver's latency.
       this.#meter.wrote(stored.time, true);
-      await tally.commit(webhook.id, { delivered: 1 }, { ref, outcome: "delivered", deliveryCount: attempt }, () => msg.ack());
+      await tally.commit(webhook.id, { delivered: 1 }, { ref, outcome: "delivered", deliveryCount: attempt }, () => held.settle("ack"));
       return this.#settled(msg, ref);
     }
     const failed = { failedAttempts: 1, lastError: { at, message: outcome.error } };
@@ -269,7 +297,7 @@ export class WebhookWorker {
     });
     deps.metrics.webhooks.deadLettered();
     // Settled as dead: delivery goes on with the next event.
-    await tally.commit(webhook.id, { ...failed, deadLetters: 1 }, { ref, outcome: "dead", deliveryCount: attempt }, () => msg.term());
+    await tally.commit(webhook.id, { ...failed, deadLetters: 1 }, { ref, outcome: "dead", deliveryCount: attempt }, () => held.settle("term"));
     this.#settled(msg, ref);
   }
 
