@@ -5,6 +5,7 @@ import { connectBackbone, type Backbone } from "./backbone/connection.js";
 import { findNatsServer, startNatsServer, type RunningNatsServer } from "./backbone/nats-server.js";
 import { applyStreams } from "./backbone/provision.js";
 import { whileUnavailable } from "./backbone/reader.js";
+import { leaveCutOffServer } from "./backbone/cut-off-server.js";
 import { allowedOriginsOf, authMode, isLoopback, type GatewayConfig } from "./config/config.js";
 import { stateReplicas } from "./backbone/replicas.js";
 import { Authenticator, credentialOf } from "./auth/authenticator.js";
@@ -124,6 +125,8 @@ export async function runGateway(config: GatewayConfig): Promise<RunningGateway>
       logger: log,
     });
     app.addHook("onClose", async () => hub.close());
+    const stopWatchingServer = leaveCutOffServer(backbone.nc, backbone.reads.jsm, (message) => log.warn(message));
+    app.addHook("onClose", async () => stopWatchingServer());
     const descriptorSet = config.descriptorSet ?? DEFAULT_DESCRIPTOR_SET;
     const changed = () => log.warn({ descriptorSet: String(descriptorSet) }, "the descriptor set changed (codegen ran): restart the gateway to serve the new schemas");
     watchFile(descriptorSet, { persistent: false, interval: DESCRIPTOR_WATCH_MS }, changed);
