@@ -2,6 +2,7 @@ import type { Principal } from "../auth/principal.js";
 import type { DeliveryMeter } from "../metrics/delivery-metrics.js";
 import type { Metrics } from "../metrics/metrics.js";
 import type { Limits, Seat } from "./limits.js";
+import { withItem, withoutItem } from "./exact-arrays.js";
 import type { Ending, Shutdown } from "./shutdown.js";
 import type { Protocol } from "./transport.js";
 
@@ -38,7 +39,8 @@ export class Connection implements Ending {
   /** The credential's expiry timers, while it has one. */
   #timers: NodeJS.Timeout[] | undefined;
   readonly #seat: Seat;
-  #deliveries: Set<Stoppable> | undefined;
+  /** An array, not a set: most connections have one delivery, and a set's table costs more than all of it. */
+  #deliveries: Stoppable[] | undefined;
   /** Counts and times what is written to the client. */
   readonly meter: DeliveryMeter;
 
@@ -79,11 +81,11 @@ export class Connection implements Ending {
   /** Stops `delivery` when the connection ends (at once if it has); `forget` it once it stopped on its own. */
   stops(delivery: Stoppable): void {
     if (this.#closed) return delivery.close();
-    (this.#deliveries ??= new Set()).add(delivery);
+    this.#deliveries = withItem(this.#deliveries, delivery);
   }
 
   forget(delivery: Stoppable): void {
-    this.#deliveries?.delete(delivery);
+    if (this.#deliveries?.includes(delivery)) this.#deliveries = withoutItem(this.#deliveries, delivery);
   }
 
   /**

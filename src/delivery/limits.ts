@@ -121,7 +121,8 @@ export class Limits {
  * A class, not closures: every open connection holds one.
  */
 export class Seat {
-  #key: string | undefined;
+  /** Whom it is counted under: the principal, not its key, which would be a string of each connection (anonymous principals are shared). */
+  #holder: Principal | undefined;
   #released = false;
 
   constructor(
@@ -131,17 +132,22 @@ export class Seat {
 
   /** Counts the connection under the principal's credential from now on; a refusal (rate_limited) keeps the one it had. */
   hold(principal: Principal): void {
+    if (this.#released) return;
+    const key = this.#key();
     const next = credentialKey(principal);
-    if (this.#released || next === this.#key) return;
-    this.limits.moveSeat(this.protocol, this.#key, next);
-    this.#key = next;
+    if (next !== key) this.limits.moveSeat(this.protocol, key, next);
+    this.#holder = principal;
+  }
+
+  #key(): string | undefined {
+    return this.#holder && credentialKey(this.#holder);
   }
 
   /** Gives the place back, once. */
   release(): void {
     if (this.#released) return;
     this.#released = true;
-    this.limits.freeSeat(this.protocol, this.#key);
+    this.limits.freeSeat(this.protocol, this.#key());
   }
 }
 

@@ -19,7 +19,7 @@ const DEAD_PEER_SLACK_BYTES = 64 * 1024;
  * 4008 and resumes from its last offset, as any slow consumer.
  *
  * Its state is in fields and its tick a method: every idle connection has one. Its owner
- * stops it when the socket closes.
+ * tells it of each pong, and stops it when the socket closes.
  */
 export class Heartbeat implements Periodic {
   #readUpTo: number;
@@ -37,7 +37,6 @@ export class Heartbeat implements Periodic {
   ) {
     this.#readUpTo = raw.bytesWritten;
     this.#ticker = every(intervalMs);
-    socket.on("pong", this.#answered);
     this.#ticker.add(this);
   }
 
@@ -45,10 +44,11 @@ export class Heartbeat implements Periodic {
     this.#ticker.remove(this);
   }
 
-  readonly #answered = (): void => {
+  /** The peer answered a ping: it read everything written before it. */
+  answered(): void {
     if (this.#unanswered) this.#readUpTo = this.#writtenBeforePing;
     this.#unanswered = false;
-  };
+  }
 
   tick(): void {
     if (!this.#unanswered) {

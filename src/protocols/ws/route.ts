@@ -209,7 +209,8 @@ export const wsRoutes: FastifyPluginAsync<WsRouteOptions> = async (app, options)
       connection.socket = socket;
       // Shut down between the check and the upgrade: the client reconnects elsewhere.
       if (connection.closed) return socket.close(CLOSE_CODES.restarting, "gateway restarting: reconnect and resume");
-      startSession(socket, request, connection).adopt(request.params.stream, delivery);
+      // Its sub is the stream's name: the definition's, which every such connection shares, not the URL's copy.
+      startSession(socket, request, connection).adopt(delivery.stream.name, delivery);
     },
   );
 };

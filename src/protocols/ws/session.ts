@@ -11,6 +11,7 @@ import { Heartbeat } from "./heartbeat.js";
 import { Subscription, type SubscriptionSession } from "./subscription.js";
 import type { UnsentAccount, UnsentBudget } from "../../delivery/unsent-budget.js";
 import { toApiError } from "../../delivery/errors.js";
+import { withItem, withoutItem } from "../../delivery/exact-arrays.js";
 import type { DecodedClientMessage, Frame, ServerMessage, WireCodec } from "@streamgate/protocol/codec";
 import type { WireEvent } from "@streamgate/protocol/envelope";
 import { ApiError, CLOSE_CODES, ERROR_CATALOG } from "@streamgate/protocol/errors";
@@ -54,10 +55,15 @@ export interface SessionDeps {
  * sessions), and its only closures are its socket's listeners.
  */
 export class WsSession implements SubscriptionSession, Uncorked {
-  /** undefined while the subscription's delivery is being opened. */
-  #subs = new Map<string, Subscription | undefined>();
+  /**
+   * In the order they were made; one being opened has no delivery yet. An array, not a map: most
+   * sessions hold one, a map's table costs more than the rest of a subscription, and only client
+   * frames look a subscription up by name (events go to the Subscription itself).
+   */
+  #subs: Subscription[] = [];
   #tokens: number;
-  #refilled = Date.now();
+  /** 0 until the first frame: the bucket starts full either way, and a number that is no small integer costs a box. */
+  #refilled = 0;
   #drain?: Promise<void>;
   /** `auth` frames are taken in the order they came, so the last one sent is the one that holds. Made at the first. */
   #authing: Promise<void> | undefined;
@@ -76,21 +82,47 @@ export class WsSession implements SubscriptionSession, Uncorked {
     this.#tokens = deps.limits.framesPerSecond * 2;
     this.#unsent = deps.unsent.open(deps.limits.highWaterBytes, raw.writableHighWaterMark);
     this.#heartbeat = new Heartbeat(socket, raw, deps.pingIntervalMs, deps.limits.slowConsumerTimeoutMs);
-    socket.on("message", (data: Buffer, isBinary: boolean) => {
-      try {
-        this.#receive(isBinary ? data : data.toString("utf8"));
-      } catch (err) {
-        // A frame this code failed on is still only that frame's problem.
-        this.deps.log.error({ err }, "WebSocket frame failed");
-        this.#error(err, {});
-      }
-    });
-    socket.on("close", () => {
-      clearTimeout(this.#authDeadline);
-      this.#heartbeat.stop();
-      this.connection.close();
-      this.#unsent.close();
-    });
+    WsSession.#of.set(socket, this);
+    socket.on("message", WsSession.#onMessage);
+    socket.on("pong", WsSession.#onPong);
+    socket.on("close", WsSession.#onClose);
+  }
+
+  /**
+   * Each socket's session, so the socket's listeners are the same three functions for every
+   * socket (the socket is `this`), not closures of each: every idle connection held them.
+   */
+  static readonly #of = new WeakMap<WebSocket, WsSession>();
+
+  // Registered only once the socket is in #of.
+
+  static #onMessage(this: WebSocket, data: Buffer, isBinary: boolean): void {
+    WsSession.#of.get(this)!.#received(data, isBinary);
+  }
+
+  static #onPong(this: WebSocket): void {
+    WsSession.#of.get(this)!.#heartbeat.answered();
+  }
+
+  static #onClose(this: WebSocket): void {
+    WsSession.#of.get(this)!.#closed();
+  }
+
+  #received(data: Buffer, isBinary: boolean): void {
+    try {
+      this.#receive(isBinary ? data : data.toString("utf8"));
+    } catch (err) {
+      // A frame this code failed on is still only that frame's problem.
+      this.deps.log.error({ err }, "WebSocket frame failed");
+      this.#error(err, {});
+    }
+  }
+
+  #closed(): void {
+    clearTimeout(this.#authDeadline);
+    this.#heartbeat.stop();
+    this.connection.close();
+    this.#unsent.close();
   }
 
   #authDeadline?: NodeJS.Timeout;
@@ -139,22 +171,34 @@ export class WsSession implements SubscriptionSession, Uncorked {
     if (this.connection.closed) return;
     this.#actFor(principal);
     this.#send({ op: "authed", ref, ...(principal.expiresAt !== undefined && { expires_at: principal.expiresAt }) });
-    for (const subscription of this.#subs.values()) {
+    for (const subscription of [...this.#subs]) {
+      const { delivery } = subscription;
       // One still being opened is checked once it is open.
-      if (!subscription || subscription.delivery.readableBy(principal)) continue;
-      this.#endForbidden(subscription);
+      if (!delivery || delivery.readableBy(principal)) continue;
+      this.#remove(subscription);
+      delivery.close();
+      this.#send({ op: "unsubscribed", sub: subscription.sub, reason: "permission_denied" });
     }
-  }
-
-  #endForbidden({ sub, delivery }: Subscription): void {
-    this.#subs.delete(sub);
-    delivery.close();
-    this.#send({ op: "unsubscribed", sub, reason: "permission_denied" });
   }
 
   /** Starts a subscription whose read was asked for in the URL (/v1/streams/{stream}/ws). */
   adopt(sub: string, delivery: Delivery): void {
-    this.#start(sub, delivery);
+    this.#start(this.#add(sub), delivery);
+  }
+
+  #add(sub: string): Subscription {
+    const subscription = new Subscription(this, sub, this.codec.subprotocol);
+    this.#subs = withItem(this.#subs, subscription);
+    return subscription;
+  }
+
+  #find(sub: string): Subscription | undefined {
+    return this.#subs.find((each) => each.sub === sub);
+  }
+
+  #remove(subscription: Subscription): void {
+    subscription.current = false;
+    this.#subs = withoutItem(this.#subs, subscription);
   }
 
   #receive(frame: Frame): void {
@@ -206,16 +250,16 @@ export class WsSession implements SubscriptionSession, Uncorked {
 
   async #subscribe(sub: string, stream: string, read: () => ReadSpec): Promise<void> {
     const { maxSubscriptions } = this.deps.limits;
-    if (this.#subs.has(sub)) return this.#error(new ApiError("invalid_argument", `subscription "${sub}" already exists`), { sub });
-    if (this.#subs.size >= maxSubscriptions) {
+    if (this.#find(sub)) return this.#error(new ApiError("invalid_argument", `subscription "${sub}" already exists`), { sub });
+    if (this.#subs.length >= maxSubscriptions) {
       return this.#error(new ApiError("invalid_argument", `at most ${maxSubscriptions} subscriptions per connection`), { sub });
     }
     // Reserved at once, so a quick unsubscribe or a twin subscribe sees it.
-    this.#subs.set(sub, undefined);
+    const subscription = this.#add(sub);
     try {
       const delivery = await this.deps.deliveries.open(this.connection, stream, read);
       // Unsubscribed (or the socket closed) while it was being opened.
-      if (!this.#subs.has(sub) || this.#subs.get(sub) !== undefined || this.connection.closed) {
+      if (!subscription.current || this.connection.closed) {
         delivery.close();
         return;
       }
@@ -225,29 +269,24 @@ export class WsSession implements SubscriptionSession, Uncorked {
         delivery.close();
         throw new PermissionDeniedError("the credential changed while this subscription was being opened, and no longer allows it");
       }
-      this.#start(sub, delivery);
+      this.#start(subscription, delivery);
     } catch (err) {
-      if (this.#subs.get(sub) === undefined) this.#subs.delete(sub);
+      if (subscription.current) this.#remove(subscription);
       this.#error(err, { sub });
     }
   }
 
-  #start(sub: string, delivery: Delivery): void {
-    const subscription = new Subscription(this, sub, delivery, this.codec.subprotocol);
-    this.#subs.set(sub, subscription);
+  #start(subscription: Subscription, delivery: Delivery): void {
+    subscription.delivery = delivery;
     const { state } = delivery;
-    this.#send({ op: "subscribed", sub, stream: state.name, first_offset: state.firstOffset, last_offset: state.lastOffset, epoch: state.epoch });
+    this.#send({ op: "subscribed", sub: subscription.sub, stream: state.name, first_offset: state.firstOffset, last_offset: state.lastOffset, epoch: state.epoch });
     delivery.pump(subscription);
   }
 
-  holds(subscription: Subscription): boolean {
-    return this.#subs.get(subscription.sub) === subscription;
-  }
-
   ended(subscription: Subscription, how: "stopped" | "feed-ended"): void {
-    if (!this.holds(subscription)) return;
+    if (!subscription.current) return;
     const { sub } = subscription;
-    this.#subs.delete(sub);
+    this.#remove(subscription);
     // The stream's feed ended (re-created, or the backbone failed): the client
     // subscribes again from its last offset, with its epoch.
     if (how === "feed-ended") this.#send({ op: "unsubscribed", sub, reason: "the stream's feed ended: subscribe again from your last offset" });
@@ -256,7 +295,7 @@ export class WsSession implements SubscriptionSession, Uncorked {
   /** A subscription that broke: the client is told, and may subscribe again from its last offset. */
   failed(subscription: Subscription, err: unknown): void {
     const { sub } = subscription;
-    if (this.holds(subscription)) this.#subs.delete(sub);
+    if (subscription.current) this.#remove(subscription);
     this.#error(err, { sub });
   }
 
@@ -294,13 +333,13 @@ export class WsSession implements SubscriptionSession, Uncorked {
   }
 
   #unsubscribe(sub: string): void {
-    if (!this.#subs.has(sub)) {
+    const subscription = this.#find(sub);
+    if (!subscription) {
       this.#error(new ApiError("not_found", `no subscription "${sub}"`), { sub });
       return;
     }
-    const subscription = this.#subs.get(sub);
-    this.#subs.delete(sub);
-    subscription?.delivery.close();
+    this.#remove(subscription);
+    subscription.delivery?.close();
     this.#send({ op: "unsubscribed", sub });
   }
 

@@ -6,8 +6,6 @@ import type { GapNotice } from "@streamgate/protocol/position";
 
 /** What a subscription does through its WebSocket session. */
 export interface SubscriptionSession {
-  /** Whether the subscription is still the session's: an item read just before it ended is not sent after its `unsubscribed`. */
-  holds(subscription: Subscription): boolean;
   sendEvent(subscription: Subscription, event: EncodedEvent): void;
   sendGap(subscription: Subscription, gap: GapNotice): void;
   /** Whether subscriptions may send more. */
@@ -23,21 +21,28 @@ export interface SubscriptionSession {
  * object, so an idle subscription holds no closures.
  */
 export class Subscription implements Transport {
-  /** Which shared frame of an event this subscription sends (EncodedEvent.framed). */
+  /**
+   * Which shared frame of an event this subscription sends (EncodedEvent.framed). Joined, not
+   * a template: a template of this length is a chain of three cons strings, kept as long as
+   * the subscription.
+   */
   readonly frameKey: string;
+  /** Set once it is open; undefined while its delivery is being opened. */
+  delivery: Delivery | undefined;
+  /** Whether it is still its session's: an item read just before it ended is not sent after its `unsubscribed`. */
+  current = true;
 
   constructor(
     private readonly session: SubscriptionSession,
     readonly sub: string,
-    readonly delivery: Delivery,
     subprotocol: string,
   ) {
-    this.frameKey = `ws ${subprotocol} ${sub}`;
+    this.frameKey = ["ws", subprotocol, sub].join(" ");
   }
 
   send(item: ReadItem): boolean {
     const { session } = this;
-    if (!session.holds(this)) return true;
+    if (!this.current) return true;
     if (item.kind === "gap") session.sendGap(this, item.gap);
     else session.sendEvent(this, item.event);
     return session.room();
