@@ -29,6 +29,9 @@ export interface PollLimits {
  * on what may be read (the stream, its types and key, and the grants to come) are made once.
  */
 export class Deliveries {
+  /** Each stream's intent of an unfiltered read, which every such delivery holds: one object, not one each. */
+  readonly #unfiltered = new Map<string, Intent>();
+
   constructor(
     private readonly backbone: Pick<Backbone, "jsm">,
     private readonly schemas: Schemas,
@@ -49,10 +52,17 @@ export class Deliveries {
     if (spec instanceof InvalidPositionError) {
       throw spec.withRange(await readStreamState(this.backbone.jsm, stream.name));
     }
-    const intent: Intent = { action: "subscribe", stream: stream.name, types: spec.types, key: spec.key };
+    const intent = this.#intent(stream.name, spec);
     authorize(principal, intent);
     const state = await readStreamState(this.backbone.jsm, stream.name);
     return new Delivery(connection, stream, state, await this.hub.open(state, spec), intent);
+  }
+
+  #intent(stream: string, { types, key }: ReadSpec): Intent {
+    if (types || key !== undefined) return { action: "subscribe", stream, types, key };
+    let intent = this.#unfiltered.get(stream);
+    if (!intent) this.#unfiltered.set(stream, (intent = { action: "subscribe", stream, types, key }));
+    return intent;
   }
 }
 

@@ -81,6 +81,8 @@ export const wsRoutes: FastifyPluginAsync<WsRouteOptions> = async (app, options)
       maxPayload: options.maxFrameBytes,
       // Event frames are built once and written to the TCP socket as they are (WsSession).
       perMessageDeflate: false,
+      // No set of every client with a close listener of each: Shutdown closes them (1012).
+      clientTracking: false,
       handleProtocols: (offered: Set<string>) =>
         offered.has(SUBPROTOCOLS.proto) ? SUBPROTOCOLS.proto : offered.has(SUBPROTOCOLS.json) ? SUBPROTOCOLS.json : false,
     },
