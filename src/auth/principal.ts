@@ -22,7 +22,15 @@ export interface Principal {
   expiresAt?: number;
 }
 
-/** Whoever asks while auth is off, known only by the address it comes from. */
+/** The last anonymous principal made: the next one from its address is the same object. */
+let lastAnonymous: Principal | undefined;
+
+/**
+ * Whoever asks while auth is off, known only by the address it comes from. Clients behind one
+ * address (a proxy, a load balancer) come in runs, and each idle connection holds its
+ * principal: a run shares one.
+ */
 export function anonymousAt(address: string): Principal {
-  return { kind: "anonymous", name: address, grants: "all" };
+  if (lastAnonymous?.name !== address) lastAnonymous = { kind: "anonymous", name: address, grants: "all" };
+  return lastAnonymous;
 }

@@ -30,6 +30,9 @@ export interface PollLimits {
  * on what may be read (the stream, its types and key, and the grants to come) are made once.
  */
 export class Deliveries {
+  /** Each stream's intent of an unfiltered read, which every such delivery holds: one object, not one each. */
+  readonly #unfiltered = new Map<string, Intent>();
+
   constructor(
     private readonly backbone: Pick<Backbone, "jsm">,
     private readonly schemas: Schemas,
@@ -50,7 +53,7 @@ export class Deliveries {
     if (spec instanceof InvalidPositionError) {
       throw spec.withRange(await readStreamState(this.backbone.jsm, stream.name));
     }
-    const intent: Intent = { action: "subscribe", stream: stream.name, types: spec.types, key: spec.key };
+    const intent = this.#intent(stream.name, spec);
     authorize(principal, intent);
     // Asked again through an election: the read is served as soon as the stream has a leader.
     const state = await whileUnavailable(() => readStreamState(this.backbone.jsm, stream.name), {
@@ -58,6 +61,13 @@ export class Deliveries {
       signal: connection.signal,
     });
     return new Delivery(connection, stream, state, await this.hub.open(state, spec), intent);
+  }
+
+  #intent(stream: string, { types, key }: ReadSpec): Intent {
+    if (types || key !== undefined) return { action: "subscribe", stream, types, key };
+    let intent = this.#unfiltered.get(stream);
+    if (!intent) this.#unfiltered.set(stream, (intent = { action: "subscribe", stream, types, key }));
+    return intent;
   }
 }
 
@@ -96,7 +106,8 @@ function admitted(stream: StreamDefinition, spec: ReadSpec): ReadSpec {
 export class Delivery {
   /** Made when a read first waits on JetStream or a poll's timer: most live reads never do. */
   #stop: AbortController | undefined;
-  readonly #onConnectionEnd = () => this.close();
+  /** Where pump() sends, until the delivery ends. */
+  #transport: Transport | undefined;
 
   constructor(
     private readonly connection: Connection,
@@ -107,8 +118,7 @@ export class Delivery {
     /** What the read asks of the grants: a credential refreshed mid-read is held to it again. */
     private readonly intent: Intent,
   ) {
-    connection.signal.addEventListener("abort", this.#onConnectionEnd, { once: true });
-    if (connection.signal.aborted) this.close();
+    connection.stops(this);
   }
 
   /** The next offset to read: `from=` to resume exactly here. */
@@ -129,44 +139,64 @@ export class Delivery {
   #stopped = false;
 
   /**
-   * Sends events and gap notices until the delivery is stopped ("stopped") or the stream's
-   * live feed ends ("feed-ended": the stream was re-created or the backbone failed, and the
-   * client should read again from its last offset).
+   * Sends events and gap notices until the delivery is stopped or the stream's live feed ends,
+   * then tells the transport which (Transport.ended), or that it failed.
    *
    * At the live edge this runs as a callback of the feed, sending each event as it is appended
    * without a promise per event: with a thousand subscribers, promises per event per subscriber
    * were most of the cost. Only a catch-up read from JetStream and a wait for drain are awaited.
+   * Its state is in fields and its one callback (#step) a field too: an idle subscription holds
+   * no closures of its own beyond that.
    */
-  pump(transport: Transport): Promise<"stopped" | "feed-ended"> {
-    return new Promise((resolve, reject) => {
-      const ended = (): void => {
-        this.close();
-        resolve(this.#stopped ? "stopped" : "feed-ended");
-      };
-      const failed = (err: unknown): void => {
-        this.close();
-        reject(err);
-      };
-      const afterSend = (room: boolean): void => (room ? step() : void transport.drained().then(step, failed));
-      const step = (): void => {
-        try {
-          for (;;) {
-            if (this.#stopped) return ended();
-            const polled = this.reader.poll();
-            if (polled === "ended") return ended();
-            if (polled === "wait") return this.reader.onFeedChange(step);
-            if (polled === "read") {
-              void this.reader.next({ wait: true, signal: this.#signal() }).then((item) => (item ? afterSend(this.#send(transport, item)) : ended()), failed);
-              return;
-            }
-            if (!this.#send(transport, polled)) return afterSend(false);
-          }
-        } catch (err) {
-          failed(err);
+  pump(transport: Transport): void {
+    this.#transport = transport;
+    this.#step();
+  }
+
+  readonly #step = (): void => {
+    const transport = this.#transport;
+    if (!transport) return;
+    try {
+      for (;;) {
+        if (this.#stopped) return this.#ended();
+        const polled = this.reader.poll();
+        if (polled === "ended") return this.#ended();
+        if (polled === "wait") return this.reader.onFeedChange(this.#step);
+        if (polled === "read") {
+          void this.reader.next({ wait: true, signal: this.#signal() }).then(
+            (item) => (item ? this.#afterSend(this.#send(transport, item)) : this.#ended()),
+            (err: unknown) => this.#failed(err),
+          );
+          return;
         }
-      };
-      step();
-    });
+        if (!this.#send(transport, polled)) return this.#afterSend(false);
+      }
+    } catch (err) {
+      this.#failed(err);
+    }
+  };
+
+  #afterSend(room: boolean): void {
+    if (room) return this.#step();
+    void this.#transport?.drained().then(this.#step, (err: unknown) => this.#failed(err));
+  }
+
+  /** The delivery is over: the transport hears it once. */
+  #finish(): Transport | undefined {
+    const transport = this.#transport;
+    this.#transport = undefined;
+    this.close();
+    return transport;
+  }
+
+  #ended(): void {
+    // Read before close(), which sets it: a feed that ended on its own is told as such.
+    const how = this.#stopped ? "stopped" : "feed-ended";
+    this.#finish()?.ended(how);
+  }
+
+  #failed(err: unknown): void {
+    this.#finish()?.failed(err);
   }
 
   #signal(): AbortSignal {
@@ -228,7 +258,7 @@ export class Delivery {
   close(): void {
     this.#stopped = true;
     this.#stop?.abort();
-    this.connection.signal.removeEventListener("abort", this.#onConnectionEnd);
+    this.connection.forget(this);
     this.reader.close();
   }
 }

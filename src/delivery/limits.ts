@@ -51,23 +51,19 @@ export class Limits {
       throw new OverLimitError("unavailable", `the gateway holds its limit of ${connectionsTotal} connections: try again later`, undefined, CONNECTION_RETRY_AFTER_S);
     }
     this.#total++;
-    let key: string | undefined;
-    let released = false;
-    return {
-      hold: (principal) => {
-        const next = credentialKey(principal);
-        if (released || next === key) return;
-        this.#countIn(next, protocol);
-        if (key !== undefined) this.#countOut(key, protocol);
-        key = next;
-      },
-      release: () => {
-        if (released) return;
-        released = true;
-        if (key !== undefined) this.#countOut(key, protocol);
-        this.#total--;
-      },
-    };
+    return new Seat(this, protocol);
+  }
+
+  /** A seat moves from one credential's count (or none) to another's; refused with rate_limited, it stays. */
+  moveSeat(protocol: Protocol, from: string | undefined, to: string): void {
+    this.#countIn(to, protocol);
+    if (from !== undefined) this.#countOut(from, protocol);
+  }
+
+  /** A seat given back, with the credential it was counted under. */
+  freeSeat(protocol: Protocol, key: string | undefined): void {
+    if (key !== undefined) this.#countOut(key, protocol);
+    this.#total--;
   }
 
   /** Admits `count` publishes of the principal (a batch at once), or refuses them all with rate_limited. */
@@ -120,12 +116,39 @@ export class Limits {
   }
 }
 
-/** One connection's place: in the total from the start, under its credential once it has one. */
-export interface Seat {
+/**
+ * One connection's place: in the total from the start, under its credential once it has one.
+ * A class, not closures: every open connection holds one.
+ */
+export class Seat {
+  /** Whom it is counted under: the principal, not its key, which would be a string of each connection (anonymous principals are shared). */
+  #holder: Principal | undefined;
+  #released = false;
+
+  constructor(
+    private readonly limits: Limits,
+    private readonly protocol: Protocol,
+  ) {}
+
   /** Counts the connection under the principal's credential from now on; a refusal (rate_limited) keeps the one it had. */
-  hold(principal: Principal): void;
+  hold(principal: Principal): void {
+    if (this.#released) return;
+    const key = this.#key();
+    const next = credentialKey(principal);
+    if (next !== key) this.limits.moveSeat(this.protocol, key, next);
+    this.#holder = principal;
+  }
+
+  #key(): string | undefined {
+    return this.#holder && credentialKey(this.#holder);
+  }
+
   /** Gives the place back, once. */
-  release(): void;
+  release(): void {
+    if (this.#released) return;
+    this.#released = true;
+    this.limits.freeSeat(this.protocol, this.#key());
+  }
 }
 
 function decrement(counts: Map<string, number>, key: string): void {

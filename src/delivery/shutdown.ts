@@ -1,24 +1,29 @@
+/** What a shutting-down gateway ends: a connection (an object, so that registering one makes no closure). */
+export interface Ending {
+  shutDown(): void;
+}
+
 /**
  * Long-lived responses (SSE, long polls, WebSockets) register here, so a shutting-down
  * gateway can end them at once and clients resume elsewhere instead of waiting out a timeout.
  */
 export class Shutdown {
-  #listeners = new Set<() => void>();
+  #open = new Set<Ending>();
   #started = false;
 
-  /** Calls listener on shutdown (at once if it already began); returns the unregister function. */
-  onShutdown(listener: () => void): () => void {
-    if (this.#started) {
-      listener();
-      return () => undefined;
-    }
-    this.#listeners.add(listener);
-    return () => this.#listeners.delete(listener);
+  /** Ends `ending` on shutdown (at once if it already began) unless it is removed first. */
+  add(ending: Ending): void {
+    if (this.#started) ending.shutDown();
+    else this.#open.add(ending);
+  }
+
+  remove(ending: Ending): void {
+    this.#open.delete(ending);
   }
 
   begin(): void {
     this.#started = true;
-    for (const listener of this.#listeners) listener();
-    this.#listeners.clear();
+    for (const ending of this.#open) ending.shutDown();
+    this.#open.clear();
   }
 }

@@ -4,13 +4,18 @@ export interface Corkable {
   uncork(): void;
 }
 
-/** Each corked target, with what to call once its writes went out. */
-const corked = new Map<Corkable, (() => void) | undefined>();
+/** Whoever corked a target and wants to hear when its writes went out: a method, not a closure per connection. */
+export interface Uncorked {
+  uncorked(): void;
+}
+
+/** Each corked target, with whom to tell once its writes went out. */
+const corked = new Map<Corkable, Uncorked>();
 
 function uncorkAll(): void {
-  for (const [target, uncorked] of corked) {
+  for (const [target, owner] of corked) {
     target.uncork();
-    uncorked?.();
+    owner.uncorked();
   }
   corked.clear();
 }
@@ -18,12 +23,12 @@ function uncorkAll(): void {
 /**
  * Holds the target's writes until the current turn of the event loop ends, so every frame a
  * client gets in one turn (a live feed appends a burst of events at once) leaves in one write
- * instead of one system call each. One timer serves every target. `uncorked` runs after the
- * target let its writes go (what the kernel did not take is still buffered then).
+ * instead of one system call each. One timer serves every target. `owner.uncorked()` runs after
+ * the target let its writes go (what the kernel did not take is still buffered then).
  */
-export function corkUntilTurnEnds(target: Corkable, uncorked?: () => void): void {
+export function corkUntilTurnEnds(target: Corkable, owner: Uncorked): void {
   if (corked.has(target)) return;
   if (corked.size === 0) setImmediate(uncorkAll);
-  corked.set(target, uncorked);
+  corked.set(target, owner);
   target.cork();
 }

@@ -10,6 +10,14 @@ export interface Transport {
   send(item: ReadItem): boolean;
   /** Resolves once the peer has taken what was sent (a real drain), or is gone. */
   drained(): Promise<void>;
+  /**
+   * The delivery ended: "stopped" (closed, or its connection ended) or "feed-ended" (the
+   * stream was re-created or the backbone failed: the client should read again from its last
+   * offset). Called once, or `failed` is.
+   */
+  ended(how: "stopped" | "feed-ended"): void;
+  /** The delivery broke: the client is told, and may read again from its last offset. */
+  failed(err: unknown): void;
 }
 
 export type Protocol = "sse" | "poll" | "ws";

@@ -34,8 +34,8 @@ export interface ReaderContext {
   feed: StreamFeed;
   /** The single filter subject JetStream applies during catch-up. */
   filterSubject: string;
-  /** Told when the reader closes. */
-  onClose?: () => void;
+  /** Told when the reader closes: one function for every reader, not a closure of each. */
+  onClose?: (reader: Reader) => void;
 }
 
 /**
@@ -203,7 +203,7 @@ export class Reader {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    this.ctx.onClose?.();
+    this.ctx.onClose?.(this);
     this.#catchUp?.close();
     this.#catchUp = undefined;
     this.#waits?.dispose();

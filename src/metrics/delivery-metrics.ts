@@ -21,6 +21,8 @@ export interface ReaderCounts {
  */
 export class DeliveryMeter {
   delivered = 0;
+  /** Connections open now (not webhooks): a count, so an open connection holds no gauge child. */
+  open = 0;
 
   constructor(private readonly latency: Tally) {}
 
@@ -37,7 +39,6 @@ export class DeliveryMeter {
 /** Connections, readers and deliveries, by protocol. */
 export class DeliveryMetrics {
   readonly #meters: ReadonlyMap<DeliveryProtocol, DeliveryMeter>;
-  readonly #open: Gauge<"protocol">;
 
   constructor(private readonly registry: Registry) {
     const latency = new TalliedHistogram({
@@ -59,29 +60,20 @@ export class DeliveryMetrics {
         for (const [protocol, meter] of meters) this.labels(protocol).inc(meter.delivered);
       },
     });
-    this.#open = new Gauge({
+    new Gauge({
       name: "streamgate_open_connections",
       help: "Open SSE responses, long polls and WebSockets.",
       labelNames: ["protocol"],
       registers: [registry],
+      collect() {
+        for (const protocol of CONNECTION_PROTOCOLS) this.labels(protocol).set(meters.get(protocol)!.open);
+      },
     });
-    for (const protocol of CONNECTION_PROTOCOLS) this.#open.labels(protocol).set(0);
   }
 
   /** The meter of a protocol's deliveries: take it once per connection or worker, not per event. */
   meter(protocol: DeliveryProtocol): DeliveryMeter {
     return this.#meters.get(protocol)!;
-  }
-
-  /** Counts an open connection of a protocol until the returned function is called. */
-  open(protocol: ConnectionProtocol): () => void {
-    const gauge = this.#open.labels(protocol);
-    gauge.inc();
-    let closed = false;
-    return () => {
-      if (!closed) gauge.dec();
-      closed = true;
-    };
   }
 
   /** Shows what `count` says of the readers at every scrape. */

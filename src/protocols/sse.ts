@@ -1,15 +1,15 @@
 import { once } from "node:events";
 import type { ServerResponse } from "node:http";
-import type { FastifyPluginAsync } from "fastify";
+import type { FastifyBaseLogger, FastifyPluginAsync } from "fastify";
 import { principalOf } from "../auth/http.js";
-import { Connection } from "../delivery/connection.js";
+import { Connection, type ExpiryHandlers } from "../delivery/connection.js";
 import type { Deliveries } from "../delivery/delivery.js";
 import type { Limits } from "../delivery/limits.js";
 import type { Shutdown } from "../delivery/shutdown.js";
 import type { Transport } from "../delivery/transport.js";
-import { corkUntilTurnEnds } from "../delivery/tick-writes.js";
-import { every } from "../net/ticker.js";
-import type { UnsentAccount } from "../delivery/unsent-budget.js";
+import { corkUntilTurnEnds, type Uncorked } from "../delivery/tick-writes.js";
+import { every, type Periodic, type Ticker } from "../net/ticker.js";
+import type { UnsentAccount, UnsentBudget } from "../delivery/unsent-budget.js";
 import type { ReadItem } from "../fanout/reader.js";
 import type { Metrics } from "../metrics/metrics.js";
 import { ApiError } from "@streamgate/protocol/errors";
@@ -59,73 +59,80 @@ export const sseRoutes: FastifyPluginAsync<SseRouteOptions> = async (app, option
         const resumeAfter = lastEventId(request.headers["last-event-id"], single(request.query, "lastEventId"));
         return resumeAfter === undefined ? spec : { ...spec, position: { from: resumeAfter + 1 } };
       };
-      const res = reply.raw;
       const principal = principalOf(request);
       const connection = new Connection("sse", metrics, shutdown, limits);
-      let transport: SseTransport | undefined;
+      const response = new SseResponse(reply.raw, connection, request.log, request.params.stream, options);
       try {
-        // At expiry the client is told, and the response ends: it reconnects with a fresh
-        // credential and Last-Event-ID, losing nothing (PROTOCOL.md section 9.3).
-        connection.authenticate(principal, {
-          expired: (expiresAt) => {
-            transport?.write(sseFrames.expired(expiresAt));
-            connection.close();
-          },
-        });
-        res.on("close", () => connection.close());
+        connection.authenticate(principal, response);
         const delivery = await deliveries.open(connection, request.params.stream, read);
+        // From here on the response is ours: the handler returns, and the request's
+        // closures and promises with it; the delivery runs on callbacks until it ends.
         reply.hijack();
-        res.writeHead(200, {
-          ...(reply.getHeaders() as Record<string, string>),
-          "content-type": "text/event-stream; charset=utf-8",
-          "cache-control": "no-cache",
-          "x-accel-buffering": "no",
-          connection: "keep-alive",
-        });
-        res.flushHeaders();
-        transport = new SseTransport(res, connection.signal, options.keepAliveMs, limits.unsent.open(options.highWaterBytes, res.writableHighWaterMark));
-        try {
-          transport.write(sseFrames.retry(options.retryMs));
-          await delivery.pump(transport);
-        } catch (err) {
-          request.log.warn({ err, stream: request.params.stream }, "SSE stream failed");
-        } finally {
-          transport.end();
-        }
-      } finally {
+        response.start(reply.getHeaders() as Record<string, string>, limits.unsent);
+        delivery.pump(response);
+      } catch (err) {
         connection.close();
+        throw err;
       }
     },
   );
 };
 
-/** An SSE response: frames written in order, a comment when idle so proxies keep it open. */
-class SseTransport implements Transport {
+/**
+ * An SSE response: frames written in order, a comment when idle so proxies keep it open, ended
+ * when its delivery ends. Every idle response holds one, so its state is in fields and what
+ * calls it (the delivery, the keep-alive ticker, the corked writes, the credential's expiry)
+ * calls its methods.
+ */
+class SseResponse implements Transport, Periodic, Uncorked, ExpiryHandlers {
   #lastWrite = Date.now();
-  readonly #stopKeepAlive: () => void;
+  #started = false;
+  /**
+   * What the response holds unsent, against its high water and the gateway's budget. Not
+   * the socket's own 16 KiB: a burst of events from one turn outgrows that, and stopping
+   * for every drain held SSE fan-out to 73k deliveries/s (263k with 1 MiB; BENCHMARKS.md).
+   */
+  #unsent: UnsentAccount | undefined;
+  readonly #keepAlive: Ticker;
+
   constructor(
     private readonly res: ServerResponse,
-    private readonly gone: AbortSignal,
-    keepAliveMs: number,
-    /**
-     * What the response holds unsent, against its high water and the gateway's budget. Not
-     * the socket's own 16 KiB: a burst of events from one turn outgrows that, and stopping
-     * for every drain held SSE fan-out to 73k deliveries/s (263k with 1 MiB; BENCHMARKS.md).
-     */
-    private readonly unsent: UnsentAccount,
+    private readonly connection: Connection,
+    private readonly log: FastifyBaseLogger,
+    /** The stream's name, for the log. */
+    private readonly stream: string,
+    private readonly options: Pick<SseRouteOptions, "keepAliveMs" | "retryMs" | "highWaterBytes">,
   ) {
     // Checked twice per interval, so no idle stretch is longer than 1.5 × keepAliveMs.
-    this.#stopKeepAlive = every(Math.max(10, Math.floor(keepAliveMs / 2)), () => {
-      if (Date.now() - this.#lastWrite >= keepAliveMs && !res.writableNeedDrain) this.write(sseFrames.keepAlive);
+    this.#keepAlive = every(Math.max(10, Math.floor(options.keepAliveMs / 2)));
+    res.on("close", this.#gone);
+  }
+
+  readonly #gone = (): void => this.connection.close();
+
+  /** Sends the headers and the retry: line; events follow as the delivery sends them. */
+  start(headers: Record<string, string>, unsent: UnsentBudget): void {
+    const { res } = this;
+    res.writeHead(200, {
+      ...headers,
+      "content-type": "text/event-stream; charset=utf-8",
+      "cache-control": "no-cache",
+      "x-accel-buffering": "no",
+      connection: "keep-alive",
     });
+    res.flushHeaders();
+    this.#unsent = unsent.open(this.options.highWaterBytes, res.writableHighWaterMark);
+    this.#started = true;
+    this.#keepAlive.add(this);
+    this.write(sseFrames.retry(this.options.retryMs));
   }
 
   /** Writes a frame, corked until the turn ends; whether the response has room for more. */
   write(frame: string | Buffer): boolean {
     this.#lastWrite = Date.now();
-    corkUntilTurnEnds(this.res, this.#flushed);
+    corkUntilTurnEnds(this.res, this);
     this.res.write(frame);
-    return this.unsent.holds(this.res.writableLength);
+    return this.#unsent!.holds(this.res.writableLength);
   }
 
   /** An event goes out as the frame every SSE client shares. */
@@ -135,22 +142,45 @@ class SseTransport implements Transport {
     return this.write(event.framed("sse", () => Buffer.from(sseFrames.event(event), "utf8")));
   }
 
-  readonly #flushed = (): void => {
-    if (!this.res.writableEnded) this.unsent.holds(this.res.writableLength);
-  };
+  tick(): void {
+    if (Date.now() - this.#lastWrite >= this.options.keepAliveMs && !this.res.writableNeedDrain) this.write(sseFrames.keepAlive);
+  }
+
+  uncorked(): void {
+    if (!this.res.writableEnded) this.#unsent?.holds(this.res.writableLength);
+  }
 
   async drained(): Promise<void> {
     try {
-      await once(this.res, "drain", { signal: this.gone });
+      await once(this.res, "drain", { signal: this.connection.signal });
     } catch {
       // Aborted: the client went away or the gateway is shutting down.
     }
   }
 
-  end(): void {
-    this.#stopKeepAlive();
-    this.unsent.close();
+  /**
+   * At expiry the client is told, and the response ends: it reconnects with a fresh
+   * credential and Last-Event-ID, losing nothing (PROTOCOL.md section 9.3).
+   */
+  expired(expiresAt: number): void {
+    if (this.#started) this.write(sseFrames.expired(expiresAt));
+    this.connection.close();
+  }
+
+  ended(): void {
+    this.#end();
+  }
+
+  failed(err: unknown): void {
+    this.log.warn({ err, stream: this.stream }, "SSE stream failed");
+    this.#end();
+  }
+
+  #end(): void {
+    this.#keepAlive.remove(this);
+    this.#unsent?.close();
     this.res.end();
+    this.connection.close();
   }
 }
 

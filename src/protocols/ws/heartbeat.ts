@@ -1,7 +1,7 @@
 import type { Socket } from "node:net";
 import type { WebSocket } from "ws";
 import { CLOSE_CODES } from "@streamgate/protocol/errors";
-import { every } from "../../net/ticker.js";
+import { every, type Periodic, type Ticker } from "../../net/ticker.js";
 
 /**
  * Less than this written ahead of an unanswered ping, and the peer had every chance to read
@@ -17,38 +17,40 @@ const DEAD_PEER_SLACK_BYTES = 64 * 1024;
  * was written between the last answered ping and the unanswered one. Otherwise the peer may
  * just read slowly: it gets until `slowConsumerTimeoutMs` to answer, then it is closed with
  * 4008 and resumes from its last offset, as any slow consumer.
+ *
+ * Its state is in fields and its tick a method: every idle connection has one. Its owner
+ * tells it of each pong, and stops it when the socket closes.
  */
-export function startHeartbeat(socket: WebSocket, raw: Socket, intervalMs: number, slowConsumerTimeoutMs: number): void {
-  new Heartbeat(socket, raw, slowConsumerTimeoutMs).start(intervalMs);
-}
-
-/** Its state in fields and its handlers as methods: every idle connection has one. */
-class Heartbeat {
+export class Heartbeat implements Periodic {
   #readUpTo: number;
   /** When the unanswered ping was sent, and how much had been written before it. */
   #pingedAt = 0;
   #writtenBeforePing = 0;
   #unanswered = false;
+  readonly #ticker: Ticker;
 
   constructor(
     private readonly socket: WebSocket,
     private readonly raw: Socket,
+    intervalMs: number,
     private readonly slowConsumerTimeoutMs: number,
   ) {
     this.#readUpTo = raw.bytesWritten;
+    this.#ticker = every(intervalMs);
+    this.#ticker.add(this);
   }
 
-  start(intervalMs: number): void {
-    this.socket.on("pong", this.#answered);
-    this.socket.on("close", every(intervalMs, this.#tick));
+  stop(): void {
+    this.#ticker.remove(this);
   }
 
-  readonly #answered = (): void => {
+  /** The peer answered a ping: it read everything written before it. */
+  answered(): void {
     if (this.#unanswered) this.#readUpTo = this.#writtenBeforePing;
     this.#unanswered = false;
-  };
+  }
 
-  readonly #tick = (): void => {
+  tick(): void {
     if (!this.#unanswered) {
       this.socket.ping();
       this.#unanswered = true;
@@ -60,5 +62,5 @@ class Heartbeat {
     if (Date.now() - this.#pingedAt >= this.slowConsumerTimeoutMs) {
       this.socket.close(CLOSE_CODES.slowConsumer, "slow consumer: resume from your last offset");
     }
-  };
+  }
 }

@@ -2,7 +2,6 @@ import type { ServerResponse } from "node:http";
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from "fastify";
 import websocket from "@fastify/websocket";
 import type { WebSocket } from "ws";
-import { Connection } from "../../delivery/connection.js";
 import type { Deliveries, Delivery } from "../../delivery/delivery.js";
 import { OverLimitError, type Limits } from "../../delivery/limits.js";
 import type { Shutdown } from "../../delivery/shutdown.js";
@@ -18,8 +17,8 @@ import { querySchema, readParameters } from "../../openapi/query.js";
 import { streamParameter } from "../../openapi/stream-shapes.js";
 import type { Publisher } from "../../publishing/publisher.js";
 import type { Schemas } from "../../schema/registry.js";
-import { startHeartbeat } from "./heartbeat.js";
-import { WsSession, type WsLimits } from "./session.js";
+import { WsConnection } from "./connection.js";
+import { WsSession, type SessionDeps, type WsLimits } from "./session.js";
 
 export interface WsRouteOptions {
   deliveries: Deliveries;
@@ -70,6 +69,10 @@ export const wsRoutes: FastifyPluginAsync<WsRouteOptions> = async (app, options)
     else app.log.error({ err }, "WebSocket handler failed");
     socket.terminate();
   };
+  // One listener for every socket (the socket is `this`), not a closure per connection.
+  function onError(this: WebSocket, err: Error) {
+    onSocketError(err, this);
+  }
   const upgradeResponses = new WeakMap<object, ServerResponse>();
   await app.register(websocket, {
     errorHandler: onSocketError,
@@ -78,28 +81,39 @@ export const wsRoutes: FastifyPluginAsync<WsRouteOptions> = async (app, options)
       maxPayload: options.maxFrameBytes,
       // Event frames are built once and written to the TCP socket as they are (WsSession).
       perMessageDeflate: false,
+      // No set of every client with a close listener of each: Shutdown closes them (1012).
+      clientTracking: false,
       handleProtocols: (offered: Set<string>) =>
         offered.has(SUBPROTOCOLS.proto) ? SUBPROTOCOLS.proto : offered.has(SUBPROTOCOLS.json) ? SUBPROTOCOLS.json : false,
     },
   });
 
-  function startSession(socket: WebSocket, request: FastifyRequest, connection: Connection): WsSession {
+  // Shared by every session.
+  const sessionDeps: SessionDeps = {
+    deliveries,
+    publisher,
+    schemas,
+    limits,
+    unsent: connectionLimits.unsent,
+    log: app.log,
+    authenticate,
+    pingIntervalMs: options.pingIntervalMs,
+  };
+
+  function startSession(socket: WebSocket, request: FastifyRequest, connection: WsConnection): WsSession {
     const raw = request.raw.socket;
     releaseUpgrade(socket, request);
-    const session = new WsSession(socket, raw, codecOf(socket), connection, { deliveries, publisher, schemas, limits, unsent: connectionLimits.unsent, log: app.log, authenticate });
+    const session = new WsSession(socket, raw, codecOf(socket), connection, sessionDeps);
     session.authenticate(request.principal, AUTH_TIMEOUT_MS);
-    startHeartbeat(socket, raw, options.pingIntervalMs, limits.slowConsumerTimeoutMs);
     return session;
   }
 
   /**
-   * A connection told to reconnect elsewhere when the gateway shuts down (the socket may come
+   * A connection told to reconnect elsewhere when the gateway shuts down (its socket may come
    * later), counted under the upgrade's credential; OverLimitError when a limit refuses it.
    */
-  const connect = (principal: Principal | undefined, socket: () => WebSocket | undefined) => {
-    const connection = new Connection("ws", metrics, shutdown, connectionLimits, () =>
-      socket()?.close(CLOSE_CODES.restarting, "gateway restarting: reconnect and resume"),
-    );
+  const connect = (principal: Principal | undefined) => {
+    const connection = new WsConnection("ws", metrics, shutdown, connectionLimits);
     try {
       if (principal) connection.authenticate(principal);
     } catch (err) {
@@ -132,24 +146,25 @@ export const wsRoutes: FastifyPluginAsync<WsRouteOptions> = async (app, options)
     upgradeResponses.get(request.raw)?.detachSocket(request.raw.socket);
     upgradeResponses.delete(request.raw);
     socket.removeAllListeners("error");
-    socket.on("error", (err) => onSocketError(err, socket));
+    socket.on("error", onError);
   };
 
   const wsSchema = upgradeSchema("WebSocket: many subscriptions, publishing, auth frames", "one connection for any number of subscriptions, made with subscribe frames.");
   app.get("/v1/ws", { websocket: true, schema: wsSchema, preValidation: upgradesOnly }, (socket, request) => {
-    let connection: Connection;
+    let connection: WsConnection;
     try {
-      connection = connect(request.principal, () => socket);
+      connection = connect(request.principal);
     } catch (err) {
       if (err instanceof OverLimitError) return refuse(socket, err);
       throw err;
     }
+    connection.socket = socket;
     startSession(socket, request, connection);
   });
 
   // The delivery is opened before the upgrade, so a bad query or a position beyond the end is
   // a plain HTTP error; an opened delivery holds nothing until it is pumped.
-  const opened = new WeakMap<object, { connection: Connection; delivery: Delivery; upgraded(socket: WebSocket): void; abandoned(): void }>();
+  const opened = new WeakMap<object, { connection: WsConnection; delivery: Delivery; abandoned(): void }>();
   const refused = new WeakMap<object, OverLimitError>();
   app.get<{ Params: { stream: string }; Querystring: Query }>(
     "/v1/streams/:stream/ws",
@@ -163,10 +178,9 @@ export const wsRoutes: FastifyPluginAsync<WsRouteOptions> = async (app, options)
       },
       preValidation: async (request, reply) => {
         await upgradesOnly(request, reply);
-        let upgradedSocket: WebSocket | undefined;
-        let connection: Connection;
+        let connection: WsConnection;
         try {
-          connection = connect(request.principal, () => upgradedSocket);
+          connection = connect(request.principal);
         } catch (err) {
           if (!(err instanceof OverLimitError)) throw err;
           refused.set(request.raw, err);
@@ -181,7 +195,7 @@ export const wsRoutes: FastifyPluginAsync<WsRouteOptions> = async (app, options)
           const key = request.raw;
           const abandoned = () => opened.delete(key) && connection.close();
           key.socket.once("close", abandoned);
-          opened.set(key, { connection, delivery, upgraded: (socket) => (upgradedSocket = socket), abandoned });
+          opened.set(key, { connection, delivery, abandoned });
         } catch (err) {
           connection.close();
           throw err;
@@ -191,13 +205,14 @@ export const wsRoutes: FastifyPluginAsync<WsRouteOptions> = async (app, options)
     (socket, request) => {
       const refusal = refused.get(request.raw);
       if (refusal) return refuse(socket, refusal);
-      const { connection, delivery, upgraded, abandoned } = opened.get(request.raw)!;
+      const { connection, delivery, abandoned } = opened.get(request.raw)!;
       opened.delete(request.raw);
       request.raw.socket.off("close", abandoned);
-      upgraded(socket);
+      connection.socket = socket;
       // Shut down between the check and the upgrade: the client reconnects elsewhere.
-      if (connection.signal.aborted) return socket.close(CLOSE_CODES.restarting, "gateway restarting: reconnect and resume");
-      startSession(socket, request, connection).adopt(request.params.stream, delivery);
+      if (connection.closed) return socket.close(CLOSE_CODES.restarting, "gateway restarting: reconnect and resume");
+      // Its sub is the stream's name: the definition's, which every such connection shares, not the URL's copy.
+      startSession(socket, request, connection).adopt(delivery.stream.name, delivery);
     },
   );
 };

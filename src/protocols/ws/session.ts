@@ -3,13 +3,15 @@ import type { FastifyBaseLogger } from "fastify";
 import type { WebSocket } from "ws";
 import type { Connection } from "../../delivery/connection.js";
 import type { Deliveries, Delivery } from "../../delivery/delivery.js";
-import type { Transport } from "../../delivery/transport.js";
 import type { EncodedEvent } from "../../fanout/encoded-event.js";
-import type { ReadItem } from "../../fanout/reader.js";
-import { corkUntilTurnEnds } from "../../delivery/tick-writes.js";
+import { corkUntilTurnEnds, type Uncorked } from "../../delivery/tick-writes.js";
+import type { GapNotice } from "@streamgate/protocol/position";
 import { serverFrame } from "./frame.js";
+import { Heartbeat } from "./heartbeat.js";
+import { Subscription, type SubscriptionSession } from "./subscription.js";
 import type { UnsentAccount, UnsentBudget } from "../../delivery/unsent-budget.js";
 import { toApiError } from "../../delivery/errors.js";
+import { withItem, withoutItem } from "../../delivery/exact-arrays.js";
 import type { DecodedClientMessage, Frame, ServerMessage, WireCodec } from "@streamgate/protocol/codec";
 import type { WireEvent } from "@streamgate/protocol/envelope";
 import { ApiError, CLOSE_CODES, ERROR_CATALOG } from "@streamgate/protocol/errors";
@@ -41,23 +43,33 @@ export interface SessionDeps {
   log: FastifyBaseLogger;
   /** Who a credential sent in an `auth` frame is; undefined while auth is off. */
   authenticate: ((credential: string) => Promise<Principal>) | undefined;
+  pingIntervalMs: number;
 }
 
 /**
  * One WebSocket connection: many subscriptions, each a Delivery pulling only while the socket
- * has room, so a slow client costs a cursor per subscription, not a queue. The session is the
- * transport: it writes frames and tells its deliveries when the socket has drained.
+ * has room, so a slow client costs a cursor per subscription, not a queue. The session writes
+ * its subscriptions' frames and tells their deliveries when the socket has drained.
+ *
+ * Every idle connection holds one: what it keeps is in fields (the deps are shared by all
+ * sessions), and its only closures are its socket's listeners.
  */
-export class WsSession {
-  /** undefined while the subscription's delivery is being opened. */
-  #subs = new Map<string, Delivery | undefined>();
+export class WsSession implements SubscriptionSession, Uncorked {
+  /**
+   * In the order they were made; one being opened has no delivery yet. An array, not a map: most
+   * sessions hold one, a map's table costs more than the rest of a subscription, and only client
+   * frames look a subscription up by name (events go to the Subscription itself).
+   */
+  #subs: Subscription[] = [];
   #tokens: number;
-  #refilled = Date.now();
+  /** 0 until the first frame: the bucket starts full either way, and a number that is no small integer costs a box. */
+  #refilled = 0;
   #drain?: Promise<void>;
-  /** `auth` frames are taken in the order they came, so the last one sent is the one that holds. */
-  #authing: Promise<void> = Promise.resolve();
+  /** `auth` frames are taken in the order they came, so the last one sent is the one that holds. Made at the first. */
+  #authing: Promise<void> | undefined;
   /** What this socket holds unsent, against its high water and the gateway's budget. */
   readonly #unsent: UnsentAccount;
+  readonly #heartbeat: Heartbeat;
 
   constructor(
     private readonly socket: WebSocket,
@@ -69,20 +81,48 @@ export class WsSession {
   ) {
     this.#tokens = deps.limits.framesPerSecond * 2;
     this.#unsent = deps.unsent.open(deps.limits.highWaterBytes, raw.writableHighWaterMark);
-    socket.on("message", (data: Buffer, isBinary: boolean) => {
-      try {
-        this.#receive(isBinary ? data : data.toString("utf8"));
-      } catch (err) {
-        // A frame this code failed on is still only that frame's problem.
-        deps.log.error({ err }, "WebSocket frame failed");
-        this.#error(err, {});
-      }
-    });
-    socket.on("close", () => {
-      clearTimeout(this.#authDeadline);
-      connection.close();
-      this.#unsent.close();
-    });
+    this.#heartbeat = new Heartbeat(socket, raw, deps.pingIntervalMs, deps.limits.slowConsumerTimeoutMs);
+    WsSession.#of.set(socket, this);
+    socket.on("message", WsSession.#onMessage);
+    socket.on("pong", WsSession.#onPong);
+    socket.on("close", WsSession.#onClose);
+  }
+
+  /**
+   * Each socket's session, so the socket's listeners are the same three functions for every
+   * socket (the socket is `this`), not closures of each: every idle connection held them.
+   */
+  static readonly #of = new WeakMap<WebSocket, WsSession>();
+
+  // Registered only once the socket is in #of.
+
+  static #onMessage(this: WebSocket, data: Buffer, isBinary: boolean): void {
+    WsSession.#of.get(this)!.#received(data, isBinary);
+  }
+
+  static #onPong(this: WebSocket): void {
+    WsSession.#of.get(this)!.#heartbeat.answered();
+  }
+
+  static #onClose(this: WebSocket): void {
+    WsSession.#of.get(this)!.#closed();
+  }
+
+  #received(data: Buffer, isBinary: boolean): void {
+    try {
+      this.#receive(isBinary ? data : data.toString("utf8"));
+    } catch (err) {
+      // A frame this code failed on is still only that frame's problem.
+      this.deps.log.error({ err }, "WebSocket frame failed");
+      this.#error(err, {});
+    }
+  }
+
+  #closed(): void {
+    clearTimeout(this.#authDeadline);
+    this.#heartbeat.stop();
+    this.connection.close();
+    this.#unsent.close();
   }
 
   #authDeadline?: NodeJS.Timeout;
@@ -128,26 +168,37 @@ export class WsSession {
     } catch (err) {
       return this.#error(err, { ref });
     }
-    if (this.connection.signal.aborted) return;
+    if (this.connection.closed) return;
     this.#actFor(principal);
     this.#send({ op: "authed", ref, ...(principal.expiresAt !== undefined && { expires_at: principal.expiresAt }) });
-    for (const [sub, delivery] of this.#subs) {
+    for (const subscription of [...this.#subs]) {
+      const { delivery } = subscription;
       // One still being opened is checked once it is open.
       if (!delivery || delivery.readableBy(principal)) continue;
-      this.#endForbidden(sub, delivery);
+      this.#remove(subscription);
+      delivery.close();
+      this.#send({ op: "unsubscribed", sub: subscription.sub, reason: "permission_denied" });
     }
-  }
-
-  #endForbidden(sub: string, delivery: Delivery): void {
-    this.#subs.delete(sub);
-    delivery.close();
-    this.#send({ op: "unsubscribed", sub, reason: "permission_denied" });
   }
 
   /** Starts a subscription whose read was asked for in the URL (/v1/streams/{stream}/ws). */
   adopt(sub: string, delivery: Delivery): void {
-    this.#subs.set(sub, delivery);
-    this.#start(sub, delivery);
+    this.#start(this.#add(sub), delivery);
+  }
+
+  #add(sub: string): Subscription {
+    const subscription = new Subscription(this, sub, this.codec.subprotocol);
+    this.#subs = withItem(this.#subs, subscription);
+    return subscription;
+  }
+
+  #find(sub: string): Subscription | undefined {
+    return this.#subs.find((each) => each.sub === sub);
+  }
+
+  #remove(subscription: Subscription): void {
+    subscription.current = false;
+    this.#subs = withoutItem(this.#subs, subscription);
   }
 
   #receive(frame: Frame): void {
@@ -186,7 +237,7 @@ export class WsSession {
         this.#send({ op: "pong", ref: message.ref });
         break;
       case "auth":
-        this.#authing = this.#authing
+        this.#authing = (this.#authing ?? Promise.resolve())
           .then(() => this.#auth(message.ref, message.token))
           .catch((err: unknown) => {
             // Like a frame this code failed on: that frame's problem, and the next auth still runs.
@@ -199,16 +250,16 @@ export class WsSession {
 
   async #subscribe(sub: string, stream: string, read: () => ReadSpec): Promise<void> {
     const { maxSubscriptions } = this.deps.limits;
-    if (this.#subs.has(sub)) return this.#error(new ApiError("invalid_argument", `subscription "${sub}" already exists`), { sub });
-    if (this.#subs.size >= maxSubscriptions) {
+    if (this.#find(sub)) return this.#error(new ApiError("invalid_argument", `subscription "${sub}" already exists`), { sub });
+    if (this.#subs.length >= maxSubscriptions) {
       return this.#error(new ApiError("invalid_argument", `at most ${maxSubscriptions} subscriptions per connection`), { sub });
     }
     // Reserved at once, so a quick unsubscribe or a twin subscribe sees it.
-    this.#subs.set(sub, undefined);
+    const subscription = this.#add(sub);
     try {
       const delivery = await this.deps.deliveries.open(this.connection, stream, read);
       // Unsubscribed (or the socket closed) while it was being opened.
-      if (!this.#subs.has(sub) || this.#subs.get(sub) !== undefined || this.connection.signal.aborted) {
+      if (!subscription.current || this.connection.closed) {
         delivery.close();
         return;
       }
@@ -218,46 +269,38 @@ export class WsSession {
         delivery.close();
         throw new PermissionDeniedError("the credential changed while this subscription was being opened, and no longer allows it");
       }
-      this.#subs.set(sub, delivery);
-      this.#start(sub, delivery);
+      this.#start(subscription, delivery);
     } catch (err) {
-      if (this.#subs.get(sub) === undefined) this.#subs.delete(sub);
+      if (subscription.current) this.#remove(subscription);
       this.#error(err, { sub });
     }
   }
 
-  #start(sub: string, delivery: Delivery): void {
+  #start(subscription: Subscription, delivery: Delivery): void {
+    subscription.delivery = delivery;
     const { state } = delivery;
-    this.#send({ op: "subscribed", sub, stream: state.name, first_offset: state.firstOffset, last_offset: state.lastOffset, epoch: state.epoch });
-    void delivery.pump(this.#transport(sub, delivery)).then(
-      (ended) => {
-        if (this.#subs.get(sub) !== delivery) return;
-        this.#subs.delete(sub);
-        // The stream's feed ended (re-created, or the backbone failed): the client
-        // subscribes again from its last offset, with its epoch.
-        if (ended === "feed-ended") this.#send({ op: "unsubscribed", sub, reason: "the stream's feed ended: subscribe again from your last offset" });
-      },
-      (err: unknown) => {
-        // A subscription that broke: the client is told, and may subscribe again from its last offset.
-        if (this.#subs.get(sub) === delivery) this.#subs.delete(sub);
-        this.#error(err, { sub });
-      },
-    );
+    this.#send({ op: "subscribed", sub: subscription.sub, stream: state.name, first_offset: state.firstOffset, last_offset: state.lastOffset, epoch: state.epoch });
+    delivery.pump(subscription);
   }
 
-  #transport(sub: string, delivery: Delivery): Transport {
-    // Which shared frame of an event this subscription sends (EncodedEvent.framed).
-    const frameKey = `ws ${this.codec.subprotocol} ${sub}`;
-    return {
-      send: (item: ReadItem) => {
-        // An item read just before the subscription ended is not sent after its `unsubscribed`.
-        if (this.#subs.get(sub) !== delivery) return true;
-        if (item.kind === "gap") this.#send({ op: "gap", sub, gap: item.gap });
-        else this.#sendEvent(sub, frameKey, item.event);
-        return this.#room();
-      },
-      drained: () => this.#drained(),
-    };
+  ended(subscription: Subscription, how: "stopped" | "feed-ended"): void {
+    if (!subscription.current) return;
+    const { sub } = subscription;
+    this.#remove(subscription);
+    // The stream's feed ended (re-created, or the backbone failed): the client
+    // subscribes again from its last offset, with its epoch.
+    if (how === "feed-ended") this.#send({ op: "unsubscribed", sub, reason: "the stream's feed ended: subscribe again from your last offset" });
+  }
+
+  /** A subscription that broke: the client is told, and may subscribe again from its last offset. */
+  failed(subscription: Subscription, err: unknown): void {
+    const { sub } = subscription;
+    if (subscription.current) this.#remove(subscription);
+    this.#error(err, { sub });
+  }
+
+  sendGap({ sub }: Subscription, gap: GapNotice): void {
+    this.#send({ op: "gap", sub, gap });
   }
 
   /**
@@ -265,7 +308,7 @@ export class WsSession {
    * when the connection ends. Shared by every subscription of the connection. A peer that does
    * not drain for slowConsumerTimeoutMs is closed with 4008: it resumes from its last offset.
    */
-  #drained(): Promise<void> {
+  drained(): Promise<void> {
     return (this.#drain ??= new Promise<void>((resolve) => {
       const { slowConsumerTimeoutMs } = this.deps.limits;
       const done = () => {
@@ -276,7 +319,7 @@ export class WsSession {
         resolve();
       };
       const check = () => {
-        if (this.#room()) done();
+        if (this.room()) done();
       };
       const slow = setTimeout(() => {
         this.socket.close(CLOSE_CODES.slowConsumer, "slow consumer: resume from your last offset");
@@ -290,13 +333,13 @@ export class WsSession {
   }
 
   #unsubscribe(sub: string): void {
-    if (!this.#subs.has(sub)) {
+    const subscription = this.#find(sub);
+    if (!subscription) {
       this.#error(new ApiError("not_found", `no subscription "${sub}"`), { sub });
       return;
     }
-    const delivery = this.#subs.get(sub);
-    this.#subs.delete(sub);
-    delivery?.close();
+    this.#remove(subscription);
+    subscription.delivery?.close();
     this.#send({ op: "unsubscribed", sub });
   }
 
@@ -327,11 +370,11 @@ export class WsSession {
    * straight to the TCP socket (the ws library frames nothing of ours per socket: no compression
    * is negotiated, so its frames and ours interleave whole), corked until the turn ends.
    */
-  #sendEvent(sub: string, frameKey: string, event: EncodedEvent): void {
+  sendEvent({ sub, frameKey }: Subscription, event: EncodedEvent): void {
     if (!this.#open()) return;
     const { codec } = this;
     const frame = event.framed(frameKey, () => serverFrame(codec.encodeServer({ op: "event", sub, event })));
-    corkUntilTurnEnds(this.raw, this.#flushed);
+    corkUntilTurnEnds(this.raw, this);
     this.raw.write(frame);
   }
 
@@ -341,13 +384,14 @@ export class WsSession {
   }
 
   /** Whether subscriptions may send more: the socket is below its high water, and the gateway within its budget. */
-  #room(): boolean {
+  room(): boolean {
     return this.#unsent.holds(this.socket.bufferedAmount);
   }
 
-  readonly #flushed = (): void => {
-    if (!this.connection.closed) this.#room();
-  };
+  /** The socket let its corked frames go: what it still holds is recorded against the budget. */
+  uncorked(): void {
+    if (!this.connection.closed) this.room();
+  }
 
   #takeToken(): boolean {
     const { framesPerSecond } = this.deps.limits;
