@@ -65,6 +65,8 @@ describe("the fault checker", () => {
   it("counts 500 and a 503 without Retry-After as 5xx, and a 503 with Retry-After only as unavailable", () => {
     const input = run({ readers: [reader(ON_TIME, [status(500, false), status(503, false), status(503, true), status(429, true)])] });
     expect(rowOf(input, "ws")).toMatchObject({ serverErrors: 2, unavailable: 1 });
+    const probed = run({ probes: [{ name: "webhook API", statuses: [status(500, false), status(503, true)] }] });
+    expect(rowOf(probed, "webhook API")).toMatchObject({ serverErrors: 1, unavailable: 1 });
     const publishing = run({ publishers: [{ published: PUBLISHED, abandoned: [], statuses: [status(502, false)] }] });
     expect(rowOf(publishing, "publish").serverErrors).toBe(1);
   });

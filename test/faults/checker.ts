@@ -10,6 +10,8 @@ export interface CheckInput {
   publishers: PublisherLog[];
   readers: ReaderLog[];
   webhooks: WebhookLog[];
+  /** Other clients that only ask (e.g. the webhook API), judged by the answers they got. */
+  probes?: { name: string; statuses: StatusSeen[] }[];
 }
 
 /** What one reader or receiver got, against what was stored. */
@@ -87,6 +89,7 @@ export function check(input: CheckInput): CheckResult {
     const accepted = new Set(hook.arrivals.map((a) => a.offset)).size;
     if (hook.reportedDelivered !== accepted) miscounted.push({ name: hook.name, reported: hook.reportedDelivered, accepted });
   }
+  for (const probe of input.probes ?? []) rows.push(probeRow(input.fault.name, probe.name, probe.statuses));
   return { fault: input.fault, rows, verdicts, miscounted };
 }
 
@@ -111,6 +114,11 @@ function publishRow(input: CheckInput, published: Published[]): Row {
     unavailable: statuses.filter((s) => !isServerError(s) && s.status === 503).length,
     longestStallMs: Math.max(0, ...published.map((p) => p.at - p.firstTriedAt)),
   };
+}
+
+function probeRow(fault: string, reader: string, statuses: StatusSeen[]): Row {
+  const none = { count: 1, events: 0, lost: 0, duplicated: 0, unexplainedDuplicates: 0, outOfOrder: 0, unexpected: 0, longestStallMs: 0 };
+  return { fault, reader, ...none, serverErrors: statuses.filter(isServerError).length, unavailable: statuses.filter((s) => !isServerError(s) && s.status === 503).length };
 }
 
 function row(fault: string, reader: string, verdicts: Verdict[], events: number): Row {

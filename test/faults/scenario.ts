@@ -1,0 +1,42 @@
+/**
+ * One fault under load: the workload starts, runs a while, the fault is injected and undone,
+ * the load runs on a while, then everything is drained and checked, and the table printed.
+ */
+import { sleep } from "../support/wait.js";
+import { check, type CheckResult } from "./checker.js";
+import { DURATIONS } from "./mode.js";
+import { report, type Measurements } from "./report.js";
+import { Workload, type Topology } from "./workload.js";
+
+export interface FaultRun {
+  result: CheckResult;
+  measurements: Measurements;
+  workload: Workload;
+}
+
+/**
+ * `inject` breaks something and resolves once it is put back (a node restarted, a partition
+ * healed), with what it measured; the fault's window is the time it took.
+ */
+export async function runFault(
+  suite: string,
+  topology: Topology,
+  name: string,
+  inject: (workload: Workload) => Promise<Measurements>,
+): Promise<FaultRun> {
+  const workload = await Workload.start(topology, name.replace(/[^A-Za-z0-9]+/g, "-"));
+  try {
+    await sleep(DURATIONS.warmUpMs);
+    const from = Date.now();
+    const measured = await inject(workload);
+    const to = Date.now();
+    await sleep(DURATIONS.coolDownMs);
+    const { drainedInMs, drained } = await workload.stopAndDrain();
+    const result = check(await workload.finish({ name, from, to }));
+    const measurements: Measurements = { ...measured, "drained in s": drained ? (drainedInMs / 1000).toFixed(1) : `not within ${DURATIONS.drainMs / 1000}` };
+    report(suite, result, measurements);
+    return { result, measurements, workload };
+  } finally {
+    await workload.close();
+  }
+}
