@@ -12,8 +12,8 @@ import type { WebhookLog } from "./observations.js";
 /** Long enough that no delivery becomes a dead letter while a receiver is down (50 × 2 s ± 20%). */
 const RETRY_SCHEDULE = Array.from({ length: 50 }, () => "2s");
 const TIMEOUT_MS = 5_000;
-/** A little time per answer, so a gateway is found holding a delivery when it is killed. */
-const ANSWER_DELAY_MS = 5;
+/** A little time per answer, as a real receiver takes. */
+export const ANSWER_DELAY_MS = 5;
 
 /** Two in offset order (one of them in CloudEvents binary mode), one four at a time. */
 const HOOKS = [
@@ -28,6 +28,8 @@ export class WebhookSink {
   readonly log: WebhookLog;
   /** While true, every delivery's connection is dropped unanswered, as if the receiver were down. */
   down = false;
+  /** How long each accepted delivery is held before its answer. */
+  answerDelayMs = ANSWER_DELAY_MS;
   id = "";
   #secret = "";
 
@@ -97,7 +99,7 @@ export class WebhookSink {
       at: request.at,
       ...(request.gatewayPid !== undefined && { gatewayPid: request.gatewayPid }),
     });
-    return { status: 204, delayMs: ANSWER_DELAY_MS };
+    return { status: 204, delayMs: this.answerDelayMs };
   }
 }
 
