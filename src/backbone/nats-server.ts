@@ -1,10 +1,9 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { constants } from "node:fs";
-import { access, mkdir, readFile, stat } from "node:fs/promises";
+import { mkdir, readFile } from "node:fs/promises";
 import { createServer, type Socket } from "node:net";
-import { delimiter, join } from "node:path";
 import { createInterface } from "node:readline";
 import { lockStore } from "./store-lock.js";
+import { findExecutable, spawnTiedToParent } from "./tied-process.js";
 
 export type RunningNatsServer = {
   url: string;
@@ -43,8 +42,6 @@ const READY_TIMEOUT_MS = 10_000;
 const STOP_GRACE_MS = 5_000;
 const LOG_LINES_KEPT = 30;
 const AUTO_PORT_ATTEMPTS = 3;
-// Debian installs nats-server to /usr/sbin, which is often missing from a non-root PATH.
-const EXTRA_SEARCH_DIRS = ["/usr/sbin", "/usr/local/bin"];
 
 export async function findNatsServer(options: {
   install: boolean;
@@ -83,14 +80,12 @@ export async function startNatsServer(options: {
   const host = options.host ?? "127.0.0.1";
   const binary = options.binary ?? (await findNatsServer({ install: false, log: options.log }));
   await mkdir(options.storeDir, { recursive: true });
-  // setpriv only exists (and PR_SET_PDEATHSIG only works) on Linux.
-  const setpriv = process.platform === "linux" ? await findExecutable("setpriv") : undefined;
 
   const lock = lockStore(options.storeDir);
   for (let attempt = 1; ; attempt++) {
     const port = options.port || (await pickFreePort(host));
     try {
-      const server = await launch({ binary, setpriv, host, port, storeDir: options.storeDir, args: options.args ?? [], log: options.log });
+      const server = await launch({ binary, host, port, storeDir: options.storeDir, args: options.args ?? [], log: options.log });
       lock.running(server.url);
       return { ...server, stop: () => server.stop().finally(lock.release) };
     } catch (error) {
@@ -109,7 +104,6 @@ export class PortInUseError extends NatsServerStartError {}
 
 type LaunchOptions = {
   binary: string;
-  setpriv: string | undefined;
   host: string;
   port: number;
   storeDir: string;
@@ -118,17 +112,10 @@ type LaunchOptions = {
 };
 
 async function launch(options: LaunchOptions): Promise<RunningNatsServer> {
-  const { binary, setpriv, host, port, storeDir, log } = options;
+  const { binary, host, port, storeDir, log } = options;
   // No -m flag: the HTTP monitor stays disabled. Never pass -p 0: nats-server reads it as "use 4222".
   const serverArgs = ["-js", "-sd", storeDir, "-a", host, "-p", String(port), ...options.args];
-  // setpriv sets PR_SET_PDEATHSIG and then execs nats-server in place, so the child pid is
-  // nats-server itself and the kernel sends it SIGTERM even if we are SIGKILLed. The signal
-  // fires when the spawning *thread* exits, so spawning from a worker thread ties the server
-  // to that worker's lifetime.
-  const child = setpriv
-    ? spawn(setpriv, ["--pdeathsig", "TERM", "--", binary, ...serverArgs], { stdio: ["ignore", "ignore", "pipe"] })
-    : spawn(binary, serverArgs, { stdio: ["ignore", "ignore", "pipe"] });
-  if (child.pid !== undefined) killOnProcessExit(child);
+  const child = await spawnTiedToParent(binary, serverArgs, { stdio: ["ignore", "ignore", "pipe"] });
 
   const closed = new Promise<void>((resolve) => child.once("close", () => resolve()));
   const lastLogLines: string[] = [];
@@ -191,24 +178,6 @@ async function terminate(child: ChildProcess, closed: Promise<void>): Promise<vo
   clearTimeout(escalation);
 }
 
-const liveChildren = new Set<ChildProcess>();
-
-function killLiveChildrenSync(): void {
-  // SIGTERM lets JetStream flush its store; the server finishes shutting down after we are gone.
-  for (const child of liveChildren) child.kill("SIGTERM");
-}
-
-// Covers uncaught exceptions and process.exit() where setpriv is unavailable. Signals that
-// kill Node outright (SIGKILL, default SIGTERM) skip "exit"; only pdeathsig covers those.
-function killOnProcessExit(child: ChildProcess): void {
-  if (liveChildren.size === 0) process.on("exit", killLiveChildrenSync);
-  liveChildren.add(child);
-  child.once("exit", () => {
-    liveChildren.delete(child);
-    if (liveChildren.size === 0) process.off("exit", killLiveChildrenSync);
-  });
-}
-
 function hasExited(child: ChildProcess): boolean {
   return child.exitCode !== null || child.signalCode !== null;
 }
@@ -243,24 +212,6 @@ export async function pickFreePort(host: string): Promise<number> {
   await new Promise<void>((resolve) => server.close(() => resolve()));
   if (address === null || typeof address === "string") throw new Error(`could not pick a free port on ${host}`);
   return address.port;
-}
-
-async function findExecutable(name: string): Promise<string | undefined> {
-  const pathDirs = (process.env.PATH ?? "").split(delimiter).filter((dir) => dir !== "");
-  for (const dir of new Set([...pathDirs, ...EXTRA_SEARCH_DIRS])) {
-    const candidate = join(dir, name);
-    if (await isExecutableFile(candidate)) return candidate;
-  }
-  return undefined;
-}
-
-async function isExecutableFile(path: string): Promise<boolean> {
-  try {
-    await access(path, constants.X_OK);
-    return (await stat(path)).isFile();
-  } catch {
-    return false;
-  }
 }
 
 async function findAptGetWeMayUse(): Promise<string | undefined> {
