@@ -1,13 +1,13 @@
 /**
  * The topology each fault file runs on: `streamgate dev cluster`'s three NATS nodes, two
- * gateways and the load balancer, with R3 streams and every piece of gateway state at three
- * replicas; plus the suite's own connection to the cluster, to find leaders.
+ * gateways and the load balancer, with the example streams declared R3 (the gateway's state
+ * takes the replicas of its most replicated stream); plus the suite's own connection to the cluster, to find leaders.
  */
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { connectBackbone, type Backbone } from "../../src/backbone/connection.js";
-import { startDevCluster, type DevCluster } from "../../src/dev-cluster/index.js";
+import { startDevCluster, type DevCluster } from "../../src/dev-cluster/dev-cluster.js";
 import { writeReplicatedSchemas } from "../support/replicated-schemas.js";
 import { Placement } from "./placement.js";
 
@@ -27,9 +27,8 @@ export async function startFaultCluster(): Promise<FaultCluster> {
   try {
     const cluster = await startDevCluster({
       dir,
+      descriptorSet: schemas.path,
       gatewayEnv: {
-        STREAMGATE_DESCRIPTOR_SET: schemas.path,
-        STREAMGATE_REPLICAS: "3",
         STREAMGATE_WEBHOOK_ALLOWED_NETWORKS: "127.0.0.0/8",
         STREAMGATE_LOG_LEVEL: "warn",
       },

@@ -41,7 +41,7 @@ export const DURATIONS: Durations = FULL
     }
   : {
       rate: 40,
-      publishers: 4,
+      publishers: 8,
       warmUpMs: 2_000,
       coolDownMs: 3_000,
       nodeDownMs: 3_000,
