@@ -69,6 +69,7 @@ describe("the fault checker", () => {
     expect(rowOf(probed, "webhook API")).toMatchObject({ serverErrors: 1, unavailable: 1 });
     const publishing = run({ publishers: [{ published: PUBLISHED, abandoned: [], statuses: [status(502, false)] }] });
     expect(rowOf(publishing, "publish").serverErrors).toBe(1);
+    expect(check(publishing).serverErrors.map((e) => [e.seenBy, e.status])).toEqual([["publish", 502]]);
   });
 
   it("measures a stall from when the awaited event was stored, not from the last delivery", () => {

@@ -65,6 +65,8 @@ export interface CheckResult {
   verdicts: Verdict[];
   /** Webhooks whose counts.delivered differs from the distinct events their receiver accepted. */
   miscounted: { name: string; reported: number | undefined; accepted: number }[];
+  /** Every 5xx a client saw, by who saw it (a reader's name, "publish", a probe's name). */
+  serverErrors: ({ seenBy: string } & StatusSeen)[];
 }
 
 /** How long after a fault an ack of a delivery may still be lost: the webhook's timeout and the consumer's margin. */
@@ -90,7 +92,13 @@ export function check(input: CheckInput): CheckResult {
     if (hook.reportedDelivered !== accepted) miscounted.push({ name: hook.name, reported: hook.reportedDelivered, accepted });
   }
   for (const probe of input.probes ?? []) rows.push(probeRow(input.fault.name, probe.name, probe.statuses));
-  return { fault: input.fault, rows, verdicts, miscounted };
+  const seenBy = (name: string, statuses: StatusSeen[]) => statuses.filter(isServerError).map((s) => ({ seenBy: name, ...s }));
+  const serverErrors = [
+    ...seenBy("publish", input.publishers.flatMap((p) => p.statuses)),
+    ...verdicts.flatMap((v) => seenBy(v.name, v.serverErrors)),
+    ...(input.probes ?? []).flatMap((p) => seenBy(p.name, p.statuses)),
+  ];
+  return { fault: input.fault, rows, verdicts, miscounted, serverErrors };
 }
 
 function publishRow(input: CheckInput, published: Published[]): Row {

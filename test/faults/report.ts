@@ -48,9 +48,8 @@ export function report(suite: string, result: CheckResult, measurements: Measure
   console.log(`\n${table(result, measurements)}\n`);
   const path = join(REPORT_DIR, `${suite}.json`);
   const duplicates = result.verdicts.flatMap((v) => v.duplicates.map((d) => ({ reader: v.name, ...d })));
-  const serverErrors = result.verdicts.flatMap((v) => v.serverErrors.map((s) => ({ reader: v.name, ...s })));
   const lost = result.verdicts.filter((v) => v.lost.length > 0).map((v) => ({ reader: v.name, offsets: v.lost.slice(0, 50), count: v.lost.length }));
-  const entry = { fault: result.fault, rows: result.rows, measurements, duplicates, serverErrors, lost, miscounted: result.miscounted };
+  const entry = { fault: result.fault, rows: result.rows, measurements, duplicates, serverErrors: result.serverErrors, lost, miscounted: result.miscounted };
   const earlier = JSON.parse(readFileSync(path, "utf8")) as unknown[];
   writeFileSync(path, JSON.stringify([...earlier, entry], null, 2));
 }
