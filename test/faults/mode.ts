@@ -28,7 +28,8 @@ export interface Durations {
 export const DURATIONS: Durations = FULL
   ? {
       rate: 100,
-      publishers: 8,
+      // Enough for the receiver-down fault's 10,000 events in 60 s; they take turns at the rate.
+      publishers: 16,
       warmUpMs: 5_000,
       coolDownMs: 10_000,
       nodeDownMs: 20_000,
@@ -37,7 +38,8 @@ export const DURATIONS: Durations = FULL
       receiverDownMs: 60_000,
       receiverDownEvents: 10_000,
       publishDeadlineMs: 120_000,
-      drainMs: 180_000,
+      // A maxInFlight-1 webhook delivers 10,000 piled-up events one at a time.
+      drainMs: 400_000,
     }
   : {
       rate: 40,

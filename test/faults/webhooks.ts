@@ -12,8 +12,8 @@ import type { WebhookLog } from "./observations.js";
 /** Long enough that no delivery becomes a dead letter while a receiver is down (50 × 2 s ± 20%). */
 const RETRY_SCHEDULE = Array.from({ length: 50 }, () => "2s");
 const TIMEOUT_MS = 5_000;
-/** A little time per answer, as a real receiver takes. */
-export const ANSWER_DELAY_MS = 5;
+/** Receivers answer at once, unless a fault needs deliveries held (answerDelayMs). */
+export const ANSWER_DELAY_MS = 0;
 
 /** Two in offset order (one of them in CloudEvents binary mode), one four at a time. */
 const HOOKS = [
