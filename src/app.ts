@@ -4,7 +4,8 @@ import type { FastifyInstance } from "fastify";
 import { connectBackbone, type Backbone } from "./backbone/connection.js";
 import { findNatsServer, startNatsServer, type RunningNatsServer } from "./backbone/nats-server.js";
 import { applyStreams } from "./backbone/provision.js";
-import { allowedOriginsOf, authMode, isLoopback, stateReplicasFor, type GatewayConfig } from "./config/config.js";
+import { allowedOriginsOf, authMode, isLoopback, type GatewayConfig } from "./config/config.js";
+import { stateReplicas } from "./backbone/replicas.js";
 import { Authenticator, credentialOf } from "./auth/authenticator.js";
 import type { Query } from "@streamgate/protocol/read-spec";
 import { NetworkPolicy } from "./net/network-policy.js";
@@ -79,13 +80,13 @@ export async function runGateway(config: GatewayConfig): Promise<RunningGateway>
   const authenticator = mode === "required" ? await Authenticator.create(config.auth, { fetchJwks: fetchJsonThroughPolicy(policy) }) : undefined;
   const session = await openBackbone(config, (line) => console.error(`[streamgate] ${line}`));
   try {
-    const results = await applyStreams(session.backbone.jsm, [...session.schemas.streams.values()]);
+    const results = await applyStreams(session.backbone.jsm, [...session.schemas.streams.values()], config.replicas);
     const metrics = new Metrics();
     metrics.backbone.observe(session.backbone.nc);
     const webhooks = await startWebhooks(session.backbone, session.schemas, {
       policy,
       log,
-      stateReplicas: stateReplicasFor(config, session.schemas.streams.values()),
+      stateReplicas: stateReplicas(config.replicas, results.map((r) => r.replicas)),
       metrics,
     });
     const { backbone, schemas } = session;
@@ -119,7 +120,7 @@ export async function runGateway(config: GatewayConfig): Promise<RunningGateway>
     const changed = () => log.warn({ descriptorSet: String(descriptorSet) }, "the descriptor set changed (codegen ran): restart the gateway to serve the new schemas");
     watchFile(descriptorSet, { persistent: false, interval: DESCRIPTOR_WATCH_MS }, changed);
     app.addHook("onClose", async () => unwatchFile(descriptorSet, changed));
-    for (const r of results) app.log.info({ stream: r.stream, action: r.action }, "stream provisioned");
+    for (const r of results) app.log.info({ stream: r.stream, action: r.action, replicas: r.replicas }, "stream provisioned");
     await app.listen({ port: config.port, host: config.host });
     let stopping: Promise<void> | undefined;
     return {

@@ -66,7 +66,7 @@ async function cpuOf(processes: readonly Watched[]): Promise<number> {
   return seconds.reduce((sum, value) => sum + value, 0);
 }
 
-interface StepResult {
+export interface StepResult {
   sustained: boolean;
   deliveriesPerSecond: number;
   deliveries: number;
@@ -86,26 +86,13 @@ export async function measureFanout(ctx: BenchContext, label: string, system: Fa
     return { ...result, cpuMicrosPerDelivery: (((await server.cpuSeconds()) - cpuBefore) * 1e6) / result.deliveries };
   });
   // No search (quick): the fixed-rate step is the only throughput figure.
-  const search = sizes.maxSteps === 0 ? { best: fixed.sustained ? fixed.deliveriesPerSecond : 0, lost: 0, repeated: 0 } : await onFreshSystem(ctx, system, sizes, log, async (step) => {
-    if (sizes.warmUpSeconds > 0) await step(sizes.searchFrom, sizes.warmUpSeconds);
-    let best = 0;
-    let low: number | undefined;
-    let high: number | undefined;
-    let refined = 0;
-    for (let steps = 0, rate = sizes.searchFrom; steps < sizes.maxSteps; steps++) {
-      const result = await step(rate, sizes.stepSeconds);
-      if (!result.caughtUp) break;
-      if (result.sustained) {
-        best = Math.max(best, result.deliveriesPerSecond);
-        low = rate;
-      } else high = rate;
-      if (high === undefined) rate *= 2;
-      else if (low === undefined) rate /= 2;
-      else if (refined++ >= sizes.refinements) break;
-      else rate = Math.sqrt(low * high);
-    }
-    return { best };
-  });
+  const search =
+    sizes.maxSteps === 0
+      ? { best: fixed.sustained ? fixed.deliveriesPerSecond : 0, lost: 0, repeated: 0 }
+      : await onFreshSystem(ctx, system, sizes, log, async (step) => {
+          if (sizes.warmUpSeconds > 0) await step(sizes.searchFrom, sizes.warmUpSeconds);
+          return searchSustained(step, sizes);
+        });
   const lost = fixed.lost + search.lost;
   const repeated = fixed.repeated + search.repeated;
   log(`sustained ${Math.round(search.best)} deliveries/s, ${fixed.cpuMicrosPerDelivery.toFixed(2)} µs CPU/delivery, lost ${lost}, repeated ${repeated}`);
@@ -119,10 +106,35 @@ export async function measureFanout(ctx: BenchContext, label: string, system: Fa
   };
 }
 
-type Step = (rate: number, seconds: number) => Promise<StepResult>;
+export type Step = (rate: number, seconds: number) => Promise<StepResult>;
+
+/**
+ * The best sustained deliveries/s: rates double from `searchFrom` until one is not sustained,
+ * then the bracket is halved geometrically `refinements` times. `unsustained` is the lowest
+ * rate tried that was not (undefined: every step was).
+ */
+export async function searchSustained(step: Step, sizes: FanoutSizes): Promise<{ best: number; unsustained?: number }> {
+  let best = 0;
+  let low: number | undefined;
+  let high: number | undefined;
+  let refined = 0;
+  for (let steps = 0, rate = sizes.searchFrom; steps < sizes.maxSteps; steps++) {
+    const result = await step(rate, sizes.stepSeconds);
+    if (!result.caughtUp) break;
+    if (result.sustained) {
+      best = Math.max(best, result.deliveriesPerSecond);
+      low = rate;
+    } else high = rate;
+    if (high === undefined) rate *= 2;
+    else if (low === undefined) rate /= 2;
+    else if (refined++ >= sizes.refinements) break;
+    else rate = Math.sqrt(low * high);
+  }
+  return { best, ...(high !== undefined && { unsustained: high }) };
+}
 
 /** Starts the system, its publisher and subscribers, runs `body`, stops them all, and accounts for every event. */
-async function onFreshSystem<T>(
+export async function onFreshSystem<T>(
   ctx: BenchContext,
   system: FanoutSystem,
   sizes: FanoutSizes,
@@ -158,20 +170,21 @@ async function offerStep(
   const deadline = offer.startedAt + ((events - 1) / rate) * 1000 + sizes.graceMs;
   const done = await subscribers.await(offer.last, Math.max(deadline - Date.now(), MIN_AWAIT_MS));
   const sustained = done.complete && done.completedAt <= deadline;
-  const elapsed = (done.completedAt - offer.startedAt) / 1000;
-  // n events scheduled 1/rate apart take n/rate seconds of the schedule, not (n - 1)/rate.
-  const deliveriesPerSecond = done.complete ? deliveries / (elapsed + 1 / rate) : 0;
   // The subscribers' CPU, to tell a server that fell behind from a load generator that did.
   const loadCores = ((await cpuOf(subscribers.processes)) - loadCpuBefore) / ((Date.now() - offer.startedAt) / 1000);
   let caughtUp = done.complete;
+  let completedAt = done.completedAt;
   if (!done.complete) {
     const drained = await subscribers.await(offer.last, DRAIN_MS);
     done.latency.merge(drained.latency.counts);
     caughtUp = drained.complete;
+    completedAt = drained.completedAt;
   }
+  // n events scheduled 1/rate apart take n/rate seconds of the schedule, not (n - 1)/rate.
+  const deliveriesPerSecond = caughtUp ? deliveries / ((completedAt - offer.startedAt) / 1000 + 1 / rate) : 0;
   log(
     `offered ${Math.round(rate * sizes.subscribers)}/s: ${sustained ? "sustained" : "fell behind"}` +
-      (done.complete ? `, ${Math.round(deliveriesPerSecond)} deliveries/s` : caughtUp ? ", drained" : `, ${done.behind} events missing after the drain`) +
+      (caughtUp ? `, ${Math.round(deliveriesPerSecond)} deliveries/s${done.complete ? "" : " (with the drain)"}` : `, ${done.behind} events missing after the drain`) +
       `, subscribers used ${loadCores.toFixed(2)} cores`,
   );
   return { sustained, deliveriesPerSecond, deliveries, latency: done.latency, caughtUp };

@@ -4,13 +4,16 @@ import type { WireFormat } from "../load/events.js";
 
 const SUBJECT = "bench.orders";
 
-/** The gateway, reading stream `orders` over WebSocket (`streamgate.v1.json`) or SSE. */
-export function streamgate(protocol: "ws" | "sse"): FanoutSystem {
+/**
+ * The gateway, reading stream `orders` over WebSocket (`streamgate.v1.json`) or SSE; `variant`
+ * names a gateway run with other settings (its environment), as a baseline of its own.
+ */
+export function streamgate(protocol: "ws" | "sse", variant?: { name: string; env: Record<string, string> }): FanoutSystem {
   return {
-    name: "streamgate",
+    name: variant?.name ?? "streamgate",
     async start(ctx) {
       const nats = await ctx.nats();
-      const gateway = await ctx.gateway(nats.url);
+      const gateway = await ctx.gateway(nats.url, variant?.env);
       const base = gateway.url.replace(/^http/, protocol === "ws" ? "ws" : "http");
       return {
         server: gateway,

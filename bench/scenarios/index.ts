@@ -7,5 +7,6 @@ import { idleMemory } from "./idle-memory.js";
 import { sseFanout } from "./sse-fanout.js";
 import { webhooks } from "./webhooks.js";
 import { wsFanout } from "./ws-fanout.js";
+import { wsOverload } from "./ws-overload.js";
 
-export const scenarios: readonly Scenario[] = [wsFanout, sseFanout, idleMemory, catchUp, httpPublish, batchPublish, webhooks];
+export const scenarios: readonly Scenario[] = [wsFanout, wsOverload, sseFanout, idleMemory, catchUp, httpPublish, batchPublish, webhooks];

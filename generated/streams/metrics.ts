@@ -11,7 +11,6 @@ export const metrics = defineStream({
     maxBytes: 1073741824,
     maxEvents: -1,
     storage: "file",
-    replicas: 1,
     duplicateWindowMs: 60000,
   },
   events: {

@@ -7,7 +7,8 @@ export interface StreamSettings {
   /** -1 = no limit. */
   maxEvents: number;
   storage: "file" | "memory";
-  replicas: number;
+  /** Pinned by the schema; unset: the gateway's replicas setting decides. */
+  replicas?: number;
   duplicateWindowMs: number;
 }
 

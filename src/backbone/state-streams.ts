@@ -1,5 +1,7 @@
-import type { JetStreamManager, StreamConfig, StreamInfo } from "@nats-io/jetstream";
+import type { JetStreamManager, StreamConfig } from "@nats-io/jetstream";
+import type { KV, Kvm } from "@nats-io/kv";
 import { StreamNotFoundError } from "./errors.js";
+import { addStream, placing, scaleStream } from "./replicas.js";
 
 /**
  * Creates a stream the gateway keeps its own state in, with `replicas`. One that exists keeps
@@ -14,11 +16,17 @@ export async function applyStateStream(
     if (err instanceof StreamNotFoundError) return undefined;
     throw err;
   });
-  if (existing) await scaleStateStream(jsm, existing, replicas);
-  else await jsm.streams.add({ ...config, num_replicas: replicas });
+  if (existing) await scaleStream(jsm, existing, replicas);
+  else await addStream(jsm, config, replicas);
 }
 
-/** Changes an existing stream's replicas in place; JetStream copies its data to new peers. */
-export async function scaleStateStream(jsm: JetStreamManager, info: StreamInfo, replicas: number): Promise<void> {
-  if (info.config.num_replicas !== replicas) await jsm.streams.update(info.config.name, { num_replicas: replicas });
+/**
+ * A bucket of the gateway's state keeping one value per key, at `replicas`: created so, or an
+ * existing one scaled (create() alone leaves an existing bucket as it was).
+ */
+export async function openStateBucket(kvm: Kvm, jsm: JetStreamManager, bucket: string, replicas: number): Promise<{ kv: KV; stream: string }> {
+  const kv = await placing(`KV_${bucket}`, replicas, () => kvm.create(bucket, { history: 1, replicas }));
+  const { streamInfo } = await kv.status();
+  await scaleStream(jsm, streamInfo, replicas);
+  return { kv, stream: streamInfo.config.name };
 }

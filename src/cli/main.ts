@@ -5,6 +5,7 @@
 import { Command, CommanderError } from "commander";
 import { addCodegenCommand } from "./codegen-command.js";
 import { addConfigCommand } from "./config-command.js";
+import { addDevCommands } from "./dev-command.js";
 import { addInitCommand } from "./init-command.js";
 import { addKeysCommand } from "./keys-command.js";
 import { addPublishCommand } from "./publish-command.js";
@@ -33,6 +34,7 @@ export function buildProgram(): Command {
   addTailCommand(program);
   addPublishCommand(program);
   addWebhooksCommands(program);
+  addDevCommands(program);
   // Subcommands inherit exitOverride and output settings, and each gets its own --version.
   for (const command of allCommands(program)) command.version(VERSION, "-V, --version").exitOverride();
   return program;

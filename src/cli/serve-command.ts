@@ -44,9 +44,10 @@ async function serve(): Promise<void> {
 
 async function streamsApply(): Promise<void> {
   const [{ openBackbone }, { applyStreams }] = await gatewayModules();
-  const session = await openBackbone(loadConfig(), (line) => console.error(line));
+  const config = loadConfig();
+  const session = await openBackbone(config, (line) => console.error(line));
   try {
-    const results = await applyStreams(session.backbone.jsm, [...session.schemas.streams.values()]);
+    const results = await applyStreams(session.backbone.jsm, [...session.schemas.streams.values()], config.replicas);
     for (const r of results) console.log(`${r.stream}: ${r.action}`);
   } finally {
     await session.close();

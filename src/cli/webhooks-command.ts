@@ -1,10 +1,11 @@
-import { InvalidArgumentError, Option, type Command } from "commander";
+import { Option, type Command } from "commander";
 import { readSpecToJson } from "@streamgate/protocol/read-spec";
 import type { AttemptsLogEntry, DeadLetter } from "../webhooks/logs.js";
 import type { StartedWebhookView, WebhookView } from "../webhooks/service.js";
 import { formatGap } from "./event-format.js";
 import { gatewayClient, withGatewayOptions, type GatewayClient } from "./gateway-client.js";
 import { collect } from "./grant-syntax.js";
+import { wholeNumber } from "./number-arguments.js";
 import { fields, printJson, table } from "./output.js";
 import { filtersOf, positionOf, withFilterOptions, withPositionOptions, type FilterOptions, type PositionOptions } from "./read-options.js";
 import { UsageError } from "./usage-error.js";
@@ -140,11 +141,6 @@ function limited(command: Command): Command {
 
 function limitQuery(options: Options): URLSearchParams {
   return new URLSearchParams(options.limit === undefined ? {} : { limit: String(options.limit) });
-}
-
-function wholeNumber(text: string): number {
-  if (!/^\d+$/.test(text)) throw new InvalidArgumentError("not a whole number");
-  return Number(text);
 }
 
 /** --header name=value, repeated, as the API's headers object. */

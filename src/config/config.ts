@@ -55,6 +55,8 @@ const LIMITS_FROM_ENV = {
   unsentBytesTotal: "STREAMGATE_LIMIT_UNSENT_BYTES_TOTAL",
 } as const satisfies Record<keyof z.infer<typeof limitsSchema>, string>;
 
+const REPLICAS_RANGE = "must be a whole number of replicas from 1 to 5";
+
 const origins = z.union([z.array(z.string().min(1)), z.string().transform((list) => list.split(",").map((o) => o.trim()).filter(Boolean))]);
 
 /**
@@ -101,8 +103,11 @@ const configSchema = z
     wsPingIntervalMs: z.coerce.number().int().min(50).default(15_000),
     /** CIDRs webhooks may reach although they are not public (comma-separated). */
     webhookAllowedNetworks: z.string().default(""),
-    /** Replicas of the gateway's own state in JetStream; unset: see stateReplicasFor. */
-    stateReplicas: z.coerce.number().int().min(1).max(5).optional(),
+    /**
+     * JetStream replicas of every stream whose schema does not pin them, and of the gateway's
+     * own state; unset: see streamReplicas and stateReplicas (src/backbone/replicas.ts).
+     */
+    replicas: z.coerce.number({ error: REPLICAS_RANGE }).int(REPLICAS_RANGE).min(1, REPLICAS_RANGE).max(5, REPLICAS_RANGE).optional(),
   })
   .strict();
 
@@ -133,7 +138,7 @@ const ENVIRONMENT = {
   wsSlowConsumerTimeoutMs: "STREAMGATE_WS_SLOW_CONSUMER_TIMEOUT_MS",
   wsPingIntervalMs: "STREAMGATE_WS_PING_INTERVAL_MS",
   webhookAllowedNetworks: "STREAMGATE_WEBHOOK_ALLOWED_NETWORKS",
-  stateReplicas: "STREAMGATE_STATE_REPLICAS",
+  replicas: "STREAMGATE_REPLICAS",
 } as const satisfies Partial<Record<keyof z.infer<typeof configSchema>, string>>;
 
 /**
@@ -212,14 +217,6 @@ export function allowedOriginsOf(config: Pick<GatewayConfig, "allowedOrigins" | 
     throw new ConfigError('allowedOrigins "*" is only allowed with auth off: list the exact origins of your web pages');
   }
   return origins;
-}
-
-/**
- * The replicas the gateway's state takes: as configured, else as many as the most replicated
- * declared stream, so the state survives whatever the events survive.
- */
-export function stateReplicasFor(config: Pick<GatewayConfig, "stateReplicas">, streams: Iterable<{ settings: { replicas: number } }>): number {
-  return config.stateReplicas ?? Math.max(1, ...Array.from(streams, (stream) => stream.settings.replicas));
 }
 
 /** The settings an object of the configuration may have, by its path: for did-you-mean. */

@@ -1,4 +1,5 @@
 import { mkdir } from "node:fs/promises";
+import { createServer } from "node:net";
 import { join, resolve } from "node:path";
 import { pickFreePort } from "../backbone/nats-server.js";
 import { GatewayProcess } from "./gateway-process.js";
@@ -54,6 +55,7 @@ export interface DevCluster {
   /** The haproxy configuration it runs with: deploy/haproxy.cfg filled in. */
   loadBalancerConfig: string;
   loadBalancerLog: string;
+  loadBalancerPid: number;
   /** The names of the gateways the load balancer sends requests to now. */
   gatewaysInRotation(): Promise<string[]>;
   /** Every node down (SIGTERM). */
@@ -71,6 +73,7 @@ export interface DevCluster {
 export async function startDevCluster(options: DevClusterOptions): Promise<DevCluster> {
   // Before anything starts: a missing load balancer is the likeliest thing to be wrong.
   const haproxyBinary = await findHaproxy();
+  if (options.port) await ensurePortFree(HOST, options.port);
   const dir = resolve(options.dir);
   await mkdir(dir, { recursive: true });
   const stack: (() => Promise<void>)[] = [];
@@ -102,6 +105,27 @@ export async function startDevCluster(options: DevClusterOptions): Promise<DevCl
   }
 }
 
+export class PortTakenError extends Error {
+  constructor(host: string, port: number) {
+    super(`the load balancer's port ${host}:${port} is taken by another process: choose another one (0: a free one)`);
+    this.name = "PortTakenError";
+  }
+}
+
+async function ensurePortFree(host: string, port: number): Promise<void> {
+  const server = createServer();
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(port, host, () => resolve());
+    });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "EADDRINUSE") throw new PortTakenError(host, port);
+    throw error;
+  }
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+}
+
 async function startGateways(dir: string, nats: NatsCluster, options: DevClusterOptions): Promise<GatewayProcess[]> {
   const env = { ...(options.descriptorSet && { STREAMGATE_DESCRIPTOR_SET: resolve(options.descriptorSet) }), ...options.gatewayEnv };
   const gateways: GatewayProcess[] = [];
@@ -127,6 +151,7 @@ function devCluster(nats: NatsCluster, gateways: GatewayProcess[], haproxy: Runn
     gateways,
     loadBalancerConfig: haproxy.configFile,
     loadBalancerLog: haproxy.log,
+    loadBalancerPid: haproxy.pid,
     gatewaysInRotation: () => haproxy.serversInRotation(),
     stopNats: () => nats.stop(),
     startNats: () => nats.start(),

@@ -29,6 +29,8 @@ export interface NatsClusterNode {
   monitorUrl: string;
   /** Its log file. */
   log: string;
+  /** Of the running nats-server; undefined while it is down. */
+  readonly pid: number | undefined;
   /** Ends the node at once (SIGKILL), as a crash would. */
   kill(): Promise<void>;
   /** Starts it again on its ports and store; resolves once it runs (at once if it runs). */
@@ -159,6 +161,9 @@ async function startPlannedCluster(plans: NodePlan[]): Promise<NatsCluster> {
       url: `nats://${HOST}:${plan.port}`,
       monitorUrl: `http://${HOST}:${plan.monitorPort}`,
       log: plan.logFile,
+      get pid() {
+        return servers[i]?.pid;
+      },
       async kill() {
         const server = servers[i];
         if (!server) return;

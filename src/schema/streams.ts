@@ -114,7 +114,8 @@ function readStreamOption(file: DescFile, json: JsonValue): StreamDefinition {
       maxBytes: positiveOrUnlimited(o.retention.maxBytes),
       maxEvents: positiveOrUnlimited(o.retention.maxEvents),
       storage: o.storage === "STORAGE_MEMORY" ? "memory" : "file",
-      replicas: o.replicas || 1,
+      // 0 is proto3's unset: not pinned.
+      ...(o.replicas > 0 && { replicas: o.replicas }),
       duplicateWindowMs,
     },
     events: [],

@@ -1,8 +1,7 @@
-import { Kvm, type KV } from "@nats-io/kv";
-import type { JetStreamManager } from "@nats-io/jetstream";
+import { Kvm } from "@nats-io/kv";
 import type { FastifyBaseLogger } from "fastify";
 import type { Backbone } from "../backbone/connection.js";
-import { scaleStateStream } from "../backbone/state-streams.js";
+import { openStateBucket } from "../backbone/state-streams.js";
 import type { Metrics } from "../metrics/metrics.js";
 import type { Schemas } from "../schema/registry.js";
 import { WebhookBacklogs } from "./backlogs.js";
@@ -32,8 +31,8 @@ export async function startWebhooks(
   options: { policy: NetworkPolicy; log: FastifyBaseLogger; stateReplicas: number; metrics: Metrics },
 ): Promise<Webhooks> {
   const kvm = new Kvm(backbone.js);
-  const registrations = await openBucket(kvm, backbone.jsm, "streamgate_webhooks", options.stateReplicas);
-  const stats = await openBucket(kvm, backbone.jsm, "streamgate_webhook_stats", options.stateReplicas);
+  const registrations = await openStateBucket(kvm, backbone.jsm, "streamgate_webhooks", options.stateReplicas);
+  const stats = await openStateBucket(kvm, backbone.jsm, "streamgate_webhook_stats", options.stateReplicas);
   const logs = await WebhookLogs.open(backbone, stats.kv, options.stateReplicas);
   const { policy, metrics } = options;
   const deliverer = new Deliverer(policy);
@@ -65,12 +64,4 @@ export async function startWebhooks(
       await deliverer.close();
     },
   };
-}
-
-/** A bucket keeping one value per key, at `replicas` (create() leaves an existing bucket as it was). */
-async function openBucket(kvm: Kvm, jsm: JetStreamManager, name: string, replicas: number): Promise<{ kv: KV; stream: string }> {
-  const kv = await kvm.create(name, { history: 1, replicas });
-  const { streamInfo } = await kv.status();
-  await scaleStateStream(jsm, streamInfo, replicas);
-  return { kv, stream: streamInfo.config.name };
 }

@@ -1,29 +1,22 @@
 /**
  * A gateway on a real three-node JetStream cluster (loopback): its own state takes the replicas
- * its streams take (PROTOCOL.md section 7), a leader election is never a 500 (section 4), and
+ * its streams take when the replicas setting is unset (PROTOCOL.md section 7), a leader election is never a 500 (section 4), and
  * /readyz waits for JetStream after the whole cluster restarts (section 7).
  */
-import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { connect, Empty } from "@nats-io/transport-node";
-import { jetstreamManager, type StreamInfo } from "@nats-io/jetstream";
+import { jetstreamManager } from "@nats-io/jetstream";
 import { connectBackbone, type Backbone } from "../../src/backbone/connection.js";
-import { loadConfig } from "../../src/config/config.js";
-import { runGateway, type RunningGateway } from "../../src/app.js";
+import type { RunningGateway } from "../../src/app.js";
 import { startTestCluster, type TestCluster } from "../support/cluster.js";
 import { writeReplicatedSchemas } from "../support/replicated-schemas.js";
-import { client, type Client, type HttpResponse } from "../support/http.js";
+import type { Client, HttpResponse } from "../support/http.js";
+import { startClusterGateway } from "../support/cluster-gateway.js";
 import { expectOkOrUnavailable, expectUnavailable } from "../support/backbone-trouble.js";
 import { sleep } from "../support/wait.js";
+import { peersOf, STATE_STREAMS, streamInfoWhen, leaderOf, newLeader } from "../support/stream-info.js";
 import { T, tag } from "../support/events.js";
 
-const STATE_STREAMS = [
-  "KV_streamgate_webhooks",
-  "KV_streamgate_webhook_stats",
-  "SG_WEBHOOK_ATTEMPTS",
-  "SG_WEBHOOK_DEAD",
-  "SG_WEBHOOK_REDELIVER",
-];
 const EVENT_STREAMS = ["orders", "metrics"];
 
 let cluster: TestCluster;
@@ -47,45 +40,15 @@ afterAll(async () => {
 
 /** A gateway on the cluster serving the R3 example streams; env adds to its configuration. */
 async function startGateway(env: NodeJS.ProcessEnv = {}): Promise<RunningGateway> {
-  const config = loadConfig({
-    NATS_URL: cluster.url,
-    PORT: "0",
-    STREAMGATE_LOG_LEVEL: "warn",
-    STREAMGATE_DESCRIPTOR_SET: schemas.path,
-    STREAMGATE_WEBHOOK_ALLOWED_NETWORKS: "127.0.0.0/8",
-    ...env,
-  });
-  const started = await runGateway(config);
-  api = client(`http://127.0.0.1:${(started.app.server.address() as AddressInfo).port}`);
-  return started;
+  const started = await startClusterGateway(cluster.url, schemas.path, env);
+  api = started.api;
+  return started.gateway;
 }
-
-/**
- * Stream info once `holds` says it is as wanted, asked again (through elections, which may
- * fail the asking too) until timeoutMs; then the last info, for the caller to judge.
- */
-async function streamInfoWhen(stream: string, holds: (info: StreamInfo) => boolean, timeoutMs = 20_000): Promise<StreamInfo> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const info = await backbone.jsm.streams.info(stream).catch((err: unknown) => {
-      if (Date.now() > deadline) throw err;
-      return undefined;
-    });
-    if (info && (holds(info) || Date.now() > deadline)) return info;
-    await sleep(100);
-  }
-}
-
-const peersOf = (info: StreamInfo) => info.cluster?.replicas?.length ?? 0;
-const leaderOf = async (stream: string) => (await streamInfoWhen(stream, (info) => info.cluster?.leader !== undefined)).cluster?.leader;
-/** The stream has a leader other than `former`. */
-const newLeader = (stream: string, former: string | undefined) =>
-  streamInfoWhen(stream, (info) => info.cluster?.leader !== undefined && info.cluster.leader !== former);
 
 describe("the gateway's state on a three-node cluster", () => {
   it("takes the replicas of the most replicated stream, and state kept at fewer is scaled up in place", async () => {
     // An earlier gateway kept its state at one replica, and registered a webhook there.
-    const earlier = await startGateway({ STREAMGATE_STATE_REPLICAS: "1" });
+    const earlier = await startGateway({ STREAMGATE_REPLICAS: "1" });
     let webhookId: string;
     try {
       for (const stream of STATE_STREAMS) expect((await backbone.jsm.streams.info(stream)).config.num_replicas, stream).toBe(1);
@@ -96,10 +59,10 @@ describe("the gateway's state on a three-node cluster", () => {
       await earlier.stop();
     }
 
-    // No STREAMGATE_STATE_REPLICAS: the streams' 3 is the default.
+    // No STREAMGATE_REPLICAS: the streams' 3 is the default.
     gateway = await startGateway();
     for (const stream of [...EVENT_STREAMS, ...STATE_STREAMS]) {
-      const info = await streamInfoWhen(stream, (i) => peersOf(i) === 2);
+      const info = await streamInfoWhen(backbone.jsm, stream, (i) => peersOf(i) === 2);
       expect(info.config.num_replicas, stream).toBe(3);
       expect(info.cluster?.leader, `${stream} has a leader`).toBeTruthy();
       expect(peersOf(info), `${stream}: peers besides the leader`).toBe(2);
@@ -148,17 +111,17 @@ describe("leader elections of the orders stream", () => {
     let servedAgain: boolean[];
     try {
       // One leader hands over; the next dies with its node, as in a crash.
-      const first = await leaderOf("orders");
+      const first = await leaderOf(backbone.jsm, "orders");
       const answered = await backbone.nc.request("$JS.API.STREAM.LEADER.STEPDOWN.orders", Empty, { timeout: 5_000 });
       expect(answered.json<{ success?: boolean }>(), "stepdown").toMatchObject({ success: true });
-      const second = (await newLeader("orders", first)).cluster?.leader;
+      const second = (await newLeader(backbone.jsm, "orders", first)).cluster?.leader;
       expect(second, "a leader after the stepdown").not.toBe(first);
 
       const node = cluster.nodes.find((n) => n.name === second)!;
       await node.kill();
-      expect((await newLeader("orders", second)).cluster?.leader, "a leader after the crash").not.toBe(second);
+      expect((await newLeader(backbone.jsm, "orders", second)).cluster?.leader, "a leader after the crash").not.toBe(second);
       await node.start();
-      const healed = await streamInfoWhen("orders", (info) => peersOf(info) === 2 && info.cluster!.replicas!.every((peer) => peer.current));
+      const healed = await streamInfoWhen(backbone.jsm, "orders", (info) => peersOf(info) === 2 && info.cluster!.replicas!.every((peer) => peer.current));
       expect(healed.cluster?.replicas?.map((peer) => peer.current), "the restarted node caught up").toEqual([true, true]);
     } finally {
       electionsDone = true;

@@ -11,7 +11,6 @@ export const kinds = defineStream({
     maxBytes: -1,
     maxEvents: -1,
     storage: "file",
-    replicas: 1,
     duplicateWindowMs: 120000,
   },
   events: {

@@ -68,7 +68,10 @@ export interface StreamOptions {
   description: string;
   retention: Retention | undefined;
   storage: Storage;
-  /** JetStream replicas, 1 to 5. Unset means 1. */
+  /**
+   * JetStream replicas, 1 to 5. Unset: the gateway's replicas setting (STREAMGATE_REPLICAS),
+   * else an existing stream keeps its own, else 1.
+   */
   replicas: number;
   /** Publishing the same event id twice within this window stores it once. Unset means 2 minutes. */
   duplicateWindow: Duration | undefined;
