@@ -17,10 +17,11 @@ export interface WebhookSource {
   backlogs(): Promise<ReadonlyMap<string, number>>;
 }
 
-/** Webhook attempts, dead letters, backlogs and statuses. */
+/** Webhook attempts, dead letters, possible duplicates, backlogs and statuses. */
 export class WebhookMetrics {
   readonly #attempts = new Map<WebhookAttemptOutcome, Counter.Internal>();
   readonly #deadLetters: Counter;
+  readonly #duplicates: Counter;
 
   constructor(private readonly registry: Registry) {
     const attempts = new Counter({
@@ -38,6 +39,11 @@ export class WebhookMetrics {
       help: "Events that ran out of retries and became dead letters.",
       registers: [registry],
     });
+    this.#duplicates = new Counter({
+      name: "streamgate_webhook_possible_duplicates_total",
+      help: "Events sent again after the gateway holding them went silent mid-delivery (it died, or missed its heartbeats): the receiver may have them twice.",
+      registers: [registry],
+    });
   }
 
   attempted(outcome: WebhookAttemptOutcome): void {
@@ -46,6 +52,10 @@ export class WebhookMetrics {
 
   deadLettered(): void {
     this.#deadLetters.inc();
+  }
+
+  duplicated(): void {
+    this.#duplicates.inc();
   }
 
   /** Shows every webhook's status and backlog at every scrape. */

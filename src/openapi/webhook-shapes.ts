@@ -30,7 +30,7 @@ const viewProperties: PropertiesOf<WebhookView> = {
   position: { ...offset, description: "the next offset to deliver" },
   lastError: optional(objectSchema<{ at: string; message: string }>({ at: time, message: text })),
   lastGap: optional(objectSchema<SeenGap>(seenGapProperties)),
-  counts: objectSchema<WebhookView["counts"]>({ delivered: count, failedAttempts: count, deadLetters: count }),
+  counts: objectSchema<WebhookView["counts"]>({ delivered: count, failedAttempts: count, deadLetters: count, duplicates: count }),
 };
 
 const secret: JsonSchema = { type: "string", description: "whsec_ and base64: shown here and nowhere else" };

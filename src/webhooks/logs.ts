@@ -1,9 +1,9 @@
-import { randomBytes } from "node:crypto";
 import { DeliverPolicy, RetentionPolicy, type JetStreamClient, type JetStreamManager, type StreamConfig } from "@nats-io/jetstream";
 import { nanos, type NatsConnection } from "@nats-io/transport-node";
 import type { KV } from "@nats-io/kv";
 import type { GapNotice } from "@streamgate/protocol/position";
 import { applyStateStream } from "../backbone/state-streams.js";
+import { WebhookTally } from "./tally.js";
 
 /** One HTTP attempt, as GET /v1/webhooks/{id}/attempts shows it. */
 export interface AttemptRecord {
@@ -36,14 +36,6 @@ export interface DeadLetter {
   lastError: string;
 }
 
-export interface WebhookCounts {
-  delivered: number;
-  failedAttempts: number;
-  deadLetters: number;
-  lastError?: { at: string; message: string };
-  lastGap?: SeenGap;
-}
-
 const ATTEMPTS = "SG_WEBHOOK_ATTEMPTS";
 const DEAD = "SG_WEBHOOK_DEAD";
 export const REDELIVER = "SG_WEBHOOK_REDELIVER";
@@ -60,24 +52,18 @@ const STREAMS: (Partial<StreamConfig> & { name: string })[] = [
   { name: REDELIVER, subjects: ["streamgate_wh.redeliver.*"], retention: RetentionPolicy.Workqueue },
 ];
 
-const newest = <T extends { at: string }>(a: T | undefined, b: T | undefined): T | undefined => (!a || (b && b.at > a.at) ? b : a);
-
 /** The records webhooks keep in the backbone beside their registrations. */
 export class WebhookLogs {
-  /** Counts since this process started, per webhook; each gateway writes only its own keys. */
-  #counts = new Map<string, WebhookCounts>();
-  #dirty = new Set<string>();
-  #flusher: NodeJS.Timeout;
-  readonly #gateway = randomBytes(6).toString("hex");
+  /** The webhooks' counts, in the stats bucket. */
+  readonly tally: WebhookTally;
 
   private constructor(
     private readonly nc: NatsConnection,
     private readonly js: JetStreamClient,
     private readonly jsm: JetStreamManager,
-    private readonly stats: KV,
+    stats: KV,
   ) {
-    this.#flusher = setInterval(() => void this.flush(), 1_000);
-    this.#flusher.unref();
+    this.tally = new WebhookTally(stats);
   }
 
   /** The streams the logs are kept in. */
@@ -93,31 +79,21 @@ export class WebhookLogs {
    * A core NATS publish, which the attempts stream stores without an acknowledgement: no
    * round trip, timer or reply subscription per delivery, and a lost log line (the backbone
    * away at that moment) never holds up delivery. Gaps and dead letters, which must not be
-   * lost, are acknowledged publishes.
+   * lost, are acknowledged publishes; counts are the tally's.
    */
-  recordAttempt(webhookId: string, record: AttemptRecord, outcome: "delivered" | "failed"): void {
-    const counts = this.#countsOf(webhookId);
-    if (outcome === "delivered") counts.delivered++;
-    else {
-      counts.failedAttempts++;
-      counts.lastError = { at: record.at, message: record.error ?? `HTTP ${record.status}` };
-    }
-    this.#dirty.add(webhookId);
+  recordAttempt(webhookId: string, record: AttemptRecord): void {
     this.nc.publish(attemptsSubject(webhookId), JSON.stringify(record));
   }
 
   /** Awaited, unlike an attempt: a gap whose record is lost would be a silent skip. */
   async recordGap(webhookId: string, gap: GapNotice): Promise<void> {
     const seen = { ...gap, at: new Date().toISOString() };
-    this.#countsOf(webhookId).lastGap = seen;
-    this.#dirty.add(webhookId);
+    await this.tally.commit(webhookId, { lastGap: seen });
     const entry: GapEntry = { kind: "gap", ...seen };
     await this.js.publish(attemptsSubject(webhookId), JSON.stringify(entry));
   }
 
   async recordDeadLetter(webhookId: string, letter: DeadLetter): Promise<void> {
-    this.#countsOf(webhookId).deadLetters++;
-    this.#dirty.add(webhookId);
     await this.js.publish(deadSubject(webhookId), JSON.stringify(letter));
   }
 
@@ -143,28 +119,8 @@ export class WebhookLogs {
     return letters.length;
   }
 
-  /** Counts over every gateway that ever delivered for the webhook. */
-  async counts(webhookId: string): Promise<WebhookCounts> {
-    await this.flush();
-    const total: WebhookCounts = { delivered: 0, failedAttempts: 0, deadLetters: 0 };
-    const keys = await this.stats.keys(`${webhookId}.*`);
-    for await (const key of keys) {
-      const entry = await this.stats.get(key);
-      if (!entry || entry.operation !== "PUT") continue;
-      const counts = entry.json<WebhookCounts>();
-      total.delivered += counts.delivered;
-      total.failedAttempts += counts.failedAttempts;
-      total.deadLetters += counts.deadLetters;
-      total.lastError = newest(total.lastError, counts.lastError);
-      total.lastGap = newest(total.lastGap, counts.lastGap);
-    }
-    return total;
-  }
-
   /** Removes everything kept for a deleted webhook. */
   async forget(webhookId: string): Promise<void> {
-    this.#counts.delete(webhookId);
-    this.#dirty.delete(webhookId);
     for (const [stream, subject] of [
       [ATTEMPTS, attemptsSubject(webhookId)],
       [DEAD, deadSubject(webhookId)],
@@ -172,27 +128,7 @@ export class WebhookLogs {
     ] as const) {
       await this.jsm.streams.purge(stream, { filter: subject });
     }
-    const keys = await this.stats.keys(`${webhookId}.*`);
-    for await (const key of keys) await this.stats.purge(key);
-  }
-
-  async flush(): Promise<void> {
-    const ids = [...this.#dirty];
-    this.#dirty.clear();
-    await Promise.all(
-      ids.map((id) => this.stats.put(`${id}.${this.#gateway}`, JSON.stringify(this.#counts.get(id))).catch(() => this.#dirty.add(id))),
-    );
-  }
-
-  async close(): Promise<void> {
-    clearInterval(this.#flusher);
-    await this.flush();
-  }
-
-  #countsOf(webhookId: string): WebhookCounts {
-    let counts = this.#counts.get(webhookId);
-    if (!counts) this.#counts.set(webhookId, (counts = { delivered: 0, failedAttempts: 0, deadLetters: 0 }));
-    return counts;
+    await this.tally.forget(webhookId);
   }
 
   /** Every record on one subject, oldest first (the streams bound how many there are). */

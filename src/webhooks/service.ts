@@ -1,5 +1,4 @@
-import { AckPolicy, DeliverPolicy, type JetStreamClient, type JetStreamManager } from "@nats-io/jetstream";
-import { nanos } from "@nats-io/transport-node";
+import { DeliverPolicy, type JetStreamClient, type JetStreamManager } from "@nats-io/jetstream";
 import type { KV } from "@nats-io/kv";
 import { readStreamState } from "../backbone/stream-state.js";
 import { filterSubject } from "../backbone/subjects.js";
@@ -8,7 +7,9 @@ import { InvalidPositionError, positionFromFields, type GapNotice, type Position
 import { ApiError } from "@streamgate/protocol/errors";
 import { resolveStartOffset } from "../backbone/start-offset.js";
 import type { Schemas } from "../schema/registry.js";
-import type { WebhookLogs, WebhookCounts, SeenGap } from "./logs.js";
+import type { WebhookLogs, SeenGap } from "./logs.js";
+import type { WebhookCounts } from "./tally.js";
+import { sharedConsumerConfig } from "./consumer-config.js";
 import { REDELIVER, redeliverSubject } from "./logs.js";
 import type { NetworkPolicy } from "../net/network-policy.js";
 import {
@@ -20,9 +21,6 @@ import {
 } from "./registration.js";
 import type { z } from "zod";
 import type { createWebhookInput, patchWebhookInput } from "./registration.js";
-
-/** How long past its timeout an attempt may take (logging, acking) before JetStream hands the event to another gateway. */
-const ACK_WAIT_MARGIN_MS = 5_000;
 
 export class WebhookError extends ApiError {
   constructor(code: "invalid_argument" | "not_found", message: string) {
@@ -117,9 +115,8 @@ export class WebhookService {
     const types = input.types === null ? undefined : (input.types ?? webhook.types);
     const key = input.key === null ? undefined : (input.key ?? webhook.key);
     this.#checkFilters(webhook.stream, types, key);
-    // Filters, maxInFlight and the timeout (ack_wait) live in the consumer: it is made again.
-    const remake = (w: Pick<Webhook, "types" | "key" | "maxInFlight" | "timeoutMs">) =>
-      JSON.stringify([w.types, w.key, w.maxInFlight, w.timeoutMs]);
+    // Filters and maxInFlight live in the consumer: it is made again.
+    const remake = (w: Pick<Webhook, "types" | "key" | "maxInFlight">) => JSON.stringify([w.types, w.key, w.maxInFlight]);
     const next: Webhook = {
       ...webhook,
       ...(input.url !== undefined && { url: input.url }),
@@ -203,7 +200,7 @@ export class WebhookService {
 
   async #view(webhook: Webhook): Promise<WebhookView> {
     const { secrets: _secrets, generation: _generation, headers, ...shown } = webhook;
-    const { lastError, lastGap, ...counts } = await this.logs.counts(webhook.id);
+    const { lastError, lastGap, ...counts } = await this.logs.tally.counts(webhook.id);
     return { ...shown, headers: Object.keys(headers), position: await this.#position(webhook), ...(lastError && { lastError }), ...(lastGap && { lastGap }), counts };
   }
 
@@ -216,14 +213,7 @@ export class WebhookService {
   }
 
   async #createConsumers(webhook: Webhook, startOffset: number): Promise<void> {
-    const common = {
-      durable_name: webhook.id,
-      ack_policy: AckPolicy.Explicit,
-      // Longer than an attempt can take, so only a gateway that died has its event taken over.
-      ack_wait: nanos(webhook.timeoutMs + ACK_WAIT_MARGIN_MS),
-      max_ack_pending: webhook.maxInFlight,
-      max_deliver: -1,
-    };
+    const common = sharedConsumerConfig(webhook);
     await this.jsm.consumers.add(webhook.stream, {
       ...common,
       filter_subject: filterSubject(webhook.stream, { types: webhook.types, key: webhook.key }),

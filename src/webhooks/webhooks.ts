@@ -60,7 +60,6 @@ export async function startWebhooks(
     stateStreams: [registrations.stream, stats.stream, ...WebhookLogs.streams],
     async close() {
       await dispatcher.stop();
-      await logs.close();
       await deliverer.close();
     },
   };

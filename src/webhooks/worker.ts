@@ -8,6 +8,8 @@ import type { Schemas } from "../schema/registry.js";
 import type { Deliverer, WebhookTarget } from "./delivery.js";
 import { REDELIVER, type WebhookLogs } from "./logs.js";
 import { WebhookEvent } from "./payload.js";
+import { updateAckWait } from "./consumer-config.js";
+import { HeldMessages, type HeldMessage } from "./held-messages.js";
 import { retryDelayMs, type Webhook } from "./registration.js";
 import type { SharedEvents } from "./shared-events.js";
 import { SkipWatch } from "./skip-watch.js";
@@ -39,11 +41,16 @@ interface Job {
   msg: JsMsg;
 }
 
+/** Which of the webhook's two consumers a message came from. */
+type Source = "events" | "redeliver";
+
 /**
  * Delivers one webhook's events from its durable consumer. Every gateway runs a worker per
  * webhook; JetStream's max_ack_pending (= maxInFlight) holds across all of them, so with 1
  * the events go out in offset order, one at a time, wherever they are sent from. Retries are
- * NAKs with a delay: the backbone, not this process, remembers what is due when.
+ * NAKs with a delay: the backbone, not this process, remembers what is due when. Every event
+ * this process holds is kept alive by a heartbeat, so a short ack wait hands only a dead (or
+ * silent) gateway's events to another; outcomes are counted before they are settled (tally.ts).
  */
 export class WebhookWorker {
   #stopping = new AbortController();
@@ -70,8 +77,8 @@ export class WebhookWorker {
       this.#skips ??= new SkipWatch(this.deps.jsm, stream, SkipWatch.resumingAt(await consumer.info(true)));
     };
     this.#loops = [
-      this.#run(stream, (msg) => this.#fromStream(msg), opened),
-      this.#run(REDELIVER, async (msg) => {
+      this.#run(stream, "events", (msg) => this.#fromStream(msg), opened),
+      this.#run(REDELIVER, "redeliver", async (msg) => {
         const { offset } = msg.json<{ offset: number }>();
         const stored = await this.deps.jsm.streams.getMessage(this.webhook.stream, { seq: offset }).catch(() => null);
         if (!stored) {
@@ -108,21 +115,29 @@ export class WebhookWorker {
 
   async #run(
     stream: string,
+    source: Source,
     toJob: (msg: JsMsg) => Promise<Job | undefined>,
     opened: (consumer: Consumer) => Promise<void> = async () => undefined,
   ): Promise<void> {
     const signal = this.#stopping.signal;
     while (!signal.aborted) {
+      const held = new HeldMessages();
       try {
+        await updateAckWait(this.deps.jsm, stream, this.webhook.id);
         const consumer = await this.deps.js.consumers.get(stream, this.webhook.id);
         await opened(consumer);
-        const messages = await consumer.consume({ max_messages: Math.max(this.webhook.maxInFlight, PULL_BATCH), expires: 5_000 });
+        const messages = await consumer.consume({
+          max_messages: Math.max(this.webhook.maxInFlight, PULL_BATCH),
+          expires: 5_000,
+          callback: held.arrived,
+        });
+        void messages.closed().finally(() => held.end());
         const stop = () => void messages.stop();
         signal.addEventListener("abort", stop, { once: true });
         // stop() may have come while the consumer was being set up.
         if (signal.aborted) stop();
         try {
-          await this.#take(messages, toJob, signal);
+          await this.#take(held, source, toJob, signal);
         } finally {
           signal.removeEventListener("abort", stop);
           stop();
@@ -132,31 +147,39 @@ export class WebhookWorker {
         if (signal.aborted) return;
         this.deps.log.warn({ err, webhook: this.webhook.id }, "webhook consumer failed; retrying");
         await new Promise((resolve) => setTimeout(resolve, 1_000));
+      } finally {
+        await this.#giveBack(held.drain(), source);
       }
     }
   }
 
   async #take(
-    messages: AsyncIterable<JsMsg>,
+    messages: HeldMessages,
+    source: Source,
     toJob: (msg: JsMsg) => Promise<Job | undefined>,
     signal: AbortSignal,
   ): Promise<void> {
-    for await (const msg of messages) {
+    for await (const held of messages) {
       if (signal.aborted) {
         // Not ours to finish: another gateway (or this one, later) gets it at once.
-        msg.nak();
+        await this.#giveBack([held], source);
         break;
       }
-      const job = await toJob(msg);
+      let job: Job | undefined;
+      try {
+        job = await toJob(held.msg);
+      } finally {
+        if (!job) held.release();
+      }
       if (!job) continue;
       // One bound for both loops (stream and redeliveries): the receiver sees at most
       // maxInFlight requests from this gateway. Checked and taken without an await between.
       while (this.#inFlight.size >= this.webhook.maxInFlight) await Promise.race(this.#inFlight);
       // An attempt that fails to record its outcome leaves the event unsettled: JetStream
       // hands it out again after ack_wait. Logged, never an unhandled rejection.
-      const attempt = this.#attempt(job).catch((err: unknown) =>
-        this.deps.log.error({ err, webhook: this.webhook.id }, "webhook attempt could not be settled"),
-      );
+      const attempt = this.#attempt(job, held, this.#ref(source, held.msg))
+        .catch((err: unknown) => this.deps.log.error({ err, webhook: this.webhook.id }, "webhook attempt could not be settled"))
+        .finally(() => held.release());
       this.#inFlight.add(attempt);
       void attempt.finally(() => this.#inFlight.delete(attempt));
       // With one in flight, wait: the next event must not start before this one settles.
@@ -164,33 +187,66 @@ export class WebhookWorker {
     }
   }
 
-  async #attempt({ event, msg }: Job): Promise<void> {
+  /** Hands events this process will not attempt back to JetStream, for any gateway to take at once. */
+  async #giveBack(held: HeldMessage[], source: Source): Promise<void> {
+    for (const one of held) {
+      const { msg } = one;
+      try {
+        await this.deps.logs.tally.returned(this.webhook.id, {}, { ref: this.#ref(source, msg), outcome: "returned", deliveryCount: msg.info.deliveryCount });
+        msg.nak();
+      } catch (err) {
+        // Unrecorded, a NAK would look like a takeover: left for JetStream to hand out after its ack wait.
+        this.deps.log.warn({ err, webhook: this.webhook.id }, "could not give a webhook event back");
+      } finally {
+        one.release();
+      }
+    }
+  }
+
+  #ref(source: Source, msg: JsMsg): string {
+    return `${this.webhook.generation}.${source}.${msg.seq}`;
+  }
+
+  async #attempt({ event, msg }: Job, held: HeldMessage, ref: string): Promise<void> {
     const { webhook, deps } = this;
+    const { tally } = deps.logs;
     const attempt = msg.info.deliveryCount;
+    if (attempt > 1) {
+      const prior = await tally.prior(webhook.id, ref, attempt);
+      // Its holder counted it and died before JetStream heard: settled as it was, not sent again.
+      if (prior === "delivered") return this.#settled(msg, ref, () => msg.ack());
+      if (prior === "dead") return this.#settled(msg, ref, () => msg.term());
+      if (prior === undefined) {
+        // Its holder went silent mid-delivery: the receiver may already have it.
+        await tally.commit(webhook.id, { duplicates: 1 });
+        deps.metrics.webhooks.duplicated();
+      }
+    }
+    // Its newer delivery (here or elsewhere) sends it: released, never sent twice from here.
+    if (held.lapsed) return;
     const outcome = await this.#target.attempt(event, attempt);
     const { stored } = event;
-    deps.logs.recordAttempt(
-      webhook.id,
-      {
-        offset: stored.offset,
-        eventId: stored.id,
-        attempt,
-        at: new Date().toISOString(),
-        durationMs: outcome.durationMs,
-        ...(outcome.status !== undefined && { status: outcome.status }),
-        ...(outcome.kind === "failed" && { error: outcome.error }),
-        ...(outcome.response !== undefined && { response: outcome.response }),
-      },
-      outcome.kind,
-    );
+    const at = new Date().toISOString();
+    deps.logs.recordAttempt(webhook.id, {
+      offset: stored.offset,
+      eventId: stored.id,
+      attempt,
+      at,
+      durationMs: outcome.durationMs,
+      ...(outcome.status !== undefined && { status: outcome.status }),
+      ...(outcome.kind === "failed" && { error: outcome.error }),
+      ...(outcome.response !== undefined && { response: outcome.response }),
+    });
     deps.metrics.webhooks.attempted(outcome.kind === "delivered" ? "delivered" : outcome.failure);
     if (outcome.kind === "delivered") {
       // A webhook's events are all timed, replays too: its backlog is its receiver's latency.
       this.#meter.wrote(stored.time, true);
-      msg.ack();
-      return;
+      await tally.commit(webhook.id, { delivered: 1 }, { ref, outcome: "delivered", deliveryCount: attempt }, () => msg.ack());
+      return this.#settled(msg, ref);
     }
+    const failed = { failedAttempts: 1, lastError: { at, message: outcome.error } };
     if (outcome.gone) {
+      await tally.commit(webhook.id, failed);
       // Left unsettled: resuming the webhook remakes its consumer, which sends it first. (A NAK
       // would hand it straight back to this worker's pull, which is stopping.)
       this.#stopping.abort();
@@ -199,6 +255,7 @@ export class WebhookWorker {
     }
     const scheduled = retryDelayMs(webhook, attempt);
     if (scheduled !== undefined) {
+      await tally.returned(webhook.id, failed, { ref, outcome: "returned", deliveryCount: attempt });
       // Retry-After, when the receiver gives one, replaces the schedule's delay, not its length.
       msg.nak(outcome.retryAfterMs ?? scheduled);
       return;
@@ -207,11 +264,19 @@ export class WebhookWorker {
       offset: stored.offset,
       eventId: stored.id,
       attempts: attempt,
-      at: new Date().toISOString(),
+      at,
       lastError: outcome.error,
     });
     deps.metrics.webhooks.deadLettered();
     // Settled as dead: delivery goes on with the next event.
-    msg.term();
+    await tally.commit(webhook.id, { ...failed, deadLetters: 1 }, { ref, outcome: "dead", deliveryCount: attempt }, () => msg.term());
+    this.#settled(msg, ref);
+  }
+
+  /** Runs `settle` (if not done yet) and forgets any record of the event having been given back. */
+  #settled(msg: JsMsg, ref: string, settle?: () => void): void {
+    settle?.();
+    // Only a redelivered event can have been given back.
+    if (msg.info.deliveryCount > 1) this.deps.logs.tally.settledAfterReturn(this.webhook.id, ref);
   }
 }

@@ -53,8 +53,8 @@ function viewWhen(id: string, ready: (webhook: JsonObject) => boolean, what: str
   }, what);
 }
 
-function counts(webhook: JsonObject): { delivered: number; failedAttempts: number; deadLetters: number } {
-  return webhook.counts as { delivered: number; failedAttempts: number; deadLetters: number };
+function counts(webhook: JsonObject): { delivered: number; failedAttempts: number; deadLetters: number; duplicates: number } {
+  return webhook.counts as { delivered: number; failedAttempts: number; deadLetters: number; duplicates: number };
 }
 
 /** Checks the Standard Webhooks signature of a delivery against every secret given. */
@@ -82,7 +82,7 @@ describe("webhook registration (section 6)", () => {
     const webhook = await view(String(created.id));
     expect(webhook).not.toHaveProperty("secret");
     expect(webhook).toMatchObject({ id: created.id, url: receiver().url(path), stream: "orders", status: "active", position: expect.any(Number) });
-    expect(counts(webhook)).toEqual({ delivered: 0, failedAttempts: 0, deadLetters: 0 });
+    expect(counts(webhook)).toEqual({ delivered: 0, failedAttempts: 0, deadLetters: 0, duplicates: 0 });
     expect(webhook.position).toBe((await streamInfo(stack().base, "orders")).last_offset + 1);
 
     const list = await request(hooks());
@@ -200,7 +200,7 @@ describe("webhook delivery (section 6)", () => {
     expectSigned(retried, String(created.secret));
 
     const webhook = await viewWhen(String(created.id), (hook) => counts(hook).delivered === 1, "delivered after retry");
-    expect(counts(webhook)).toEqual({ delivered: 1, failedAttempts: 1, deadLetters: 0 });
+    expect(counts(webhook)).toEqual({ delivered: 1, failedAttempts: 1, deadLetters: 0, duplicates: 0 });
     expect(webhook.lastError).toBeDefined();
     const log = await attempts(String(created.id));
     expect(log.map((entry) => [entry.attempt, entry.status])).toEqual([
@@ -261,7 +261,7 @@ describe("webhook delivery (section 6)", () => {
     const created = await createWebhook({ url: receiver().url(path), stream: "orders", key, from: doomed.offset, retrySchedule: ["1s"] });
     const id = String(created.id);
     const webhook = await viewWhen(id, (hook) => counts(hook).deadLetters === 1 && counts(hook).delivered === 1, "a dead letter, then the next delivered", );
-    expect(counts(webhook)).toEqual({ delivered: 1, failedAttempts: 2, deadLetters: 1 });
+    expect(counts(webhook)).toEqual({ delivered: 1, failedAttempts: 2, deadLetters: 1, duplicates: 0 });
     const dead = await request(`${hooks()}/${id}/dead-letters`);
     expect(dead.status).toBe(200);
     expect(dead.json.deadLetters).toEqual([expect.objectContaining({ offset: doomed.offset, eventId: doomed.id })]);

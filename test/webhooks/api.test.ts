@@ -64,7 +64,7 @@ describe("create, read, list", () => {
       status: "active",
       headers: [],
       position: info.last_offset + 1,
-      counts: { delivered: 0, failedAttempts: 0, deadLetters: 0 },
+      counts: { delivered: 0, failedAttempts: 0, deadLetters: 0, duplicates: 0 },
     });
     expect(hook.types).toBeUndefined();
     expect(hook.key).toBeUndefined();
