@@ -82,6 +82,7 @@ describe("the fault checker", () => {
     const twice = [...ON_TIME, { offset: 15, id: "e12", at: T0 + 6_000 }];
     const input = run({ readers: [reader(twice)] });
     expect(rowOf(input, "ws").unexpected).toBe(1);
+    expect(check(input).verdicts[0]!.unexpected).toEqual([{ offset: 15, id: "e12", at: T0 + 6_000, answered: 12 }]);
     expect(rowOf(input, "publish").duplicated).toBe(1);
   });
 

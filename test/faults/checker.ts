@@ -25,8 +25,8 @@ export interface Verdict {
   duplicates: DuplicateCopy[];
   /** Pairs [before, after] where a first delivery came after a higher offset. */
   outOfOrder: [number, number][];
-  /** Events at an offset no publish answered, or an id at an offset other than its publish's: stored twice. */
-  unexpected: Arrival[];
+  /** Events at an offset no publish answered, or an id at an offset other than its publish's (stored twice), with the offset its publish answered. */
+  unexpected: (Arrival & { answered?: number })[];
   serverErrors: StatusSeen[];
   /** 503 with Retry-After: documented unavailability, counted but allowed. */
   unavailable: number;
@@ -157,9 +157,10 @@ function judge(
   { ordered }: { ordered: boolean },
 ): Verdict {
   const byOffset = new Map(published.map((p) => [p.offset, p]));
+  const byId = new Map(published.map((p) => [p.id, p.offset]));
   const seen = new Set<number>();
   const outOfOrder: [number, number][] = [];
-  const unexpected: Arrival[] = [];
+  const unexpected: Verdict["unexpected"] = [];
   let duplicated = 0;
   let highest = 0;
   let longestStallMs = 0;
@@ -169,7 +170,7 @@ function judge(
   for (const arrival of arrivals) {
     const stored = byOffset.get(arrival.offset);
     if (!stored || stored.id !== arrival.id) {
-      unexpected.push(arrival);
+      unexpected.push({ ...arrival, ...(byId.has(arrival.id) && { answered: byId.get(arrival.id)! }) });
       continue;
     }
     if (seen.has(arrival.offset)) {

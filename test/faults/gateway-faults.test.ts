@@ -10,7 +10,7 @@ import { startFaultCluster, type FaultCluster } from "./fault-cluster.js";
 import { DURATIONS, testTimeoutMs } from "./mode.js";
 import { startReport } from "./report.js";
 import { runFault } from "./scenario.js";
-import { busiestGateway, takeoverTimes } from "./takeover.js";
+import { busiestGateway, strandedBy, takeoverTimes } from "./takeover.js";
 import { ANSWER_DELAY_MS } from "./webhooks.js";
 
 const SUITE = "gateway-faults";
@@ -44,12 +44,19 @@ describe("gateway and receiver faults, under load", () => {
         const { pid, held } = await busiestGateway(workload.webhooks, () => gateways.map((g) => g.pid), 15_000);
         const gateway = gateways.find((g) => g.pid === pid)!;
         const killedAt = Date.now();
-        await gateway.kill();
-        for (const sink of workload.webhooks) sink.answerDelayMs = ANSWER_DELAY_MS;
-        takeover = await takeoverTimes(held, pid, killedAt, 60_000);
-        await sleep(Math.max(0, DURATIONS.nodeDownMs - (Date.now() - killedAt)));
-        await gateway.start();
-        return { killed: gateway.name, "held": [...held].map(([sink, offsets]) => `${sink.log.name}@${offsets.join(",")}`).join(" "), ...Object.fromEntries(Object.entries(takeover).map(([hook, ms]) => [`webhook ${hook} taken over after s`, seconds(ms)])) };
+        try {
+          await gateway.kill();
+          for (const sink of workload.webhooks) sink.answerDelayMs = ANSWER_DELAY_MS;
+          const stranded = await strandedBy(held, 10_000);
+          expect(stranded.size, "webhooks with a delivery cut off by the kill").toBeGreaterThan(0);
+          takeover = await takeoverTimes(stranded, pid, killedAt, 60_000);
+          await sleep(Math.max(0, DURATIONS.nodeDownMs - (Date.now() - killedAt)));
+          const taken = Object.entries(takeover).map(([hook, ms]) => [`webhook ${hook} taken over after s`, seconds(ms)]);
+          const cut = [...stranded].map(([sink, offsets]) => `${sink.log.name}@${offsets.join(",")}`).join(" ");
+          return { killed: gateway.name, "deliveries cut off": cut, ...Object.fromEntries(taken) };
+        } finally {
+          await gateway.start();
+        }
       });
       expectNoHarm(run);
       for (const [hook, ms] of Object.entries(takeover)) expect.soft(ms, `webhook ${hook}: takeover after the kill (ms)`).toBeLessThanOrEqual(TAKEOVER_MS);
@@ -67,12 +74,15 @@ describe("gateway and receiver faults, under load", () => {
         const storedBefore = publishers.stored;
         const downAt = Date.now();
         sink.down = true;
-        publishers.rate = DURATIONS.receiverDownEvents / (DURATIONS.receiverDownMs / 1000);
-        await until(() => publishers.stored - storedBefore >= DURATIONS.receiverDownEvents, `${DURATIONS.receiverDownEvents} events stored`, 3 * DURATIONS.receiverDownMs);
-        await sleep(Math.max(0, DURATIONS.receiverDownMs - (Date.now() - downAt)));
-        publishers.rate = DURATIONS.rate;
-        piledUp = publishers.stored - storedBefore;
-        sink.down = false;
+        try {
+          publishers.rate = DURATIONS.receiverDownEvents / (DURATIONS.receiverDownMs / 1000);
+          await until(() => publishers.stored - storedBefore >= DURATIONS.receiverDownEvents, `${DURATIONS.receiverDownEvents} events stored`, 3 * DURATIONS.receiverDownMs);
+          await sleep(Math.max(0, DURATIONS.receiverDownMs - (Date.now() - downAt)));
+          piledUp = publishers.stored - storedBefore;
+        } finally {
+          publishers.rate = DURATIONS.rate;
+          sink.down = false;
+        }
         const upAt = Date.now();
         const pending = publishers.logs.flatMap((log) => log.published.map((p) => p.offset));
         await until(() => sink.hasAll(pending), `webhook ${sink.log.name} caught up`, DURATIONS.drainMs);

@@ -51,12 +51,17 @@ describe("the NATS cluster's faults, under load", () => {
         const node = await leaderNode("orders");
         const killedAt = Date.now();
         await node.kill();
-        const elected = await env.placement.newLeader("orders", node.name);
-        const electedAfter = Date.now() - killedAt;
-        await sleep(Math.max(0, DURATIONS.nodeDownMs - electedAfter));
-        await node.start();
+        let measured;
+        try {
+          const elected = await env.placement.newLeader("orders", node.name);
+          const electedAfter = Date.now() - killedAt;
+          measured = { killed: node.name, "new leader": elected, "elected after s": seconds(electedAfter) };
+          await sleep(Math.max(0, DURATIONS.nodeDownMs - electedAfter));
+        } finally {
+          await node.start();
+        }
         await env.placement.healed("orders", 3);
-        return { killed: node.name, "new leader": elected, "elected after s": seconds(electedAfter) };
+        return measured;
       });
       expectNoHarm(run);
       expectReaderStallsAtMost(run, LEADER_KILL_STALL_MS);
@@ -72,15 +77,19 @@ describe("the NATS cluster's faults, under load", () => {
         const node = await leaderNode("KV_streamgate_webhooks");
         const killedAt = Date.now();
         await node.kill();
-        // While the node is still down: every registration is listed again.
-        servedAgain = await until(() => workload.probe.servedSince(killedAt), "the webhook API listing every webhook", STATE_SERVED_AGAIN_MS).then(
-          () => true,
-          () => false,
-        );
-        const servedAfter = Date.now() - killedAt;
-        for (const stream of WEBHOOK_STATE_STREAMS) await env.placement.when(stream, (i) => i.cluster?.leader !== undefined && i.cluster.leader !== node.name, "a leader on a live node");
-        await sleep(Math.max(0, DURATIONS.nodeDownMs - (Date.now() - killedAt)));
-        await node.start();
+        let servedAfter: number;
+        try {
+          // While the node is still down: every registration is listed again.
+          servedAgain = await until(() => workload.probe.servedSince(killedAt), "the webhook API listing every webhook", STATE_SERVED_AGAIN_MS).then(
+            () => true,
+            () => false,
+          );
+          servedAfter = Date.now() - killedAt;
+          for (const stream of WEBHOOK_STATE_STREAMS) await env.placement.when(stream, (i) => i.cluster?.leader !== undefined && i.cluster.leader !== node.name, "a leader on a live node");
+          await sleep(Math.max(0, DURATIONS.nodeDownMs - (Date.now() - killedAt)));
+        } finally {
+          await node.start();
+        }
         for (const stream of WEBHOOK_STATE_STREAMS) await env.placement.healed(stream, 3);
         return { killed: node.name, "webhook API served again after s": servedAgain ? seconds(servedAfter) : `not within ${seconds(STATE_SERVED_AGAIN_MS)}` };
       });
@@ -97,12 +106,17 @@ describe("the NATS cluster's faults, under load", () => {
         const node = await leaderNode("orders");
         const cutAt = Date.now();
         await node.partition();
-        const elected = await env.placement.newLeader("orders", node.name);
-        const electedAfter = Date.now() - cutAt;
-        await sleep(Math.max(0, DURATIONS.partitionMs - electedAfter));
-        await node.heal();
+        let measured;
+        try {
+          const elected = await env.placement.newLeader("orders", node.name);
+          const electedAfter = Date.now() - cutAt;
+          measured = { partitioned: node.name, "new leader": elected, "elected after s": seconds(electedAfter) };
+          await sleep(Math.max(0, DURATIONS.partitionMs - electedAfter));
+        } finally {
+          await node.heal();
+        }
         await env.placement.healed("orders", 3);
-        return { partitioned: node.name, "new leader": elected, "elected after s": seconds(electedAfter) };
+        return measured;
       });
       expectNoHarm(run);
     },
@@ -116,11 +130,15 @@ describe("the NATS cluster's faults, under load", () => {
       const run = await runFault(SUITE, env.cluster, "whole cluster stopped", async () => {
         const stoppedAt = Date.now();
         await env.cluster.stopNats();
-        const unreadyAfter = await untilEveryReadyz(gateways, 503, 30_000);
-        await sleep(Math.max(0, DURATIONS.clusterStopMs - (Date.now() - stoppedAt)));
-        const startedAt = Date.now();
-        await env.cluster.startNats();
-        const natsUpAfter = Date.now() - startedAt;
+        let unreadyAfter: number;
+        try {
+          unreadyAfter = await untilEveryReadyz(gateways, 503, 30_000);
+          await sleep(Math.max(0, DURATIONS.clusterStopMs - (Date.now() - stoppedAt)));
+        } finally {
+          await env.cluster.startNats();
+        }
+        const startedAt = stoppedAt + DURATIONS.clusterStopMs;
+        const natsUpAfter = Math.max(0, Date.now() - startedAt);
         const readyAfter = await untilEveryReadyz(gateways, 200, 60_000);
         return { "every /readyz 503 after s": seconds(unreadyAfter), "NATS up again in s": seconds(natsUpAfter), "then every /readyz 200 after s": seconds(readyAfter) };
       });

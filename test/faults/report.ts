@@ -48,8 +48,9 @@ export function report(suite: string, result: CheckResult, measurements: Measure
   console.log(`\n${table(result, measurements)}\n`);
   const path = join(REPORT_DIR, `${suite}.json`);
   const duplicates = result.verdicts.flatMap((v) => v.duplicates.map((d) => ({ reader: v.name, ...d })));
+  const unexpected = result.verdicts.filter((v) => v.unexpected.length > 0).map((v) => ({ reader: v.name, arrivals: v.unexpected.slice(0, 50), count: v.unexpected.length }));
   const lost = result.verdicts.filter((v) => v.lost.length > 0).map((v) => ({ reader: v.name, offsets: v.lost.slice(0, 50), count: v.lost.length }));
-  const entry = { fault: result.fault, rows: result.rows, measurements, duplicates, serverErrors: result.serverErrors, lost, miscounted: result.miscounted };
+  const entry = { fault: result.fault, rows: result.rows, measurements, duplicates, serverErrors: result.serverErrors, lost, unexpected, miscounted: result.miscounted };
   const earlier = JSON.parse(readFileSync(path, "utf8")) as unknown[];
   writeFileSync(path, JSON.stringify([...earlier, entry], null, 2));
 }

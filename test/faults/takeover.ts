@@ -3,10 +3,11 @@
  * how long after the kill another gateway sent the same event again.
  */
 import { sleep, until } from "../support/wait.js";
+import type { ReceivedRequest } from "../support/webhook-receiver.js";
 import type { WebhookSink } from "./webhooks.js";
 
-/** The offsets whose delivery one gateway holds, per webhook; only webhooks it holds one of. */
-export type Held = Map<WebhookSink, number[]>;
+/** The requests one gateway has open, per webhook; only webhooks it holds one of. */
+export type Held = Map<WebhookSink, ReceivedRequest[]>;
 
 /** A gateway and the deliveries it holds. */
 export interface Holder {
@@ -17,8 +18,8 @@ export interface Holder {
 function holding(sinks: readonly WebhookSink[], pid: number): Holder {
   const held: Held = new Map();
   for (const sink of sinks) {
-    const offsets = sink.receiver.open().filter((r) => r.gatewayPid === pid).map((r) => r.offset);
-    if (offsets.length > 0) held.set(sink, offsets);
+    const open = sink.receiver.open().filter((r) => r.gatewayPid === pid);
+    if (open.length > 0) held.set(sink, open);
   }
   return { pid, held };
 }
@@ -51,13 +52,28 @@ export async function busiestGateway(sinks: readonly WebhookSink[], pids: () => 
   return found;
 }
 
-/** Per webhook, ms from `killedAt` until another gateway had sent again every delivery `held`. */
-export async function takeoverTimes(held: Held, killedPid: number, killedAt: number, timeoutMs: number): Promise<Record<string, number>> {
-  const again = (sink: WebhookSink, offset: number) =>
-    sink.requests.find((r) => r.offset === offset && r.at >= killedAt && r.gatewayPid !== killedPid);
-  const takenOver = () => [...held].every(([sink, offsets]) => offsets.every((o) => again(sink, o) !== undefined));
-  await until(takenOver, "every held delivery sent again by another gateway", timeoutMs, () =>
-    [...held].map(([sink, offsets]) => `${sink.log.name}: ${offsets.map((o) => `${o} ${again(sink, o) ? "sent again" : "not yet"}`).join(", ")}`).join("; "),
+/**
+ * The deliveries the killed gateway never saw answered: once each held request's connection
+ * has closed, those cut off before their answer was complete. One answered just before the
+ * kill may have been acknowledged, so nothing need take it over.
+ */
+export async function strandedBy(held: Held, timeoutMs: number): Promise<Map<WebhookSink, number[]>> {
+  const requests = [...held.values()].flat();
+  await until(() => requests.every((r) => r.endT !== undefined), "the killed gateway's connections closed", timeoutMs);
+  const stranded = new Map<WebhookSink, number[]>();
+  for (const [sink, open] of held) {
+    const cut = open.filter((r) => r.aborted).map((r) => r.offset);
+    if (cut.length > 0) stranded.set(sink, cut);
+  }
+  return stranded;
+}
+
+/** Per webhook, ms from `killedAt` until another gateway had sent again every stranded delivery. */
+export async function takeoverTimes(stranded: Map<WebhookSink, number[]>, killedPid: number, killedAt: number, timeoutMs: number): Promise<Record<string, number>> {
+  const again = (sink: WebhookSink, offset: number) => sink.requests.find((r) => r.offset === offset && r.at >= killedAt && r.gatewayPid !== killedPid);
+  const takenOver = () => [...stranded].every(([sink, offsets]) => offsets.every((o) => again(sink, o) !== undefined));
+  await until(takenOver, "every stranded delivery sent again by another gateway", timeoutMs, () =>
+    [...stranded].map(([sink, offsets]) => `${sink.log.name}: ${offsets.map((o) => `${o} ${again(sink, o) ? "sent again" : "not yet"}`).join(", ")}`).join("; "),
   );
-  return Object.fromEntries([...held].map(([sink, offsets]) => [sink.log.name, Math.max(...offsets.map((o) => again(sink, o)!.at - killedAt))]));
+  return Object.fromEntries([...stranded].map(([sink, offsets]) => [sink.log.name, Math.max(...offsets.map((o) => again(sink, o)!.at - killedAt))]));
 }
