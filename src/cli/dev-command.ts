@@ -27,17 +27,24 @@ function atLeastOne(text: string): number {
 }
 
 async function runDevCluster(options: DevClusterCommandOptions): Promise<void> {
-  // Listening from the start: a Ctrl-C while it starts stops it once it has started, leaving nothing behind.
-  const stopSignal = new Promise<NodeJS.Signals>((resolve) => {
-    process.once("SIGINT", resolve);
-    process.once("SIGTERM", resolve);
-  });
-  console.error(`starting 3 NATS nodes, ${options.gateways} gateway(s) and haproxy in ${options.dir} …`);
-  const cluster = await startDevCluster({ dir: options.dir, gateways: options.gateways, port: options.port });
-  printCluster(cluster);
-  const signal = await stopSignal;
-  console.error(`${signal}: stopping haproxy, the gateways and the NATS nodes …`);
-  await cluster.close();
+  // Listening from the start: a Ctrl-C while it starts stops it once it has started, leaving
+  // nothing behind. Every signal after the first is ignored: a terminal's Ctrl-C reaches us
+  // both directly and through npm and tsx, and a second default SIGINT would kill us half-way.
+  let onSignal: (signal: NodeJS.Signals) => void = () => {};
+  const stopSignal = new Promise<NodeJS.Signals>((resolve) => (onSignal = resolve));
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+  try {
+    console.error(`starting 3 NATS nodes, ${options.gateways} gateway(s) and haproxy in ${options.dir} …`);
+    const cluster = await startDevCluster({ dir: options.dir, gateways: options.gateways, port: options.port });
+    printCluster(cluster);
+    const signal = await stopSignal;
+    console.error(`${signal}: stopping haproxy, the gateways and the NATS nodes …`);
+    await cluster.close();
+  } finally {
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+  }
   console.error("stopped");
 }
 

@@ -13,6 +13,7 @@ const START_ATTEMPTS = 3;
 const JETSTREAM_READY_MS = 30_000;
 /** nats-server solicits a lost route again every second; a few tries on a loaded machine. */
 const ROUTES_SETTLE_MS = 15_000;
+const ROUTE_LISTEN_MS = 10_000;
 
 export interface NatsClusterOptions {
   /** One store dir and one log file per node go below it. */
@@ -69,12 +70,19 @@ interface NodePlan {
  */
 export async function startNatsCluster(options: NatsClusterOptions): Promise<NatsCluster> {
   await mkdir(options.dir, { recursive: true });
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await startPlannedCluster(await planNodes(options));
-    } catch (error) {
-      if (!(error instanceof PortInUseError) || attempt >= START_ATTEMPTS) throw error;
+  // The relays listen first, so that no port picked for a node below is one of theirs.
+  const relays = await relaysFor(options.nodes);
+  try {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await startPlannedCluster(await planNodes(options), relays);
+      } catch (error) {
+        if (!(error instanceof PortInUseError) || attempt >= START_ATTEMPTS) throw error;
+      }
     }
+  } catch (error) {
+    await closeRelays(relays);
+    throw error;
   }
 }
 
@@ -98,25 +106,40 @@ async function planNodes(options: NatsClusterOptions): Promise<NodePlan[]> {
 interface NodeRelays {
   outgoing: RouteProxy[];
   incoming: RouteProxy[];
-  /** What the node advertises as its cluster address: a relay that refuses everything. */
+  /** What the node advertises as its cluster address: a relay pointed nowhere, which refuses everything. */
   gossipSink: RouteProxy;
 }
 
-async function startPlannedCluster(plans: NodePlan[]): Promise<NatsCluster> {
-  const relays = await relaysFor(plans);
+async function startPlannedCluster(plans: NodePlan[], relays: NodeRelays[]): Promise<NatsCluster> {
+  for (const [j, node] of relays.entries()) for (const relay of node.incoming) relay.pointAt(plans[j]!.clusterPort);
   const logs = plans.map((plan) => createWriteStream(plan.logFile, { flags: "a" }));
   const servers: (RunningNatsServer | undefined)[] = [];
   const partitioned = new Set<number>();
 
-  const startNode = async (i: number) => {
+  /** Node starts under way: a second start() of a node waits for the first. */
+  const starting = new Map<number, Promise<void>>();
+  const startNode = (i: number): Promise<void> => {
+    if (servers[i]) return Promise.resolve();
+    let start = starting.get(i);
+    if (!start) {
+      start = launchNode(i).finally(() => starting.delete(i));
+      starting.set(i, start);
+    }
+    return start;
+  };
+  const launchNode = async (i: number) => {
     const plan = plans[i]!;
     const nodeRelays = relays[i]!;
     const log = logs[i]!;
-    servers[i] ??= await startNatsServer({
+    const routeListener = new RouteListenerWatch(plan.name);
+    const server = await startNatsServer({
       storeDir: plan.storeDir,
       host: HOST,
       port: plan.port,
-      log: (line) => log.write(line + "\n"),
+      log: (line) => {
+        log.write(line + "\n");
+        routeListener.read(line);
+      },
       args: [
         ...["-n", plan.name, "-m", String(plan.monitorPort)],
         ...["--cluster_name", CLUSTER_NAME, "--cluster", `nats://${HOST}:${plan.clusterPort}`],
@@ -126,6 +149,13 @@ async function startPlannedCluster(plans: NodePlan[]): Promise<NatsCluster> {
         ...["--cluster_advertise", `${HOST}:${nodeRelays.gossipSink.port}`],
       ],
     });
+    try {
+      await routeListener.listening;
+    } catch (error) {
+      await server.stop();
+      throw error;
+    }
+    servers[i] = server;
   };
   const stopAll = async () => {
     const running = servers.splice(0, servers.length);
@@ -140,7 +170,6 @@ async function startPlannedCluster(plans: NodePlan[]): Promise<NatsCluster> {
     }
     await untilJetStreamPlaces(url, plans.length, JETSTREAM_READY_MS);
   };
-  const closeRelays = () => Promise.all(relays.flatMap((r) => [...r.outgoing, r.gossipSink]).map((relay) => relay.close()));
   const closeLogs = () => Promise.all(logs.map((log) => new Promise<void>((resolve) => log.end(resolve))));
 
   const url = plans.map((plan) => `nats://${HOST}:${plan.port}`).join(",");
@@ -190,35 +219,67 @@ async function startPlannedCluster(plans: NodePlan[]): Promise<NatsCluster> {
     start: startAll,
     async close() {
       await stopAll();
-      await closeRelays();
+      await closeRelays(relays);
       await closeLogs();
     },
   };
   try {
     await startAll();
   } catch (error) {
-    await cluster.close();
+    // The relays outlive a start that failed on a port: the next attempt points them anew.
+    await stopAll();
+    await closeLogs();
     throw error;
   }
   return cluster;
 }
 
-async function relaysFor(plans: NodePlan[]): Promise<NodeRelays[]> {
-  const relays: NodeRelays[] = [];
-  for (const plan of plans) {
-    const gossipSink = await RouteProxy.listen(HOST, plan.clusterPort);
-    gossipSink.cut();
-    relays.push({ outgoing: [], incoming: [], gossipSink });
+/**
+ * nats-server says it is ready before it listens for routes, and a route port someone took
+ * ends it only then: a node has started once its log says it listens for routes.
+ */
+class RouteListenerWatch {
+  readonly listening: Promise<void>;
+  readonly #lines: string[] = [];
+  #settle: ((error?: Error) => void) | undefined;
+
+  constructor(node: string) {
+    this.listening = new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => this.#settle?.(new Error(`nats-server ${node} did not listen for routes within ${ROUTE_LISTEN_MS / 1000} s`)), ROUTE_LISTEN_MS);
+      this.#settle = (error) => {
+        clearTimeout(timer);
+        this.#settle = undefined;
+        if (error) reject(error);
+        else resolve();
+      };
+    });
+    // Settled while nats-server still starts, before anyone awaits it.
+    this.listening.catch(() => {});
   }
+
+  read(line: string): void {
+    this.#lines.push(line);
+    if (line.includes("Listening for route connections")) this.#settle?.();
+    if (line.includes("Error listening on router port")) this.#settle?.(new PortInUseError("its route port is taken", this.#lines.slice(-5)));
+  }
+}
+
+async function relaysFor(nodes: number): Promise<NodeRelays[]> {
+  const relays: NodeRelays[] = [];
+  for (let i = 0; i < nodes; i++) relays.push({ outgoing: [], incoming: [], gossipSink: await RouteProxy.listen(HOST) });
   for (const [i, from] of relays.entries()) {
     for (const [j, to] of relays.entries()) {
       if (i === j) continue;
-      const relay = await RouteProxy.listen(HOST, plans[j]!.clusterPort);
+      const relay = await RouteProxy.listen(HOST);
       from.outgoing.push(relay);
       to.incoming.push(relay);
     }
   }
   return relays;
+}
+
+async function closeRelays(relays: NodeRelays[]): Promise<void> {
+  await Promise.all(relays.flatMap((node) => [...node.outgoing, node.gossipSink]).map((relay) => relay.close()));
 }
 
 function relayTouchesPartition(relays: NodeRelays[], relay: RouteProxy, partitioned: ReadonlySet<number>): boolean {

@@ -8,16 +8,17 @@ export class RouteProxy {
   readonly #server: Server;
   readonly #sockets = new Set<Socket>();
   #cut = false;
+  #targetPort: number | undefined;
 
   private constructor(server: Server) {
     this.#server = server;
   }
 
-  /** Listens on a free port of host and relays every connection to host:targetPort. */
-  static async listen(host: string, targetPort: number): Promise<RouteProxy> {
+  /** Listens on a free port of host; relays every connection to host:<the port pointAt() names>. */
+  static async listen(host: string): Promise<RouteProxy> {
     const server = createServer();
     const proxy = new RouteProxy(server);
-    server.on("connection", (socket) => proxy.#relay(socket, host, targetPort));
+    server.on("connection", (socket) => proxy.#relay(socket, host));
     await new Promise<void>((resolve, reject) => {
       server.once("error", reject);
       server.listen(0, host, () => resolve());
@@ -29,6 +30,11 @@ export class RouteProxy {
     const address = this.#server.address();
     if (address === null || typeof address === "string") throw new Error("the route proxy is not listening");
     return address.port;
+  }
+
+  /** Where connections go from now on; until it is called, they are refused. */
+  pointAt(targetPort: number): void {
+    this.#targetPort = targetPort;
   }
 
   /** Drops every relayed connection and refuses new ones until restore(). */
@@ -47,12 +53,12 @@ export class RouteProxy {
     await closed;
   }
 
-  #relay(downstream: Socket, host: string, targetPort: number): void {
-    if (this.#cut) {
+  #relay(downstream: Socket, host: string): void {
+    if (this.#cut || this.#targetPort === undefined) {
       downstream.destroy();
       return;
     }
-    const upstream = connect(targetPort, host);
+    const upstream = connect(this.#targetPort, host);
     for (const [socket, other] of [
       [downstream, upstream],
       [upstream, downstream],

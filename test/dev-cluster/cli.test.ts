@@ -7,7 +7,9 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { CliProcess } from "../support/cli-process.js";
+import { cli, CliProcess } from "../support/cli-process.js";
+import { acceptsConnections } from "../support/ports.js";
+import { isGone } from "../support/process.js";
 
 let dir: string | undefined;
 let run: CliProcess | undefined;
@@ -16,16 +18,6 @@ afterEach(async () => {
   await run?.kill();
   if (dir) await rm(dir, { recursive: true, force: true });
 });
-
-const isAlive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ESRCH") return false;
-    throw error;
-  }
-};
 
 describe("streamgate dev cluster", () => {
   it("prints its URLs, serves /readyz through the load balancer and leaves nothing behind on SIGTERM", async () => {
@@ -47,19 +39,16 @@ describe("streamgate dev cluster", () => {
     const result = await run.exited;
     expect(result.code, result.stderr).toBe(0);
     expect(result.stderr).toContain("stopped");
-    expect(gatewayPids.filter(isAlive), "gateways still running").toEqual([]);
-    const lb = await fetch(`${lbUrl}/readyz`).then(
-      (res) => res.status,
-      (error: unknown) => error,
-    );
-    expect(lb, "the load balancer's port after the exit").toBeInstanceOf(Error);
-    for (const url of natsUrl!.split(",")) {
-      const { port } = new URL(url);
-      const nodeAnswers = await fetch(`http://127.0.0.1:${port}`).then(
-        () => true,
-        () => false,
-      );
-      expect(nodeAnswers, `a NATS node on ${url} after the exit`).toBe(false);
+    expect(gatewayPids.filter((pid) => !isGone(pid)), "gateways still running").toEqual([]);
+    for (const url of [lbUrl!, ...natsUrl!.split(",")]) {
+      const { hostname, port } = new URL(url);
+      expect(await acceptsConnections(hostname, Number(port)), `something listens on ${url} after the exit`).toBe(false);
     }
+  });
+
+  it("refuses a cluster of no gateways as a usage mistake, before starting anything", async () => {
+    const result = await cli(["dev", "cluster", "--gateways", "0"]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain("--gateways <n>' argument '0' is invalid. at least 1");
   });
 });

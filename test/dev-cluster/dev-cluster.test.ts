@@ -1,6 +1,6 @@
 /**
  * The dev cluster of docs/deployment.md: three NATS nodes, two gateways, haproxy with
- * deploy/haproxy.cfg in front. Through the load balancer a publish and an SSE read work; a
+ * deploy/haproxy.cfg in front. Through the load balancer a publish and every kind of read work; a
  * killed gateway leaves the rotation within seconds while requests through it keep succeeding;
  * close() leaves no process behind.
  */
@@ -12,7 +12,10 @@ import { startDevCluster, type DevCluster } from "../../src/dev-cluster/dev-clus
 import { HAPROXY_TEMPLATE } from "../../src/dev-cluster/load-balancer-config.js";
 import { client } from "../support/http.js";
 import { SseConnection } from "../support/sse-frames.js";
+import { WsClient, wsUrl } from "../support/ws-client.js";
 import { T, tag } from "../support/events.js";
+import { acceptsConnections } from "../support/ports.js";
+import { isGone } from "../support/process.js";
 import { eventually } from "../support/wait.js";
 
 let dir: string;
@@ -26,16 +29,6 @@ afterAll(async () => {
   await cluster?.close();
   await rm(dir, { recursive: true, force: true });
 });
-
-const isAlive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ESRCH") return false;
-    throw error;
-  }
-};
 
 describe("the dev cluster", () => {
   it("runs haproxy with the committed template, its two lines filled in for the gateways", async () => {
@@ -51,25 +44,31 @@ describe("the dev cluster", () => {
     expect((await cluster.gatewaysInRotation()).sort()).toEqual(["gw1", "gw2"]);
   });
 
-  it("serves a publish and an SSE read through the load balancer", async () => {
+  it("serves a publish, and reads over SSE, WebSocket and long polling, through the load balancer", async () => {
     const api = client(cluster.url);
     const before = await api.get("/v1/streams/orders");
     expect(before.status, before.text).toBe(200);
     const next = before.body.last_offset + 1;
     const sse = await SseConnection.open(`${cluster.url}/v1/streams/orders/sse?from=${next}`);
+    const ws = await WsClient.connect(wsUrl(cluster.url, `/v1/streams/orders/ws?from=${next}`), "json");
     try {
       expect(sse.status).toBe(200);
       const ids = [tag("lb"), tag("lb")];
-      // Round robin: the two publishes go to different gateways, whichever holds the read.
+      // Round robin spreads these requests over both gateways, whichever holds each read.
       for (const id of ids) {
         const res = await api.postJson("/v1/streams/orders/events", { type: T.created, id, data: { orderId: id } });
         expect(res.status, res.text).toBe(201);
       }
+      const offsets = [next, next + 1];
       const events = await sse.waitForEvents(2, 20_000);
-      expect(events.map((event) => event.id)).toEqual(ids);
-      expect(events.map((event) => event.offset)).toEqual([next, next + 1]);
+      expect(events.map((event) => [event.id, event.offset])).toEqual([[ids[0], offsets[0]], [ids[1], offsets[1]]]);
+      expect((await ws.events("orders", 2, 20_000)).map((event) => event.offset)).toEqual(offsets);
+      const poll = await api.get(`/v1/streams/orders/poll?from=${next}&wait=5`);
+      expect(poll.status, poll.text).toBe(200);
+      expect(poll.body.events.map((event: { id: string }) => event.id)).toEqual(ids);
     } finally {
       await sse.close();
+      await ws.close();
     }
   });
 
@@ -96,13 +95,10 @@ describe("the dev cluster", () => {
 
   it("leaves no process behind after close()", async () => {
     const pids = [cluster.loadBalancerPid, ...cluster.gateways.map((gateway) => gateway.pid), ...cluster.nodes.map((node) => node.pid!)];
-    expect(pids.every(isAlive), `running before close(): ${pids.join(",")}`).toBe(true);
+    expect(pids.filter(isGone), `gone before close() of ${pids.join(",")}`).toEqual([]);
     await cluster.close();
-    expect(pids.filter(isAlive), "still running after close()").toEqual([]);
-    const lb = await fetch(`${cluster.url}/readyz`).then(
-      (res) => res.status,
-      (error: unknown) => error,
-    );
-    expect(lb, "the load balancer's port after close()").toBeInstanceOf(Error);
+    expect(pids.filter((pid) => !isGone(pid)), "still running after close()").toEqual([]);
+    const { hostname, port } = new URL(cluster.url);
+    expect(await acceptsConnections(hostname, Number(port)), "the load balancer's port after close()").toBe(false);
   });
 });
