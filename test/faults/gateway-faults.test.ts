@@ -16,6 +16,8 @@ import { ANSWER_DELAY_MS } from "./webhooks.js";
 const SUITE = "gateway-faults";
 /** Issue 13: a dead gateway's webhook deliveries are taken over within 3 s. */
 const TAKEOVER_MS = 3_000;
+/** How long a takeover is waited for, to measure it when it misses the bar. */
+const TAKEOVER_WAIT_MS = 60_000;
 /** How long receivers hold each delivery while a gateway is being caught holding some. */
 const HOLD_MS = 300;
 
@@ -35,7 +37,7 @@ describe("gateway and receiver faults, under load", () => {
   it(
     "kill -9 a gateway: its readers resume through the balancer, its webhooks are taken over within 3 s; then restart it",
     async () => {
-      let takeover: Record<string, number> = {};
+      let takeover: Record<string, number | undefined> = {};
       const run = await runFault(SUITE, env.cluster, "gateway killed", async (workload) => {
         const { gateways } = env.cluster;
         // A kill that strands no delivery would take nothing over: receivers answer slowly
@@ -49,9 +51,9 @@ describe("gateway and receiver faults, under load", () => {
           for (const sink of workload.webhooks) sink.answerDelayMs = ANSWER_DELAY_MS;
           const stranded = await strandedBy(held, 10_000);
           expect(stranded.size, "webhooks with a delivery cut off by the kill").toBeGreaterThan(0);
-          takeover = await takeoverTimes(stranded, pid, killedAt, 60_000);
+          takeover = await takeoverTimes(stranded, pid, killedAt, TAKEOVER_WAIT_MS);
           await sleep(Math.max(0, DURATIONS.nodeDownMs - (Date.now() - killedAt)));
-          const taken = Object.entries(takeover).map(([hook, ms]) => [`webhook ${hook} taken over after s`, seconds(ms)]);
+          const taken = Object.entries(takeover).map(([hook, ms]) => [`webhook ${hook} taken over after s`, ms === undefined ? `not within ${seconds(TAKEOVER_WAIT_MS)}` : seconds(ms)]);
           const cut = [...stranded].map(([sink, offsets]) => `${sink.log.name}@${offsets.join(",")}`).join(" ");
           return { killed: gateway.name, "deliveries cut off": cut, ...Object.fromEntries(taken) };
         } finally {
@@ -59,9 +61,12 @@ describe("gateway and receiver faults, under load", () => {
         }
       });
       expectNoHarm(run);
-      for (const [hook, ms] of Object.entries(takeover)) expect.soft(ms, `webhook ${hook}: takeover after the kill (ms)`).toBeLessThanOrEqual(TAKEOVER_MS);
+      for (const [hook, ms] of Object.entries(takeover)) {
+        expect.soft(ms, `webhook ${hook}: its deliveries cut off by the kill sent again by another gateway within ${TAKEOVER_WAIT_MS} ms`).toBeDefined();
+        expect.soft(ms ?? Infinity, `webhook ${hook}: takeover after the kill (ms)`).toBeLessThanOrEqual(TAKEOVER_MS);
+      }
     },
-    testTimeoutMs(DURATIONS.nodeDownMs + 60_000),
+    testTimeoutMs(DURATIONS.nodeDownMs + TAKEOVER_WAIT_MS),
   );
 
   it(
