@@ -7,8 +7,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { CheckResult, Row } from "./checker.js";
 
-/** Where the JSON summaries go: STREAMGATE_FAULTS_REPORT, else a directory under the system's temporary one. */
-export const REPORT_DIR = process.env.STREAMGATE_FAULTS_REPORT ?? join(tmpdir(), "streamgate-faults");
+/** Where the JSON summaries go: FAULT_SUITE_REPORT, else a directory under the system's temporary one. */
+export const REPORT_DIR = process.env.FAULT_SUITE_REPORT ?? join(tmpdir(), "streamgate-faults");
 
 /** What a fault measured beyond the table, by name (e.g. takeover time), in milliseconds or counts. */
 export type Measurements = Record<string, number | string>;
