@@ -94,10 +94,11 @@ export async function startDevCluster(options: DevClusterOptions): Promise<DevCl
     });
     stack.push(() => haproxy.stop());
     const names = gateways.map((gateway) => gateway.name);
-    await waitUntil("every gateway in the load balancer's rotation", async () => {
+    const allInRotation = async () => {
       const inRotation = await haproxy.serversInRotation();
       return names.every((name) => inRotation.includes(name));
-    }, ROTATION_TIMEOUT_MS);
+    };
+    await waitUntil("every gateway in the load balancer's rotation", allInRotation, ROTATION_TIMEOUT_MS);
     return devCluster(nats, gateways, haproxy, closeStarted);
   } catch (error) {
     await closeStarted();

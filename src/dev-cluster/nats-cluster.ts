@@ -69,6 +69,8 @@ interface NodePlan {
  * JetStream can place a stream on every node.
  */
 export async function startNatsCluster(options: NatsClusterOptions): Promise<NatsCluster> {
+  // One node has no routes to run through relays, and is what startNatsServer is for.
+  if (!Number.isInteger(options.nodes) || options.nodes < 2) throw new RangeError(`a NATS cluster has 2 nodes or more, not ${options.nodes}`);
   await mkdir(options.dir, { recursive: true });
   // The relays listen first, so that no port picked for a node below is one of theirs.
   const relays = await relaysFor(options.nodes);
