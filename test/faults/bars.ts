@@ -9,7 +9,7 @@ export function expectNoHarm({ result, workload }: FaultRun): void {
     expect.soft(row.lost, `${name}, ${row.reader}: lost`).toBe(0);
     expect.soft(row.outOfOrder, `${name}, ${row.reader}: out of order`).toBe(0);
     expect.soft(row.serverErrors, `${name}, ${row.reader}: 5xx seen (503 without Retry-After included)`).toBe(0);
-    expect.soft(row.unexpected, `${name}, ${row.reader}: events at offsets no publish answered (stored twice)`).toBe(0);
+    expect.soft(row.unexpected, `${name}, ${row.reader}: events not where their publish's answer said (stored twice, or answered wrongly)`).toBe(0);
     expect.soft(row.unexplainedDuplicates, `${name}, ${row.reader}: duplicates outside the fault's at-least-once window`).toBe(0);
   }
   const distinct = new Set(result.serverErrors.map((s) => `${s.seenBy.replace(/-\d+$/, "")} ${s.status}${s.retryAfter ? "" : " without Retry-After"}: ${s.what.slice(0, 160)}`));

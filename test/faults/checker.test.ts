@@ -10,7 +10,7 @@ import type { Arrival, Published, ReaderLog, StatusSeen, WebhookLog } from "./ob
 const T0 = 1_000_000;
 const FAULT = { name: "crafted", from: T0 + 2_000, to: T0 + 3_000 };
 /** Offsets 10..14, each answered 1 s apart from T0 + 1 s. */
-const PUBLISHED: Published[] = [10, 11, 12, 13, 14].map((offset, i) => ({ id: `e${offset}`, offset, firstTriedAt: T0 + 1_000 * (i + 1) - 5, at: T0 + 1_000 * (i + 1) }));
+const PUBLISHED: Published[] = [10, 11, 12, 13, 14].map((offset, i) => ({ id: `e${offset}`, offset, firstTriedAt: T0 + 1_000 * (i + 1) - 5, at: T0 + 1_000 * (i + 1), duplicate: false }));
 /** Each event 50 ms after its publish was answered. */
 const ON_TIME: Arrival[] = PUBLISHED.map((p) => ({ offset: p.offset, id: p.id, at: p.at + 50 }));
 
@@ -82,8 +82,16 @@ describe("the fault checker", () => {
     const twice = [...ON_TIME, { offset: 15, id: "e12", at: T0 + 6_000 }];
     const input = run({ readers: [reader(twice)] });
     expect(rowOf(input, "ws").unexpected).toBe(1);
-    expect(check(input).verdicts[0]!.unexpected).toEqual([{ offset: 15, id: "e12", at: T0 + 6_000, answered: 12 }]);
-    expect(rowOf(input, "publish").duplicated).toBe(1);
+    expect(check(input).verdicts[0]!.unexpected).toEqual([{ offset: 15, id: "e12", at: T0 + 6_000, answered: { offset: 12, duplicate: false } }]);
+    expect(rowOf(input, "publish")).toMatchObject({ duplicated: 1, unexpected: 0 });
+  });
+
+  it("finds publishes answered with each other's offsets", () => {
+    // 11 and 12 swapped: each id is where the other's answer said.
+    const swapped = ON_TIME.map((a) => (a.offset === 11 ? { ...a, id: "e12" } : a.offset === 12 ? { ...a, id: "e11" } : a));
+    const input = run({ readers: [reader(swapped)] });
+    expect(rowOf(input, "publish")).toMatchObject({ duplicated: 0, unexpected: 2 });
+    expect(rowOf(input, "ws")).toMatchObject({ unexpected: 2, lost: 2 });
   });
 
   it("counts abandoned publishes as lost", () => {

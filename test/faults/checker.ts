@@ -25,8 +25,11 @@ export interface Verdict {
   duplicates: DuplicateCopy[];
   /** Pairs [before, after] where a first delivery came after a higher offset. */
   outOfOrder: [number, number][];
-  /** Events at an offset no publish answered, or an id at an offset other than its publish's (stored twice), with the offset its publish answered. */
-  unexpected: (Arrival & { answered?: number })[];
+  /**
+   * Events at an offset no publish answered, or an id at an offset other than its publish's
+   * (stored twice, or answered wrongly), with what its publish was answered.
+   */
+  unexpected: (Arrival & { answered?: { offset: number; duplicate: boolean } })[];
   serverErrors: StatusSeen[];
   /** 503 with Retry-After: documented unavailability, counted but allowed. */
   unavailable: number;
@@ -103,21 +106,25 @@ export function check(input: CheckInput): CheckResult {
 
 function publishRow(input: CheckInput, published: Published[]): Row {
   const statuses = input.publishers.flatMap((p) => p.statuses);
-  const storedAt = new Map(published.map((p) => [p.id, p.offset]));
-  // An id a reader got at another offset than its publish answered was stored twice.
-  const storedTwice = new Set(
-    input.readers.flatMap((r) => r.arrivals).filter((a) => storedAt.has(a.id) && storedAt.get(a.id) !== a.offset).map((a) => a.id),
-  );
+  const answered = new Map(published.map((p) => [p.id, p.offset]));
+  // Where readers found each published id: at two offsets it was stored twice; at one other
+  // than its answer's, the answer was wrong.
+  const foundAt = new Map<string, Set<number>>();
+  for (const arrival of input.readers.flatMap((r) => r.arrivals)) {
+    if (answered.has(arrival.id)) foundAt.set(arrival.id, (foundAt.get(arrival.id) ?? new Set()).add(arrival.offset));
+  }
+  const storedTwice = [...foundAt.values()].filter((offsets) => offsets.size > 1).length;
+  const answeredWrongly = [...foundAt].filter(([id, offsets]) => offsets.size === 1 && !offsets.has(answered.get(id)!)).length;
   return {
     fault: input.fault.name,
     reader: "publish",
     count: input.publishers.length,
     events: published.length,
     lost: input.publishers.reduce((sum, p) => sum + p.abandoned.length, 0),
-    duplicated: storedTwice.size,
-    unexplainedDuplicates: storedTwice.size,
+    duplicated: storedTwice,
+    unexplainedDuplicates: storedTwice,
     outOfOrder: 0,
-    unexpected: 0,
+    unexpected: answeredWrongly,
     serverErrors: statuses.filter(isServerError).length,
     unavailable: statuses.filter((s) => !isServerError(s) && s.status === 503).length,
     longestStallMs: Math.max(0, ...published.map((p) => p.at - p.firstTriedAt)),
@@ -157,7 +164,7 @@ function judge(
   { ordered }: { ordered: boolean },
 ): Verdict {
   const byOffset = new Map(published.map((p) => [p.offset, p]));
-  const byId = new Map(published.map((p) => [p.id, p.offset]));
+  const byId = new Map(published.map((p) => [p.id, p]));
   const seen = new Set<number>();
   const outOfOrder: [number, number][] = [];
   const unexpected: Verdict["unexpected"] = [];
@@ -170,7 +177,8 @@ function judge(
   for (const arrival of arrivals) {
     const stored = byOffset.get(arrival.offset);
     if (!stored || stored.id !== arrival.id) {
-      unexpected.push({ ...arrival, ...(byId.has(arrival.id) && { answered: byId.get(arrival.id)! }) });
+      const answered = byId.get(arrival.id);
+      unexpected.push({ ...arrival, ...(answered && { answered: { offset: answered.offset, duplicate: answered.duplicate } }) });
       continue;
     }
     if (seen.has(arrival.offset)) {

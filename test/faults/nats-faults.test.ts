@@ -8,7 +8,8 @@ import { sleep, until } from "../support/wait.js";
 import { expectNoHarm, expectReaderStallsAtMost } from "./bars.js";
 import { startFaultCluster, type FaultCluster } from "./fault-cluster.js";
 import { DURATIONS, testTimeoutMs } from "./mode.js";
-import { WEBHOOK_STATE_STREAMS } from "./placement.js";
+import { connectBackbone } from "../../src/backbone/connection.js";
+import { Placement, WEBHOOK_STATE_STREAMS } from "./placement.js";
 import { untilEveryReadyz } from "./readiness.js";
 import { startReport } from "./report.js";
 import { runFault } from "./scenario.js";
@@ -104,16 +105,19 @@ describe("the NATS cluster's faults, under load", () => {
     async () => {
       const run = await runFault(SUITE, env.cluster, "orders leader partitioned", async () => {
         const node = await leaderNode("orders");
+        // Asked through a node on the majority's side: the cut-off one only knows its own view.
+        const witness = await connectBackbone(env.cluster.nodes.find((n) => n !== node)!.url, "fault-suite-witness");
         const cutAt = Date.now();
         await node.partition();
         let measured;
         try {
-          const elected = await env.placement.newLeader("orders", node.name);
+          const elected = await new Placement(witness).newLeader("orders", node.name);
           const electedAfter = Date.now() - cutAt;
           measured = { partitioned: node.name, "new leader": elected, "elected after s": seconds(electedAfter) };
           await sleep(Math.max(0, DURATIONS.partitionMs - electedAfter));
         } finally {
           await node.heal();
+          await witness.nc.close();
         }
         await env.placement.healed("orders", 3);
         return measured;

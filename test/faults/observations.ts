@@ -22,6 +22,8 @@ export interface Published {
   firstTriedAt: number;
   /** Date.now() of the answer that stored it (an upper bound of when it was stored). */
   at: number;
+  /** The answer said it was stored before (a retry whose earlier try had been stored). */
+  duplicate: boolean;
 }
 
 export interface PublisherLog {

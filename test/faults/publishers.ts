@@ -73,7 +73,7 @@ export class PublisherPool {
     while (Date.now() < deadline) {
       const answer = await this.#attempt(id);
       if ("offset" in answer) {
-        log.published.push({ id, offset: answer.offset, firstTriedAt, at: Date.now() });
+        log.published.push({ id, offset: answer.offset, firstTriedAt, at: Date.now(), duplicate: answer.duplicate });
         return;
       }
       if (answer.status !== undefined) log.statuses.push(answer.status);
@@ -83,7 +83,7 @@ export class PublisherPool {
   }
 
   /** One POST: the stored offset, or what was seen instead (nothing for a network error). */
-  async #attempt(id: string): Promise<{ offset: number } | { status?: StatusSeen }> {
+  async #attempt(id: string): Promise<{ offset: number; duplicate: boolean } | { status?: StatusSeen }> {
     let response: Response;
     try {
       response = await fetch(`${this.options.baseUrl}/v1/streams/orders/events`, {
@@ -96,7 +96,7 @@ export class PublisherPool {
       return {};
     }
     const text = await response.text().catch(() => "");
-    if (response.status === 200 || response.status === 201) return { offset: (JSON.parse(text) as { offset: number }).offset };
+    if (response.status === 200 || response.status === 201) return JSON.parse(text) as { offset: number; duplicate: boolean };
     const status: StatusSeen = { status: response.status, retryAfter: response.headers.has("retry-after"), at: Date.now(), what: `publish: ${text.slice(0, 200)}` };
     if (response.status < 500 && response.status !== 429) throw new PublishRefusedError(`publish ${id} answered ${response.status}: ${text}`);
     return { status };

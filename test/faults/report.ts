@@ -20,7 +20,7 @@ const COLUMNS: [string, (r: Row) => string][] = [
   ["lost", (r) => String(r.lost)],
   ["dup", (r) => (r.unexplainedDuplicates > 0 ? `${r.duplicated} (${r.unexplainedDuplicates} unexplained)` : String(r.duplicated))],
   ["out of order", (r) => String(r.outOfOrder)],
-  ["unexpected", (r) => String(r.unexpected)],
+  ["misplaced", (r) => String(r.unexpected)],
   ["5xx", (r) => String(r.serverErrors)],
   ["503+RA", (r) => String(r.unavailable)],
   ["longest stall s", (r) => (r.longestStallMs / 1000).toFixed(1)],
