@@ -8,15 +8,15 @@ export interface Backbone {
   /**
    * The same, for readers: their requests (stream info, consumer create) are given up on after
    * READ_API_TIMEOUT_MS and asked again (whileUnavailable), so a read opened while the stream
-   * elects a leader is served within a second or so of the election, not after a 5 s timeout.
+   * elects a leader is served within seconds of the election, not after a 5 s timeout.
    */
   reads: { js: JetStreamClient; jsm: JetStreamManager };
   /** Lets what is in flight finish, then closes the connection, so a script can end. */
   close(): Promise<void>;
 }
 
-/** How long a reader's JetStream request waits for an answer: a healthy stream answers in milliseconds. */
-const READ_API_TIMEOUT_MS = 1_000;
+/** How long a reader's JetStream request waits: a healthy stream answers in milliseconds, a loaded machine in under a second. */
+const READ_API_TIMEOUT_MS = 2_000;
 
 /** Connects for the life of the process: reconnects forever, never gives up on a restart. */
 export async function connectBackbone(url: string, name = "streamgate"): Promise<Backbone> {

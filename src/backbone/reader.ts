@@ -17,7 +17,7 @@ export interface ReadOptions {
 /** How long one pull waits. */
 export const READ_EXPIRES_MS = 3_000;
 /** How often the server sends a heartbeat on a pull that has nothing to deliver. */
-export const READ_HEARTBEAT_MS = 500;
+export const READ_HEARTBEAT_MS = 1_000;
 /**
  * A read that hears nothing (no event, no heartbeat) for three heartbeats has lost its
  * consumer: the node holding it died, or our connection did. It is made again from the next
