@@ -27,6 +27,9 @@ export async function renderHaproxyConfig(bind: { host: string; port: number }, 
   return fill(
     withBind,
     "SERVERS",
-    gateways.map((gateway) => `server ${gateway.name} ${gateway.host}:${gateway.port} check`),
+    gateways.flatMap((gateway) => [
+      `server ${gateway.name} ${gateway.host}:${gateway.port} check`,
+      `server ${gateway.name}-unchecked ${gateway.host}:${gateway.port} backup`,
+    ]),
   );
 }

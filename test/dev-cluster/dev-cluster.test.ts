@@ -39,7 +39,10 @@ describe("the dev cluster", () => {
     const added = running.filter((line) => !template.includes(line)).map((line) => line.trim());
     expect(added).toEqual([
       `bind ${new URL(cluster.url).host}`,
-      ...cluster.gateways.map((gateway) => `server ${gateway.name} ${new URL(gateway.url).host} check`),
+      ...cluster.gateways.flatMap((gateway) => [
+        `server ${gateway.name} ${new URL(gateway.url).host} check`,
+        `server ${gateway.name}-unchecked ${new URL(gateway.url).host} backup`,
+      ]),
     ]);
     expect((await cluster.gatewaysInRotation()).sort()).toEqual(["gw1", "gw2"]);
   });
