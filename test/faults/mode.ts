@@ -1,6 +1,6 @@
 /**
- * How long each fault lasts and how hard the load is. `npm test` runs the short form;
- * `npm run test:faults` sets FAULT_SUITE=full for the durations of issue 13. (Not a STREAMGATE_
+ * How long each fault lasts and how hard the load is: short unless FAULT_SUITE=full, which
+ * `npm run test:faults` sets for the durations of issue 13. (Not a STREAMGATE_
  * name: the gateways inherit the environment and refuse STREAMGATE_ variables they do not know.)
  */
 export const FULL = process.env.FAULT_SUITE === "full";
