@@ -1,5 +1,6 @@
 import type { GapNotice } from "@streamgate/protocol/position";
-import type { AttemptRecord, AttemptsLogEntry, DeadLetter, GapEntry, SeenGap } from "../webhooks/logs.js";
+import type { AttemptRecord, AttemptsLogEntry, DeadLetter, GapEntry } from "../webhooks/logs.js";
+import type { SeenGap } from "../webhooks/tally.js";
 import type { WebhookView } from "../webhooks/service.js";
 import { createWebhookInput, type Webhook } from "../webhooks/registration.js";
 import { component, count, jsonSchemaOf, objectSchema, offset, optional, ref, text, time, type JsonSchema, type PropertiesOf } from "./json-schema.js";

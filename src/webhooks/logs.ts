@@ -3,7 +3,7 @@ import { nanos, type NatsConnection } from "@nats-io/transport-node";
 import type { KV } from "@nats-io/kv";
 import type { GapNotice } from "@streamgate/protocol/position";
 import { applyStateStream } from "../backbone/state-streams.js";
-import { WebhookTally } from "./tally.js";
+import { WebhookTally, type SeenGap } from "./tally.js";
 
 /** One HTTP attempt, as GET /v1/webhooks/{id}/attempts shows it. */
 export interface AttemptRecord {
@@ -17,9 +17,6 @@ export interface AttemptRecord {
   /** The start of the receiver's answer, at most 1 KiB. */
   response?: string;
 }
-
-/** A gap notice and when the webhook met it. */
-export type SeenGap = GapNotice & { at: string };
 
 /** Events retention removed before the webhook delivered them, in the attempts log. */
 export type GapEntry = { kind: "gap" } & SeenGap;

@@ -7,7 +7,8 @@ import { InvalidPositionError, positionFromFields, type GapNotice, type Position
 import { ApiError } from "@streamgate/protocol/errors";
 import { resolveStartOffset } from "../backbone/start-offset.js";
 import type { Schemas } from "../schema/registry.js";
-import type { WebhookLogs, SeenGap } from "./logs.js";
+import type { WebhookLogs } from "./logs.js";
+import type { SeenGap } from "./tally.js";
 import type { WebhookCounts } from "./tally.js";
 import { sharedConsumerConfig } from "./consumer-config.js";
 import { REDELIVER, redeliverSubject } from "./logs.js";

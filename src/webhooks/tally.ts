@@ -1,6 +1,9 @@
 import { randomBytes } from "node:crypto";
 import type { KV } from "@nats-io/kv";
-import type { SeenGap } from "./logs.js";
+import type { GapNotice } from "@streamgate/protocol/position";
+
+/** A gap notice and when the webhook met it. */
+export type SeenGap = GapNotice & { at: string };
 
 export interface WebhookCounts {
   /** Events whose attempt the receiver answered with a 2xx. */
