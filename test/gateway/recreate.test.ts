@@ -5,6 +5,7 @@ import { createProducer } from "../../src/typed/producer.js";
 import { createClient } from "../../clients/src/index.js";
 import type { GapNotice } from "@streamgate/protocol/position";
 import { startTestGateway, type TestGateway } from "../support/gateway.js";
+import { uid, WsClient, wsUrl } from "../support/ws-client.js";
 
 let gw: TestGateway;
 beforeAll(async () => {
@@ -83,4 +84,22 @@ it("the typed client resumes in the new generation after a gap, without replayin
   }
   expect(offsets).toEqual([1, 2, 3]);
   expect(gaps).toHaveLength(1);
+});
+
+it("ends a WebSocket subscription to the old generation with `unsubscribed`, telling it to subscribe again", async () => {
+  await publish(2, "ws-old");
+  const client = await WsClient.connect(wsUrl(gw.url, "/v1/ws"), "json");
+  try {
+    const sub = uid("recreated-");
+    await client.subscribe({ sub, stream: "orders", from: "first" });
+    await client.items(sub, 2);
+    const { jsm } = gw.gateway.session.backbone;
+    await jsm.streams.delete("orders");
+    await applyStreams(jsm, [orders]);
+    await publish(1, "ws-new");
+    const ended = await client.nextOp("unsubscribed", { sub }, 20_000);
+    expect(ended.reason).toMatch(/feed ended: subscribe again/);
+  } finally {
+    await client.close();
+  }
 });
