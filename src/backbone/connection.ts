@@ -7,16 +7,19 @@ export interface Backbone {
   jsm: JetStreamManager;
   /**
    * The same, for readers: their requests (stream info, consumer create) are given up on after
-   * READ_API_TIMEOUT_MS and asked again (whileUnavailable), so a read opened while the stream
-   * elects a leader is served within seconds of the election, not after a 5 s timeout.
+   * READ_API_TIMEOUT_MS and asked again (whileUnavailable) while the stream elects a leader.
    */
   reads: { js: JetStreamClient; jsm: JetStreamManager };
   /** Lets what is in flight finish, then closes the connection, so a script can end. */
   close(): Promise<void>;
 }
 
-/** How long a reader's JetStream request waits: a healthy stream answers in milliseconds, a loaded machine in under a second. */
-const READ_API_TIMEOUT_MS = 2_000;
+/**
+ * How long a reader's JetStream request waits. A burst of catch-ups making filtered consumers
+ * is answered in seconds on a loaded machine; with 1–2 s, requests were asked again while the
+ * first was still being made, and whole bursts of catch-ups timed out (ws-load many-subscribers).
+ */
+const READ_API_TIMEOUT_MS = 5_000;
 
 /** Connects for the life of the process: reconnects forever, never gives up on a restart. */
 export async function connectBackbone(url: string, name = "streamgate"): Promise<Backbone> {
