@@ -1,17 +1,7 @@
-import type { Consumer, JetStreamClient, JsMsg } from "@nats-io/jetstream";
+import { DeliverPolicy, type Consumer, type JetStreamClient, type JsMsg } from "@nats-io/jetstream";
 import type { StreamState } from "../backbone/stream-state.js";
 import { ConsumerNotFoundError, isBackboneUnavailable } from "../backbone/errors.js";
-import {
-  eventsWithin,
-  meanEventBytes,
-  orderedConsumer,
-  READ_EXPIRES_MS,
-  READ_HEARTBEAT_MS,
-  READ_RETRY_MS,
-  toStoredEvent,
-  watchForStall,
-  whileUnavailable,
-} from "../backbone/reader.js";
+import { eventsWithin, meanEventBytes, READ_EXPIRES_MS, toStoredEvent } from "../backbone/reader.js";
 import { readStreamState } from "../backbone/stream-state.js";
 import type { JetStreamManager } from "@nats-io/jetstream";
 import type { GapNotice } from "@streamgate/protocol/position";
@@ -255,7 +245,7 @@ class CatchUp {
   private constructor(
     readonly target: number,
     private readonly ctx: ReaderContext,
-    private consumer: Consumer,
+    private readonly consumer: Consumer,
     from: number,
     nothingPending: boolean,
     eventBytes: number,
@@ -266,7 +256,11 @@ class CatchUp {
   }
 
   static async open(ctx: ReaderContext, from: number, target: number, state: StreamState): Promise<CatchUp> {
-    const consumer = await whileUnavailable(() => orderedConsumer(ctx.js, ctx.feed.stream, ctx.filterSubject, from), { deadline: Date.now() + READ_RETRY_MS });
+    const consumer = await ctx.js.consumers.get(ctx.feed.stream, {
+      filter_subjects: ctx.filterSubject,
+      deliver_policy: DeliverPolicy.StartSequence,
+      opt_start_seq: from,
+    });
     const info = await consumer.info(true);
     // Sized from the stream's mean event until real ones are seen.
     return new CatchUp(target, ctx, consumer, from, info.num_pending === 0, meanEventBytes(state));
@@ -318,7 +312,13 @@ class CatchUp {
   }
 
   async #fetch(): Promise<void> {
-    const batch = await this.#pull(eventsWithin(CATCH_UP_BYTES, this.#eventBytes, CATCH_UP_BATCH));
+    const batchSize = eventsWithin(CATCH_UP_BYTES, this.#eventBytes, CATCH_UP_BATCH);
+    const messages = await this.#pull(batchSize);
+    const batch: JsMsg[] = [];
+    for await (const msg of messages) {
+      batch.push(msg);
+      if (this.#isLastBelowTarget(msg)) break;
+    }
     this.#batch = this.#batch.slice(this.#taken).concat(batch);
     this.#taken = 0;
     if (batch.length > 0) this.#eventBytes = Math.max(1, batch.reduce((sum, m) => sum + m.data.byteLength, 0) / batch.length);
@@ -342,38 +342,17 @@ class CatchUp {
   }
 
   /**
-   * One batch from #nextExpected on. A consumer lost (with its node, or removed by the server:
-   * idle past its inactive threshold while a slow client held a batch) is made again from there,
-   * until READ_RETRY_MS; then the read fails as the backbone does.
+   * One pull. A consumer the server removed (idle past its inactive threshold while a slow
+   * client held a batch) is remade by nats.js from its cursor on the next pull: one retry.
    */
-  async #pull(batchSize: number): Promise<JsMsg[]> {
-    const deadline = Date.now() + READ_RETRY_MS;
-    for (;;) {
-      try {
-        return await this.#fetchBatch(batchSize);
-      } catch (err) {
-        if (!(err instanceof ConsumerNotFoundError) && !isBackboneUnavailable(err)) throw err;
-        if (Date.now() >= deadline) throw err;
-      }
-      void this.consumer.delete().catch(() => undefined);
-      const { js, feed, filterSubject } = this.ctx;
-      this.consumer = await whileUnavailable(() => orderedConsumer(js, feed.stream, filterSubject, this.#nextExpected), { deadline });
-    }
-  }
-
-  async #fetchBatch(batchSize: number): Promise<JsMsg[]> {
-    const messages = await this.consumer.fetch({ max_messages: batchSize, expires: READ_EXPIRES_MS, idle_heartbeat: READ_HEARTBEAT_MS });
-    const unwatch = watchForStall(this.ctx.feed.stream, messages);
-    const batch: JsMsg[] = [];
+  async #pull(batchSize: number) {
+    const pull = () => this.consumer.fetch({ max_messages: batchSize, expires: READ_EXPIRES_MS });
     try {
-      for await (const msg of messages) {
-        batch.push(msg);
-        if (this.#isLastBelowTarget(msg)) break;
-      }
-    } finally {
-      unwatch();
+      return await pull();
+    } catch (err) {
+      if (!(err instanceof ConsumerNotFoundError) && !isBackboneUnavailable(err)) throw err;
+      return pull();
     }
-    return batch;
   }
 
   close(): void {
