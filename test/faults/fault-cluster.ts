@@ -9,7 +9,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { connectBackbone, type Backbone } from "../../src/backbone/connection.js";
 import { startDevCluster, type DevCluster } from "../../src/dev-cluster/dev-cluster.js";
+import { afterAll, beforeAll } from "vitest";
 import { Placement } from "./placement.js";
+import { startReport } from "./report.js";
 
 export interface FaultCluster {
   cluster: DevCluster;
@@ -36,4 +38,23 @@ export async function startFaultCluster(): Promise<FaultCluster> {
     await close();
     throw err;
   }
+}
+
+/**
+ * One fault cluster for a test file, started before its tests (and its report begun) and
+ * closed after them; answers the running cluster.
+ */
+export function faultClusterFor(suite: string): () => FaultCluster {
+  let env: FaultCluster | undefined;
+  beforeAll(async () => {
+    startReport(suite);
+    env = await startFaultCluster();
+  }, 180_000);
+  afterAll(async () => {
+    await env?.close();
+  });
+  return () => {
+    if (!env) throw new Error(`the ${suite} fault cluster is not running`);
+    return env;
+  };
 }

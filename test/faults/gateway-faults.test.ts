@@ -3,12 +3,12 @@
  * (its clients resume through the load balancer, its webhooks are taken over) and restarted;
  * a receiver down while events pile up. One topology, the faults in sequence.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { sleep, until } from "../support/wait.js";
 import { expectNoHarm } from "./bars.js";
-import { startFaultCluster, type FaultCluster } from "./fault-cluster.js";
+import { faultClusterFor } from "./fault-cluster.js";
 import { DURATIONS, testTimeoutMs } from "./mode.js";
-import { startReport } from "./report.js";
+import { seconds } from "./report.js";
 import { runFault } from "./scenario.js";
 import { busiestGateway, strandedBy, takeoverTimes } from "./takeover.js";
 import { ANSWER_DELAY_MS } from "./webhooks.js";
@@ -21,25 +21,15 @@ const TAKEOVER_WAIT_MS = 60_000;
 /** How long receivers hold each delivery while a gateway is being caught holding some. */
 const HOLD_MS = 300;
 
-let env: FaultCluster;
-
-beforeAll(async () => {
-  startReport(SUITE);
-  env = await startFaultCluster();
-}, 180_000);
-afterAll(async () => {
-  await env?.close();
-});
-
-const seconds = (ms: number) => (ms / 1000).toFixed(1);
+const env = faultClusterFor(SUITE);
 
 describe("gateway and receiver faults, under load", () => {
   it(
     "kill -9 a gateway: its readers resume through the balancer, its webhooks are taken over within 3 s; then restart it",
     async () => {
       let takeover: Record<string, number | undefined> = {};
-      const run = await runFault(SUITE, env.cluster, "gateway killed", async (workload) => {
-        const { gateways } = env.cluster;
+      const run = await runFault(SUITE, env().cluster, "gateway killed", async (workload) => {
+        const { gateways } = env().cluster;
         // A kill that strands no delivery would take nothing over: receivers answer slowly
         // until a gateway is caught holding deliveries, and that one is killed.
         for (const sink of workload.webhooks) sink.answerDelayMs = HOLD_MS;
@@ -73,7 +63,7 @@ describe("gateway and receiver faults, under load", () => {
     `a webhook receiver down for ${DURATIONS.receiverDownMs / 1000} s while ${DURATIONS.receiverDownEvents} events pile up`,
     async () => {
       let piledUp = 0;
-      const run = await runFault(SUITE, env.cluster, "webhook receiver down", async (workload) => {
+      const run = await runFault(SUITE, env().cluster, "webhook receiver down", async (workload) => {
         const sink = workload.webhooks[0]!;
         const { publishers } = workload;
         const storedBefore = publishers.stored;

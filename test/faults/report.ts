@@ -11,6 +11,9 @@ import type { CheckResult, Row } from "./checker.js";
 export const REPORT_DIR = process.env.FAULT_SUITE_REPORT ?? join(tmpdir(), "streamgate-faults");
 
 /** What a fault measured beyond the table, by name (e.g. takeover time), in milliseconds or counts. */
+/** Milliseconds as seconds with one decimal, as the tables print them. */
+export const seconds = (ms: number): string => (ms / 1000).toFixed(1);
+
 export type Measurements = Record<string, number | string>;
 
 const COLUMNS: [string, (r: Row) => string][] = [
